@@ -1,0 +1,31 @@
+"""Field types shared by several contracts."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+VillageCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$"),
+    Field(description="Kemendagri village code PP.RR.SS.VVVV", examples=["35.09.11.2007"]),
+]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class Sex(enum.StrEnum):
+    """Sex as recorded: unknown is an answer, not a gap."""
+
+    FEMALE = "female"
+    MALE = "male"
+    UNKNOWN = "unknown"
+
+
+class DatePrecision(enum.StrEnum):
+    """How much of a birth date is known."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"

@@ -1,0 +1,1 @@
+"""simpul_platform."""

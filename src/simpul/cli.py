@@ -1,0 +1,16 @@
+"""The `simpul` command: one entry point, a sub-command per area."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Simpul: SPRPA data exchange. Run `simpul COMMAND --help` for details.", no_args_is_help=True)
+
+
+def _mount() -> None:
+    from simpul_infra.cli import app as infra_app
+
+    app.add_typer(infra_app, name="infra", help="Local Kafka, PostgreSQL and topics, without Docker.")
+
+
+_mount()
