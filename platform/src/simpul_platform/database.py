@@ -1,0 +1,50 @@
+"""One async SQLAlchemy engine per service, on PostgreSQL (asyncpg) or an embedded SQLite file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+class Database:
+    """The service's store: engine, session factory, health."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"hide_parameters": True}  # errors and logs never carry row values
+        if not self.is_sqlite:
+            options.update(pool_size=pool_size, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> AsyncSession:
+        """A new session; callers own the transaction (`async with db.session() as s, s.begin(): ...`)."""
+        return self.sessions()
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("select 1"))
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets the HTTP handlers, the relay and the consumers share one file without "database is locked".
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

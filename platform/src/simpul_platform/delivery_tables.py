@@ -1,0 +1,66 @@
+"""The outbox and the inbox (processed events) tables, added to each service's own metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    text,
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived outbox.
+Sequence = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class DeliveryTables:
+    """The two tables a service's migrations must create."""
+
+    outbox: Table
+    processed_events: Table
+
+
+def delivery_tables(metadata: MetaData) -> DeliveryTables:
+    """Define `outbox` and `processed_events` on the service's metadata."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", Sequence, primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("traceparent", String(64)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True)),
+        Index(
+            "ix_outbox_unsent",
+            "seq",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+    )
+    processed = Table(
+        "processed_events",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("partition", Integer, nullable=False),
+        Column("offset", BigInteger, nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    return DeliveryTables(outbox=outbox, processed_events=processed)

@@ -1,0 +1,65 @@
+"""The service's FastStream Kafka broker: idempotent producer, traced, consumers wired to EventConsumer."""
+
+from __future__ import annotations
+
+import logging
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.message import StreamMessage
+
+from simpul_platform.consumer import EventConsumer
+
+FASTSTREAM_LOGGER = logging.getLogger("simpul.faststream")
+
+
+def create_broker(bootstrap_servers: str, client_id: str, *, for_documentation: bool = False) -> KafkaBroker:
+    """A broker whose producer is idempotent with acks=all, and whose consumers never validate on their own.
+
+    Consumers receive raw bytes and validate each record themselves (EventConsumer), so one bad record is
+    dead-lettered instead of failing its batch. The documentation broker keeps FastStream's validation on only
+    because AsyncAPI generation reads the payload models from it.
+    """
+    options: dict[str, Any] = {} if for_documentation else {"serializer": None}
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=30_000,
+        middlewares=[KafkaTelemetryMiddleware()],
+        logger=FASTSTREAM_LOGGER,
+        log_level=logging.DEBUG,
+        **options,
+    )
+
+
+async def _raw_bodies(message: StreamMessage[Any]) -> Any:
+    return message.body
+
+
+def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int) -> None:
+    """Register the consumer as a batch subscriber that commits offsets only after the database commit."""
+    payload: Any = reduce(or_, consumer.handlers)  # documents the union of handled event models
+
+    async def consume(body: list[payload], message: KafkaMessage) -> None:  # type: ignore[valid-type]
+        await consumer.process(message.raw_message)
+
+    consume.__name__ = f"{consumer.name}_{consumer.topic}".replace(".", "_").replace("-", "_")
+    broker.subscriber(
+        consumer.topic,
+        group_id=consumer.name,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=100,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_bodies,
+        title=f"{consumer.topic}:{consumer.name}",
+        description=f"Consumed by {consumer.name}; poison records go to {consumer.topic}.dlq.",
+    )(consume)

@@ -1,0 +1,68 @@
+"""RFC 9457 problem details for every HTTP error, naming the field and the reason, never echoing values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """An HTTP error to return as problem+json."""
+
+    def __init__(self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+
+
+def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Render a Problem."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail or problem.title,
+        "instance": request.url.path,
+    }
+    if problem.errors:
+        body["errors"] = problem.errors
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def field_errors(error: RequestValidationError) -> list[dict[str, str]]:
+    """One entry per invalid field: where it is and why, without the rejected value."""
+    return [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "reason": e["msg"]}
+        for e in error.errors()
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error leave the API as problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors(exc)
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem_response(request, Problem(422, "Invalid request", detail, errors))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail))
+        return problem_response(request, problem, headers=dict(exc.headers or {}))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

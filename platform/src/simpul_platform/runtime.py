@@ -1,0 +1,124 @@
+"""A service's moving parts (database, broker, outbox relay, consumers) and their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from simpul_contracts import Event
+from simpul_platform.consumer import EventConsumer, Handler
+from simpul_platform.database import Database
+from simpul_platform.dead_letters import DeadLetters
+from simpul_platform.delivery_tables import DeliveryTables
+from simpul_platform.inbox import Inbox
+from simpul_platform.messaging import create_broker, subscribe
+from simpul_platform.migrations import upgrade
+from simpul_platform.outbox import Outbox
+from simpul_platform.relay import OutboxRelay
+from simpul_platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a service runs besides its HTTP routes; built by the service's bootstrap."""
+
+    settings: ServiceSettings
+    tables: DeliveryTables
+    migrations: Path
+    database: Database
+    broker: KafkaBroker
+    outbox: Outbox
+    relay: OutboxRelay
+    consumers: list[EventConsumer] = field(default_factory=list)
+    _relay_task: asyncio.Task[None] | None = None
+
+    def consume(self, topic: str, handlers: Mapping[type[Event], Handler]) -> EventConsumer:
+        """Subscribe this service's consumer group to a topic with per-event-type handlers."""
+        name = self.settings.service_name
+        consumer = EventConsumer(
+            name=name,
+            topic=topic,
+            handlers=handlers,
+            database=self.database,
+            inbox=Inbox(self.tables.processed_events, f"{name}:{topic}"),
+            dead_letters=DeadLetters(self.broker, name),
+            max_attempts=self.settings.consumer_max_attempts,
+            after_commit=self.relay.wake,
+        )
+        subscribe(self.broker, consumer, batch_size=self.settings.consumer_batch_size)
+        self.consumers.append(consumer)
+        return consumer
+
+    def publishes(self, *models: type[Event]) -> None:
+        """Declare the events this service publishes (through the outbox) so AsyncAPI documents them."""
+        for model in models:
+            self.broker.publisher(
+                model.topic,
+                title=f"{model.topic}:{model.event_type}",
+                description=f"{model.__doc__} Data class: {model.data_class.value}. Key: aggregate id.",
+                schema=model,
+            )
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: state changes and outbox rows commit together, then the relay is nudged."""
+        async with self.database.session() as session, session.begin():
+            yield session
+        self.relay.wake()
+
+    async def start(self) -> None:
+        """Migrate (when configured), connect to Kafka, start consuming and relaying."""
+        if self.settings.migrate_on_start:
+            await upgrade(self.database.url, self.migrations)
+        await self.broker.start()
+        if self.settings.outbox_relay_enabled:
+            self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.settings.service_name}-relay")
+
+    async def stop(self) -> None:
+        """Stop relaying and consuming, then close connections."""
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+            self._relay_task = None
+        await self.broker.stop()
+        await self.database.dispose()
+
+    async def readiness(self) -> dict[str, bool]:
+        """Whether the database and the broker answer."""
+        return {"database": await self.database.ping(), "broker": await self.broker.ping(timeout=2.0)}
+
+
+def build_runtime(
+    settings: ServiceSettings, tables: DeliveryTables, migrations: Path, *, for_documentation: bool = False
+) -> ServiceRuntime:
+    """Wire a runtime from settings; nothing connects until `start`."""
+    database = Database(settings.resolved_database_url())
+    broker = create_broker(
+        settings.kafka_bootstrap_servers, settings.service_name, for_documentation=for_documentation
+    )
+    relay = OutboxRelay(
+        database,
+        tables.outbox,
+        broker,
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    return ServiceRuntime(
+        settings=settings,
+        tables=tables,
+        migrations=migrations,
+        database=database,
+        broker=broker,
+        outbox=Outbox(tables.outbox),
+        relay=relay,
+    )

@@ -1,0 +1,45 @@
+"""Settings every service shares; each service subclasses with its own env prefix (REGISTRY_, IDENTITY_, ...)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
+
+DEV_SECRET = "simpul-development-secret-not-for-production"
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("SIMPUL_STATE_DIR", ".local"))
+
+
+def _bootstrap_servers() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
+class ServiceSettings(BaseSettings):
+    """What a service needs to run; nothing is built from it at import time."""
+
+    service_name: str = "simpul"
+    database_url: str = ""
+    kafka_bootstrap_servers: str = Field(default_factory=_bootstrap_servers)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    migrate_on_start: bool = True
+    outbox_relay_enabled: bool = True
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_seconds: float = Field(default=0.25, gt=0)
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumer_max_attempts: int = Field(default=3, ge=1, le=100)
+    jwt_secret: SecretStr = SecretStr(os.environ.get("SIMPUL_JWT_SECRET", DEV_SECRET))
+    jwt_public_key: str | None = None
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL when given, else a SQLite file under the state dir (the embedded quick-start default)."""
+        if self.database_url:
+            return self.database_url
+        path = _state_dir() / "data" / f"{self.service_name}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{path.resolve()}"

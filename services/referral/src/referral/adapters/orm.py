@@ -1,0 +1,19 @@
+"""Referral's tables: for now the pseudonymous persons it may refer (providers and referrals follow)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+
+from simpul_platform.delivery_tables import delivery_tables
+
+metadata = MetaData()
+delivery = delivery_tables(metadata)
+
+known_persons = Table(
+    "known_persons",
+    metadata,
+    Column("record_key", String(140), primary_key=True),
+    Column("person_id", String(40), nullable=False, index=True),
+    Column("village_code", String(13)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

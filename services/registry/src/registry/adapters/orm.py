@@ -1,0 +1,57 @@
+"""The registry's tables and the mapping of domain objects onto them."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Column, Date, DateTime, Enum, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy.orm import registry as orm_registry
+
+from registry.domain.model import Child, DatePrecision, Sex
+from simpul_platform.delivery_tables import delivery_tables
+
+metadata = MetaData()
+
+
+def _values(enum_class: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in enum_class]
+
+
+mapper = orm_registry(metadata=metadata)
+delivery = delivery_tables(metadata)
+
+children = Table(
+    "children",
+    metadata,
+    Column("child_id", String(40), primary_key=True),
+    Column("full_name", String(200), nullable=False),
+    Column("sex", Enum(Sex, native_enum=False, length=10, values_callable=_values), nullable=False),
+    Column("birth_date", Date),
+    Column("birth_date_precision", Enum(DatePrecision, native_enum=False, length=10, values_callable=_values)),
+    Column("mother_name", String(200)),
+    Column("village_code", String(13), nullable=False, index=True),
+    Column("source_system", String(64), nullable=False),
+    Column("source_record_id", String(64), nullable=False),
+    Column("person_id", String(40), index=True),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source_system", "source_record_id", name="uq_children_source_record"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("resource", String(40), nullable=False),
+    Column("resource_id", String(64), nullable=False, index=True),
+    Column("reason", String(500)),
+)
+
+
+def start_mappers() -> None:
+    """Map domain classes to tables once per process."""
+    if not mapper.mappers:
+        mapper.map_imperatively(Child, children)
