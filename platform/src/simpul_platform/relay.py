@@ -25,13 +25,21 @@ class OutboxRelay:
     """Moves outbox rows to Kafka. Crash-safe: a row is marked sent only after the broker acknowledged it."""
 
     def __init__(
-        self, database: Database, table: Table, broker: KafkaBroker, *, batch_size: int, poll_seconds: float
+        self,
+        database: Database,
+        table: Table,
+        broker: KafkaBroker,
+        *,
+        batch_size: int,
+        poll_seconds: float,
+        topic_namespace: str = "",
     ) -> None:
         self.database = database
         self.table = table
         self.broker = broker
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.topic_namespace = topic_namespace
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -102,7 +110,7 @@ class OutboxRelay:
         try:
             future: asyncio.Future[Any] = await self.broker.publish(
                 row.payload,
-                topic=row.topic,
+                topic=self.topic_namespace + row.topic,
                 key=row.key.encode(),
                 headers=dict(row.headers),
                 correlation_id=row.event_id,

@@ -45,11 +45,11 @@ class ServiceRuntime:
         """Subscribe this service's consumer group to a topic with per-event-type handlers."""
         name = self.settings.service_name
         consumer = EventConsumer(
-            name=name,
-            topic=topic,
+            name=self.settings.topic_namespace + name,
+            topic=self.settings.topic_namespace + topic,
             handlers=handlers,
             database=self.database,
-            inbox=Inbox(self.tables.processed_events, f"{name}:{topic}"),
+            inbox=Inbox(self.tables.processed_events, f"{name}:{topic}"),  # logical: survives namespaces
             dead_letters=DeadLetters(self.broker, name),
             max_attempts=self.settings.consumer_max_attempts,
             after_commit=self.relay.wake,
@@ -62,7 +62,7 @@ class ServiceRuntime:
         """Declare the events this service publishes (through the outbox) so AsyncAPI documents them."""
         for model in models:
             self.broker.publisher(
-                model.topic,
+                self.settings.topic_namespace + model.topic,
                 title=f"{model.topic}:{model.event_type}",
                 description=f"{model.__doc__} Data class: {model.data_class.value}. Key: aggregate id.",
                 schema=model,
@@ -112,6 +112,7 @@ def build_runtime(
         broker,
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
+        topic_namespace=settings.topic_namespace,
     )
     return ServiceRuntime(
         settings=settings,

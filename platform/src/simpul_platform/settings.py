@@ -33,6 +33,10 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.25, gt=0)
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
+    topic_namespace: str = Field(
+        default_factory=lambda: os.environ.get("SIMPUL_TOPIC_NAMESPACE", ""),
+        description="Prefix of every physical topic name (e.g. 'staging.'); empty in production",
+    )
     jwt_secret: SecretStr = SecretStr(os.environ.get("SIMPUL_JWT_SECRET", DEV_SECRET))
     jwt_public_key: str | None = None
 

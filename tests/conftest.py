@@ -1,0 +1,41 @@
+"""Root fixtures: the real Kafka broker and PostgreSQL (simpul_infra's plugin), topics isolated per test by a
+namespace, and an in-memory span exporter so tests can follow a trace across services."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from simpul_infra.catalogue import load_catalogue
+from simpul_infra.topics import ensure_topics
+from simpul_platform.telemetry import configure_telemetry
+
+pytest_plugins = ["simpul_infra.pytest_plugin"]
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """Every span finished in this test process."""
+    exporter = InMemorySpanExporter()
+    configure_telemetry("simpul-tests", extra_span_processor=SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture(autouse=True)
+def _clear_spans(spans: InMemorySpanExporter) -> Iterator[None]:
+    spans.clear()
+    yield
+
+
+@pytest.fixture
+async def namespace(kafka_bootstrap: str) -> str:
+    """A fresh topic namespace with every catalogue topic (and its .dlq) provisioned under it."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    specs = [dataclasses.replace(spec, name=prefix + spec.name) for spec in load_catalogue().all_topics()]
+    await ensure_topics(kafka_bootstrap, specs)
+    return prefix

@@ -1,0 +1,76 @@
+"""The skeleton flow on the real broker and PostgreSQL: registry -> identity -> registry and reporting, traced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from simpul_platform.auth import Role
+from tests.support.stack import KESILIR, eventually, running, settings_for, token
+
+CADRE = token(Role.CADRE, KESILIR)
+MINISTRY = token(Role.MINISTRY)
+CHILD = {"full_name": "Siti Aminah", "sex": "female", "village_code": KESILIR,
+         "birth_date": "2014-03-02", "birth_date_precision": "day"}
+
+
+def _stack_settings(make_database: Callable[..., str], bootstrap: str, namespace: str) -> dict[str, object]:
+    extra = {"reporting": {"min_cell_size": 1}}
+    return {
+        name: settings_for(name, make_database(name), bootstrap, namespace, **extra.get(name, {}))
+        for name in ("registry", "identity", "reporting", "referral")
+    }
+
+
+async def test_child_flows_to_identity_registry_and_reporting_in_one_trace(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter
+) -> None:
+    async with running(_stack_settings(make_database, kafka_bootstrap, namespace)) as stack:
+        registry, reporting = stack.clients["registry"], stack.clients["reporting"]
+        created = await registry.post("/children", json=CHILD, headers=CADRE)
+        assert created.status_code == 201, created.text
+        child_id = created.json()["child_id"]
+        assert created.json()["person_id"] is None
+
+        async def linked() -> str | None:
+            child = (await registry.get(f"/children/{child_id}", headers=CADRE)).json()
+            return child["person_id"]
+
+        person_id = await eventually(linked)
+        assert person_id.startswith("per_")
+
+        async def counted() -> list[dict[str, object]] | None:
+            feed = (await reporting.get("/indicators/registered-children", headers=MINISTRY)).json()
+            return feed["villages"] or None
+
+        villages = await eventually(counted)
+        assert villages == [{"village_code": KESILIR, "children": 1, "suppressed": False}]
+
+        # The same child registered again (another record) is the same person: still counted once.
+        again = await registry.post("/children", json=CHILD | {"source_record_id": "survey-17"}, headers=CADRE)
+        second = again.json()["child_id"]
+
+        async def second_linked() -> str | None:
+            return (await registry.get(f"/children/{second}", headers=CADRE)).json()["person_id"]
+
+        assert await eventually(second_linked) == person_id
+        assert (await counted()) == [{"village_code": KESILIR, "children": 1, "suppressed": False}]
+
+    _assert_one_trace(spans, namespace)
+
+
+def _assert_one_trace(spans: InMemorySpanExporter, namespace: str) -> None:
+    finished = spans.get_finished_spans()
+    request = next(s for s in finished if s.name == "POST /children" and s.kind.name == "SERVER")
+    trace_id = request.context.trace_id
+    in_trace = {s.name for s in finished if s.context.trace_id == trace_id}
+    expected = {
+        f"{namespace}registry.child-identity.v1 publish",  # registry's outbox relay
+        f"{namespace}registry.child-identity.v1 process",  # identity's consumer
+        f"{namespace}identity.link.v1 publish",  # identity's outbox relay
+        f"{namespace}identity.link.v1 process",  # registry's, reporting's and referral's consumers
+    }
+    assert expected <= in_trace, f"missing from the trace: {expected - in_trace}"
+    assert any(s.attributes.get("db.system") for s in finished if s.context.trace_id == trace_id
+               and s.name.startswith(("INSERT", "SELECT", "UPDATE"))), "no SQL spans in the trace"

@@ -1,0 +1,1 @@
+"""Test support: running services in process or as real processes, reading topics."""
