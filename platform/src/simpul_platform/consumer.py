@@ -107,8 +107,11 @@ class EventConsumer:
                 await self._handle(session, delivery)
             await self.inbox.record(session, fresh)
         failpoint("consumer.after_commit")
+        duplicates = len(deliveries) - len(fresh)
         METRICS.events_consumed.add(len(fresh), {"consumer": self.name})
-        METRICS.events_duplicate.add(len(deliveries) - len(fresh), {"consumer": self.name})
+        METRICS.events_duplicate.add(duplicates, {"consumer": self.name})
+        if duplicates:
+            log.info("%s: skipped %d already-applied event(s) on %s", self.name, duplicates, self.topic)
         if fresh:
             self.after_commit()
 

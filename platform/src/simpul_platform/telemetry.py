@@ -92,7 +92,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h.formatter, JsonLogFormatter)] + [handler]
     root.setLevel(os.environ.get("SIMPUL_LOG_LEVEL", level))
     for noisy in ("aiokafka", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from simpul_platform.auth import TokenKeys
 from simpul_platform.problems import install_problem_handlers
 from simpul_platform.runtime import ServiceRuntime
-from simpul_platform.telemetry import configure_telemetry
+from simpul_platform.telemetry import configure_logging, configure_telemetry
 
 VERSION = "0.1.0"
 
@@ -23,6 +23,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
         configure_telemetry(runtime.settings.service_name)
         SQLAlchemyInstrumentor().instrument(engine=runtime.database.engine.sync_engine)
         await runtime.start()
