@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -36,7 +35,7 @@ class Event(BaseModel):
     source: ClassVar[str]
     data_class: ClassVar[DataClass]
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "event_type" in cls.__dict__:
             _REGISTRY[cls.event_type] = cls
@@ -51,13 +50,18 @@ class Event(BaseModel):
         """File name of the committed JSON Schema snapshot."""
         return f"{cls.event_type}.json"
 
+    @classmethod
+    def dataschema(cls) -> str:
+        """URL of the committed JSON Schema, carried as `ce_dataschema`."""
+        return f"{SCHEMA_BASE}/{cls.schema_name()}"
+
     def envelope(self, subject: str | None = None) -> CloudEvent:
         """A fresh CloudEvent for this event; its id is the idempotency key."""
         return CloudEvent(
             type=self.event_type,
             source=self.source,
             subject=subject or self.key,
-            dataschema=f"{SCHEMA_BASE}/{self.schema_name()}",
+            dataschema=self.dataschema(),
         )
 
     def to_bytes(self) -> bytes:
@@ -67,7 +71,7 @@ class Event(BaseModel):
 
 def event_types() -> dict[str, type[Event]]:
     """Every registered event type by its CloudEvents type."""
-    import simpul_contracts.events  # noqa: F401  (registers the models)
+    import simpul_contracts.events  # noqa: F401, PLC0415 - registers the models; a top-level import would cycle
 
     return dict(_REGISTRY)
 
@@ -81,8 +85,8 @@ def decode_event(envelope: CloudEvent, body: bytes) -> Event:
         return model.model_validate_json(body)
     except ValidationError as exc:
         raise ContractError(describe_validation_error(exc)) from None
-    except (ValueError, json.JSONDecodeError) as exc:  # pragma: no cover - pydantic wraps these
-        raise ContractError(f"body: {exc}") from None
+    except ValueError:  # pragma: no cover - pydantic wraps these; the text could hold input values
+        raise ContractError("body: not a valid JSON document") from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
