@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -27,9 +26,8 @@ def spans() -> InMemorySpanExporter:
 
 
 @pytest.fixture(autouse=True)
-def _clear_spans(spans: InMemorySpanExporter) -> Iterator[None]:
+def _clear_spans(spans: InMemorySpanExporter) -> None:
     spans.clear()
-    yield
 
 
 @pytest.fixture

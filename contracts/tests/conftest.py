@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from simpul_contracts.layout import Layout
 
 COMMITTED = Layout()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from simpul_contracts import catalogue, readme
 from simpul_contracts.catalogue import Topic
 from simpul_contracts.events import ChildIdentityRecordedV1

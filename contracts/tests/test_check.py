@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, Field
+
 from simpul_contracts import snapshots
 from simpul_contracts.compatibility import check
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from typer.testing import CliRunner
+
 from simpul_contracts.cli import app
 from simpul_contracts.layout import Layout
-from typer.testing import CliRunner
 
 runner = CliRunner()
 EVENT = "simpul.identity.record-linked.v1"

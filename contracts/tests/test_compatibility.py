@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from simpul_contracts import compatibility, snapshots
 from simpul_contracts.compatibility import IncompatibleChange, check, check_transitive, release
 from simpul_contracts.layout import Layout

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from simpul_contracts import CloudEvent, ContractError, EnvelopeError, decode_event
 from simpul_contracts.events import ChildIdentityRecordedV1
 from simpul_contracts.layout import Layout

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from simpul_contracts import event_types, snapshots
 from simpul_contracts.layout import Layout
 

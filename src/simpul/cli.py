@@ -7,10 +7,40 @@ import typer
 app = typer.Typer(help="Simpul: SPRPA data exchange. Run `simpul COMMAND --help` for details.", no_args_is_help=True)
 
 
-def _mount() -> None:
-    from simpul_infra.cli import app as infra_app
+@app.command()
+def up(
+    kafka_port: int = typer.Option(9092, help="Port of the local Kafka broker (the controller uses the next one)"),
+    keep_kafka: bool = typer.Option(False, help="Leave Kafka running after Ctrl-C"),
+) -> None:
+    """Run the whole system locally: Kafka, topics, the four services (SQLite), pilot reference data."""
+    from simpul.stack import run
 
+    try:
+        run(kafka_port=kafka_port, keep_kafka=keep_kafka)
+    except RuntimeError as error:
+        typer.echo(f"simpul up: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("api-docs")
+def api_docs(check: bool = typer.Option(False, "--check", help="Fail if the committed documents are stale")) -> None:
+    """Generate the AsyncAPI and OpenAPI documents of every service into contracts/."""
+    from simpul import api_documents
+
+    if check:
+        stale = api_documents.drift()
+        if stale:
+            typer.echo("stale API documents (run `simpul api-docs`): " + ", ".join(stale), err=True)
+            raise typer.Exit(1)
+        typer.echo("API documents are current")
+        return
+    for path in api_documents.write_all():
+        typer.echo(f"wrote contracts/{path}")
+
+
+def _mount() -> None:
     from simpul_contracts.cli import app as contracts_app
+    from simpul_infra.cli import app as infra_app
     from simpul_platform.cli import auth_app, dlq_app
 
     app.add_typer(infra_app, name="infra", help="Local Kafka, PostgreSQL and topics, without Docker.")

@@ -78,7 +78,8 @@ async def test_registry_killed_between_commit_and_marking_sent_loses_nothing(
     else:
         # Published, then the crash lost the "sent" mark: the relay publishes again under the SAME event id,
         # which every consumer's inbox applies once.
-        assert len(event_ids) == 2 and len(set(event_ids)) == 1
+        assert len(event_ids) == 2
+        assert len(set(event_ids)) == 1
 
 
 async def _is_zero(url: str, query: object) -> bool:

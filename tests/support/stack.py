@@ -11,14 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 
-from identity.bootstrap import build as build_identity
-from identity.config import IdentitySettings
-from referral.bootstrap import build as build_referral
-from referral.config import ReferralSettings
-from registry.bootstrap import build as build_registry
-from registry.config import RegistrySettings
-from reporting.bootstrap import build as build_reporting
-from reporting.config import ReportingSettings
+from simpul.services import SERVICES
 from simpul_platform.auth import Role, mint_token
 from simpul_platform.settings import DEV_SECRET
 
@@ -41,22 +34,15 @@ class Stack:
 
 def settings_for(service: str, database_url: str, bootstrap: str, namespace: str, **extra: Any) -> Any:
     """Settings for one service on its own database and the test's topic namespace."""
-    kinds = {"registry": RegistrySettings, "identity": IdentitySettings, "referral": ReferralSettings,
-             "reporting": ReportingSettings}
-    return kinds[service](database_url=database_url, kafka_bootstrap_servers=bootstrap, topic_namespace=namespace,
-                          outbox_poll_seconds=0.05, **extra)
-
-
-BUILDERS: dict[str, Callable[[Any], FastAPI]] = {
-    "registry": build_registry, "identity": build_identity, "referral": build_referral,
-    "reporting": build_reporting,
-}
+    return SERVICES[service].settings_with(
+        database_url=database_url, kafka_bootstrap_servers=bootstrap, topic_namespace=namespace,
+        outbox_poll_seconds=0.05, **extra)
 
 
 @contextlib.asynccontextmanager
 async def running(settings: dict[str, Any]) -> AsyncIterator[Stack]:
     """Start the given services (name -> settings) in process; stop them on exit."""
-    apps = {name: BUILDERS[name](s) for name, s in settings.items()}
+    apps = {name: SERVICES[name].build(s) for name, s in settings.items()}
     async with contextlib.AsyncExitStack() as stack:
         clients = {}
         for name, app in apps.items():

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
@@ -76,7 +76,7 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """FastAPI dependency: the caller, who must hold one of `roles`."""
 
     async def dependency(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Principal:
         if credentials is None:
             raise Problem(401, "Authentication required", "Send 'Authorization: Bearer <token>'.")

@@ -44,7 +44,7 @@ def replay_dead_letters(
     missing = set(offset or []) - {d.offset for d in chosen}
     if missing:
         raise typer.BadParameter(f"no dead letter at offset(s) {sorted(missing)} on {topic}.dlq")
-    count = asyncio.run(replay(bootstrap, chosen, value_file))
+    count = asyncio.run(replay(bootstrap, chosen, value_file.read_bytes() if value_file else None))
     typer.echo(f"replayed {count} record(s) from {topic}.dlq")
 
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -19,17 +19,17 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import CloudEvent, ContractError, EnvelopeError, Event, event_types
+from simpul_platform.database import Database
 from simpul_platform.dead_letters import DeadLetters
 from simpul_platform.delivery import Delivery, decode, read_envelope
 from simpul_platform.failpoints import failpoint
 from simpul_platform.inbox import Inbox
-from simpul_platform.database import Database
 from simpul_platform.metrics import METRICS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simpul.consumer")
 Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 RETRY_PAUSE_SECONDS = 0.2
 UNAVAILABLE_PAUSE_SECONDS = 1.0
 

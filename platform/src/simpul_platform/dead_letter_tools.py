@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
@@ -49,7 +48,7 @@ def _letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
 
 
 async def replay(
-    bootstrap: str, letters: Iterable[DeadLetter], replacement: Path | None = None
+    bootstrap: str, letters: Iterable[DeadLetter], replacement: bytes | None = None
 ) -> int:
     """Publish dead letters back to their source topics (optionally with a corrected body); return the count."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
@@ -57,7 +56,7 @@ async def replay(
     count = 0
     try:
         for letter in letters:
-            value = replacement.read_bytes() if replacement else letter.value
+            value = replacement if replacement is not None else letter.value
             source = letter.headers[PREFIX + "source_topic"]
             await producer.send_and_wait(source, value, key=letter.key, headers=letter.original_headers)
             count += 1

@@ -22,7 +22,7 @@ class Delivery:
         """The W3C trace context the producer sent along, if any."""
         for name, value in self.record.headers or ():
             if name == "traceparent":
-                return value.decode("ascii", "replace")
+                return str(value.decode("ascii", "replace"))
         return None
 
 

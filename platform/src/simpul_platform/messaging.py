@@ -47,8 +47,11 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int) 
     """Register the consumer as a batch subscriber that commits offsets only after the database commit."""
     payload: Any = reduce(or_, consumer.handlers)  # documents the union of handled event models
 
-    async def consume(body: list[payload], message: KafkaMessage) -> None:  # type: ignore[valid-type]
+    async def consume(body: list[Any], message: KafkaMessage) -> None:
         await consumer.process(message.raw_message)
+
+    # Resolved here, not as a string: FastStream reads it to document the payload in AsyncAPI.
+    consume.__annotations__ |= {"body": list[payload], "message": KafkaMessage}
 
     consume.__name__ = f"{consumer.name}_{consumer.topic}".replace(".", "_").replace("-", "_")
     broker.subscriber(

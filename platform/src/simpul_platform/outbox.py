@@ -26,7 +26,7 @@ class Outbox:
         now = datetime.now(UTC)
         rows = [_row(event, carrier.get("traceparent"), now) for event in events]
         await session.execute(insert(self.table), rows)
-        return [row["event_id"] for row in rows]
+        return [str(row["event_id"]) for row in rows]
 
 
 def _row(event: Event, traceparent: str | None, now: datetime) -> dict[str, object]:

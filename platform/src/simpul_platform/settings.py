@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
-DEV_SECRET = "simpul-development-secret-not-for-production"
+DEV_SECRET = "simpul-development-secret-not-for-production"  # noqa: S105 - the documented development default
 
 
 def _state_dir() -> Path:

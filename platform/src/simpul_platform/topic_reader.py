@@ -16,7 +16,8 @@ async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
         await admin.close()
     if not described or described[0].get("error_code") or not described[0].get("partitions"):
         raise LookupError(f"{topic}: no such topic")
-    return [TopicPartition(topic, p["partition"]) for p in sorted(described[0]["partitions"], key=lambda p: p["partition"])]
+    numbers = sorted(p["partition"] for p in described[0]["partitions"])
+    return [TopicPartition(topic, number) for number in numbers]
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:

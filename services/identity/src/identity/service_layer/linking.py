@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.adapters.orm import persons, source_records
@@ -40,7 +40,7 @@ async def link_record(
             village_code=event.village_code, reason=reason, linked_at=now))
 
 
-def _record(event: ChildIdentityRecordedV1) -> tuple[object, ...]:
+def _record(event: ChildIdentityRecordedV1) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (source_records.c.source_system == event.source_system,
             source_records.c.source_record_id == event.source_record_id)
 

@@ -74,8 +74,8 @@ async def record_read(session: AsyncSession, principal: Principal, child_id: str
 async def attach_person(session: AsyncSession, event: RecordLinkedV1, _envelope: CloudEvent) -> None:
     """Identity linked one of our records to a person: keep the person id on the child."""
     query = select(Child).where(
-        Child.source_system == event.source_system,  # type: ignore[arg-type]
-        Child.source_record_id == event.source_record_id,  # type: ignore[arg-type]
+        orm.children.c.source_system == event.source_system,
+        orm.children.c.source_record_id == event.source_record_id,
     )
     child = (await session.execute(query)).scalar_one_or_none()
     if child is not None:

@@ -1,7 +1,7 @@
 """Consumer of identity.link.v1: person ids for our children."""
 
-from simpul_contracts.events import RecordLinkedV1
 from registry.service_layer.handlers import attach_person
+from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.runtime import ServiceRuntime
 
 
