@@ -9,11 +9,13 @@ import sys
 from typing import Any
 
 from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from sqlalchemy import Engine
 
 _configured = False
 
@@ -65,6 +67,16 @@ def _metric_readers() -> list[MetricReader]:
         else:
             raise ValueError(f"OTEL_METRICS_EXPORTER: unsupported exporter {name!r} (use otlp, console or none)")
     return readers
+
+
+def trace_engine(engine: Engine) -> None:
+    """SQL spans for one engine. The instrumentor's own `instrument(engine=)` works only for the first engine of a
+    process; services in one process (tests, `simpul up` variants) each have their own."""
+    meter = metrics.get_meter("simpul.sql")
+    usage = meter.create_up_down_counter(
+        "db.client.connections.usage", unit="{connection}", description="Connections by state"
+    )
+    EngineTracer(trace.get_tracer("simpul.sql"), engine, usage)
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator, Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
 from simpul_platform.auth import TokenKeys
 from simpul_platform.problems import install_problem_handlers
 from simpul_platform.runtime import ServiceRuntime
-from simpul_platform.telemetry import configure_logging, configure_telemetry
+from simpul_platform.telemetry import configure_logging, configure_telemetry, trace_engine
 
 VERSION = "0.1.0"
 
@@ -25,7 +24,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging()
         configure_telemetry(runtime.settings.service_name)
-        SQLAlchemyInstrumentor().instrument(engine=runtime.database.engine.sync_engine)
+        trace_engine(runtime.database.engine.sync_engine)
         await runtime.start()
         try:
             yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Column, Date, DateTime, Enum, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Enum, Integer, MetaData, String, Table, UniqueConstraint
 from sqlalchemy.orm import registry as orm_registry
 
 from registry.domain.model import Child, DatePrecision, Sex
@@ -35,6 +35,18 @@ children = Table(
     Column("person_id", String(40), index=True),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("source_system", "source_record_id", name="uq_children_source_record"),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(13), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("level", String(12), nullable=False),
+    Column("parent_code", String(10), index=True),
+    Column("aliases", JSON, nullable=False, default=list),
+    Column("version", Integer, nullable=False, default=1),
+    Column("retired_at", DateTime(timezone=True)),
 )
 
 audit_log = Table(

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import contract_mapping, orm
+from registry.domain.errors import UnknownVillage
 from registry.domain.model import Child, DatePrecision, Sex, new_child_id
 from simpul_contracts import CloudEvent
 from simpul_contracts.events import RecordLinkedV1
@@ -32,6 +33,8 @@ class RegisterChild:
 
 async def register_child(session: AsyncSession, outbox: Outbox, command: RegisterChild) -> Child:
     """Store the child and queue the restricted identity event in the same transaction."""
+    if not await is_current_village(session, command.village_code):
+        raise UnknownVillage
     child_id = new_child_id()
     child = Child(
         child_id=child_id,
@@ -49,6 +52,15 @@ async def register_child(session: AsyncSession, outbox: Outbox, command: Registe
     await session.flush()
     await outbox.add(session, contract_mapping.identity_recorded(child))
     return child
+
+
+async def is_current_village(session: AsyncSession, code: str) -> bool:
+    """True when `code` is a village of the reference data that has not been retired."""
+    regions = orm.regions.c
+    query = select(regions.code).where(
+        regions.code == code, regions.retired_at.is_(None), regions.level.in_(["desa", "kelurahan"])
+    )
+    return (await session.execute(query)).first() is not None
 
 
 async def get_child(session: AsyncSession, child_id: str) -> Child | None:

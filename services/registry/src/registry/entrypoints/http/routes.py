@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 
 from registry.config import RegistrySettings
+from registry.domain.errors import RegistryError
 from registry.entrypoints.http.schemas import ChildCreate, ChildRead
 from registry.service_layer import handlers
 from simpul_platform.auth import Principal, Role, require
@@ -33,8 +34,11 @@ async def register_child(body: ChildCreate, principal: FieldStaff, request: Requ
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
     command = handlers.RegisterChild(source_system=settings.source_system, **body.model_dump())
-    async with runtime.transaction() as session:
-        child = await handlers.register_child(session, runtime.outbox, command)
+    try:
+        async with runtime.transaction() as session:
+            child = await handlers.register_child(session, runtime.outbox, command)
+    except RegistryError as error:
+        raise Problem(422, "Invalid request", str(error), [{"field": error.field, "reason": error.reason}]) from None
     return ChildRead(**asdict(child))
 
 
