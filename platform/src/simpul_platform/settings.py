@@ -37,7 +37,7 @@ class ServiceSettings(BaseSettings):
         default_factory=lambda: os.environ.get("SIMPUL_TOPIC_NAMESPACE", ""),
         description="Prefix of every physical topic name (e.g. 'staging.'); empty in production",
     )
-    jwt_secret: SecretStr = SecretStr(os.environ.get("SIMPUL_JWT_SECRET", DEV_SECRET))
+    jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(os.environ.get("SIMPUL_JWT_SECRET", DEV_SECRET)))
     jwt_public_key: str | None = None
 
     def resolved_database_url(self) -> str:

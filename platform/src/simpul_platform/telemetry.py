@@ -76,7 +76,7 @@ def trace_engine(engine: Engine) -> None:
     usage = meter.create_up_down_counter(
         "db.client.connections.usage", unit="{connection}", description="Connections by state"
     )
-    EngineTracer(trace.get_tracer("simpul.sql"), engine, usage)
+    EngineTracer(trace.get_tracer("simpul.sql"), engine, usage)  # type: ignore[no-untyped-call]
 
 
 class JsonLogFormatter(logging.Formatter):

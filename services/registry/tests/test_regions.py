@@ -19,7 +19,7 @@ def test_levels_and_parents_follow_from_the_code() -> None:
 
 @pytest.mark.parametrize("code", ["35.9", "35.09.11.207", "3509112007", "35.09.11.2007.1", ""])
 def test_malformed_codes_are_rejected_naming_the_field(code: str) -> None:
-    with pytest.raises(InvalidRegionCode, match="^code: "):
+    with pytest.raises(InvalidRegionCode, match=r"^code: "):
         Region.from_code(code, "X")
 
 
