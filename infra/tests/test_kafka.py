@@ -97,3 +97,9 @@ def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(kafka.KafkaError, match="JDK"):
         kafka.java_executable()
+
+
+def test_cluster_ids_never_start_with_a_dash_the_storage_tool_would_read_as_an_option() -> None:
+    ids = [kafka.new_cluster_id() for _ in range(2000)]  # ~1 in 64 raw ids starts with '-'
+    assert all(not i.startswith("-") and len(i) == 22 for i in ids)
+    assert len(set(ids)) == len(ids)

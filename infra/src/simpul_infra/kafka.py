@@ -175,10 +175,19 @@ def _java_command(libs: Path, data_dir: Path, main: str, *args: str, heap: str |
     ]
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: base64url of a UUID, never starting with '-' (Kafka's own rule: the storage
+    tool would read it as an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _format_storage(libs: Path, data_dir: Path) -> None:
     if (data_dir / "kraft" / "meta.properties").is_file():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = new_cluster_id()
     cmd = _java_command(libs, data_dir, "kafka.tools.StorageTool",
                         "format", "-t", cluster_id, "-c", str(data_dir / "server.properties"))
     # StorageTool prints its progress with println; keep it out of the caller's output unless it fails.
