@@ -29,6 +29,18 @@ from simpul_platform.metrics import METRICS
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simpul.consumer")
 Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """A handler that applies consecutive events of its type together (one bulk statement instead of N)."""
+
+    apply: Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
+
+
+def in_batches(apply: Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]) -> BatchHandler:
+    """Register `apply` to receive runs of deliveries rather than one event at a time."""
+    return BatchHandler(apply)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 RETRY_PAUSE_SECONDS = 0.2
 UNAVAILABLE_PAUSE_SECONDS = 1.0
@@ -47,7 +59,7 @@ class EventConsumer:
 
     name: str
     topic: str
-    handlers: Mapping[type[Event], Handler]
+    handlers: Mapping[type[Event], Handler | BatchHandler]
     database: Database
     inbox: Inbox
     dead_letters: DeadLetters
@@ -103,8 +115,8 @@ class EventConsumer:
         async with self.database.session() as session, session.begin():
             applied = await self.inbox.already_applied(session, [d.envelope.id for d in deliveries])
             fresh = list(_first_of_each(d for d in deliveries if d.envelope.id not in applied))
-            for delivery in fresh:
-                await self._handle(session, delivery)
+            for run in _runs(fresh, self.handlers):
+                await self._handle(session, run)
             await self.inbox.record(session, fresh)
         failpoint("consumer.after_commit")
         duplicates = len(deliveries) - len(fresh)
@@ -115,24 +127,43 @@ class EventConsumer:
         if fresh:
             self.after_commit()
 
-    async def _handle(self, session: AsyncSession, delivery: Delivery) -> None:
-        carrier = {"traceparent": delivery.traceparent} if delivery.traceparent else {}
-        token = context.attach(propagate.extract(carrier))
-        try:
-            with tracer.start_as_current_span(
-                f"{self.topic} process",
-                kind=trace.SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": self.topic,
-                    "messaging.consumer.group.name": self.name,
-                    "messaging.message.id": delivery.envelope.id,
-                    "cloudevents.event_type": delivery.envelope.type,
-                },
-            ):
-                await self.handlers[type(delivery.event)](session, delivery.event, delivery.envelope)
-        finally:
-            context.detach(token)
+    async def _handle(self, session: AsyncSession, run: Sequence[Delivery]) -> None:
+        handler = self.handlers[type(run[0].event)]
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": self.topic,
+                      "messaging.consumer.group.name": self.name, "cloudevents.event_type": run[0].envelope.type}
+        if isinstance(handler, BatchHandler):
+            # One span for the run, linked to the trace of every event in it (OpenTelemetry's batch convention).
+            links = [trace.Link(trace.get_current_span(_context_of(d)).get_span_context()) for d in run]
+            with tracer.start_as_current_span(f"{self.topic} process", kind=trace.SpanKind.CONSUMER, links=links,
+                                              attributes=attributes | {"messaging.batch.message_count": len(run)}):
+                await handler.apply(session, run)
+            return
+        delivery = run[0]
+        with tracer.start_as_current_span(
+            f"{self.topic} process", context=_context_of(delivery), kind=trace.SpanKind.CONSUMER,
+            attributes=attributes | {"messaging.message.id": delivery.envelope.id},
+        ):
+            await handler(session, delivery.event, delivery.envelope)
+
+
+def _context_of(delivery: Delivery) -> context.Context:
+    return propagate.extract({"traceparent": delivery.traceparent} if delivery.traceparent else {})
+
+
+def _runs(deliveries: Sequence[Delivery], handlers: Mapping[type[Event], Handler | BatchHandler]
+          ) -> Iterable[Sequence[Delivery]]:
+    """Consecutive deliveries for the same batch handler together, every other delivery alone: order is kept."""
+    run: list[Delivery] = []
+    for delivery in deliveries:
+        handler = handlers[type(delivery.event)]
+        if run and isinstance(handler, BatchHandler) and handlers[type(run[0].event)] is handler:
+            run.append(delivery)
+            continue
+        if run:
+            yield run
+        run = [delivery]
+    if run:
+        yield run
 
 
 def _first_of_each(deliveries: Iterable[Delivery]) -> Iterable[Delivery]:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from faststream.kafka import KafkaBroker
-from opentelemetry import context, propagate
+from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
 from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from simpul_platform.failpoints import failpoint
 from simpul_platform.metrics import METRICS
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("simpul.outbox")
 MAX_BACKOFF_SECONDS = 10.0
 
 
@@ -29,7 +30,7 @@ class OutboxRelay:
         self,
         database: Database,
         table: Table,
-        broker: KafkaBroker,
+        bootstrap_servers: str,
         *,
         batch_size: int,
         poll_seconds: float,
@@ -37,11 +38,26 @@ class OutboxRelay:
     ) -> None:
         self.database = database
         self.table = table
-        self.broker = broker
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id="simpul-outbox-relay",
+            enable_idempotence=True,  # broker-side dedupe of the producer's own retries, order kept per partition
+            acks="all",
+            linger_ms=5,
+            request_timeout_ms=30_000,
+        )
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.topic_namespace = topic_namespace
         self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        """Connect the producer."""
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        """Flush and close the producer."""
+        await self.producer.stop()
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit that queued events)."""
@@ -106,19 +122,23 @@ class OutboxRelay:
         await asyncio.gather(*pending)
 
     async def _send(self, row: Row[Any]) -> asyncio.Future[Any]:
-        carrier = {"traceparent": row.traceparent} if row.traceparent else {}
-        token = context.attach(propagate.extract(carrier))
-        try:
-            future: asyncio.Future[Any] = await self.broker.publish(
-                row.payload,
-                topic=self.topic_namespace + row.topic,
-                key=row.key.encode(),
-                headers=dict(row.headers),
-                correlation_id=row.event_id,
-                no_confirm=True,
+        # The publish span continues the trace of the request that wrote the row; its context travels on.
+        stored = propagate.extract({"traceparent": row.traceparent} if row.traceparent else {})
+        topic = self.topic_namespace + row.topic
+        with tracer.start_as_current_span(
+            f"{topic} publish",
+            context=stored,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
+                        "messaging.message.id": row.event_id, "messaging.kafka.message.key": row.key},
+        ):
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            headers = [(name, value.encode()) for name, value in row.headers.items()]
+            headers.extend((name, value.encode()) for name, value in carrier.items())
+            future: asyncio.Future[Any] = await self.producer.send(
+                topic, row.payload, key=row.key.encode(), headers=headers
             )
-        finally:
-            context.detach(token)
         return future
 
     async def _sleep(self, seconds: float) -> None:

@@ -81,6 +81,7 @@ class ServiceRuntime:
             await upgrade(self.database.url, self.migrations)
         await self.broker.start()
         if self.settings.outbox_relay_enabled:
+            await self.relay.start()
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.settings.service_name}-relay")
 
     async def stop(self) -> None:
@@ -90,6 +91,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
             self._relay_task = None
+            await self.relay.stop()
         await self.broker.stop()
         await self.database.dispose()
 
@@ -109,7 +111,7 @@ def build_runtime(
     relay = OutboxRelay(
         database,
         tables.outbox,
-        broker,
+        settings.kafka_bootstrap_servers,
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
         topic_namespace=settings.topic_namespace,
