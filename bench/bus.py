@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,9 +52,10 @@ from simpul_infra import kafka, postgres
 from simpul_infra.pg_server import PostgresServer
 from simpul_infra.ports import free_port
 from simpul_infra.topics import DLQ_SUFFIX, TopicSpec, ensure_topics
-from simpul_platform.consumer import EventConsumer
+from simpul_platform.consumer import BatchHandler, EventConsumer, Handler, in_batches
 from simpul_platform.database import Database
 from simpul_platform.dead_letters import DeadLetters
+from simpul_platform.delivery import Delivery
 from simpul_platform.delivery_tables import DeliveryTables, delivery_tables
 from simpul_platform.inbox import Inbox
 from simpul_platform.messaging import create_broker, subscribe
@@ -272,13 +273,18 @@ def bench_events(events: int) -> list[BenchPayloadV1]:
             for i in range(events)]
 
 
-def effect_handler(effects: Table) -> Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]:
-    """The consumer's effect: one row per applied event."""
+def effect_handler(effects: Table, *, per_event: bool) -> Handler | BatchHandler:
+    """The consumer's effect: one row per applied event, one INSERT per event or one bulk INSERT per run."""
 
     async def apply(session: AsyncSession, event: BenchPayloadV1, envelope: CloudEvent) -> None:
         await session.execute(insert(effects).values(event_id=envelope.id, seq=event.seq, body_chars=len(event.body)))
 
-    return apply
+    async def apply_run(session: AsyncSession, run: Sequence[Delivery]) -> None:
+        rows = [{"event_id": d.envelope.id, "seq": d.event.seq, "body_chars": len(d.event.body)}  # type: ignore[attr-defined]
+                for d in run]
+        await session.execute(insert(effects), rows)
+
+    return apply if per_event else in_batches(apply_run)
 
 
 async def write_outbox(database: Database, outbox: Outbox, relay: OutboxRelay, events: Sequence[Event],
@@ -336,25 +342,21 @@ class Pipeline:
     outbox: Outbox
     relay: OutboxRelay
     consumer: EventConsumer
-
-    @property
-    def broker(self) -> Any:
-        """The service's FastStream broker."""
-        return self.relay.broker
+    broker: Any
 
 
-def build_pipeline(database_url: str, bootstrap: str, namespace: str) -> Pipeline:
+def build_pipeline(database_url: str, bootstrap: str, namespace: str, *, per_event: bool) -> Pipeline:
     """Database, broker, relay and consumer with a service's default settings."""
     schema = bench_schema()
     database = Database(database_url)
     broker = create_broker(bootstrap, "bench")
-    relay = OutboxRelay(database, schema.delivery.outbox, broker, batch_size=DEFAULTS.outbox_batch_size,
+    relay = OutboxRelay(database, schema.delivery.outbox, bootstrap, batch_size=DEFAULTS.outbox_batch_size,
                         poll_seconds=DEFAULTS.outbox_poll_seconds, topic_namespace=namespace)
     topic = BenchPayloadV1.topic
     consumer = EventConsumer(
         name=namespace + "bench",
         topic=namespace + topic,
-        handlers={BenchPayloadV1: effect_handler(schema.effects)},
+        handlers={BenchPayloadV1: effect_handler(schema.effects, per_event=per_event)},
         database=database,
         inbox=Inbox(schema.delivery.processed_events, f"bench:{topic}"),
         dead_letters=DeadLetters(broker, "bench"),
@@ -362,12 +364,13 @@ def build_pipeline(database_url: str, bootstrap: str, namespace: str) -> Pipelin
         after_commit=relay.wake,
     )
     subscribe(broker, consumer, batch_size=DEFAULTS.consumer_batch_size)
-    return Pipeline(database, schema, Outbox(schema.delivery.outbox), relay, consumer)
+    return Pipeline(database, schema, Outbox(schema.delivery.outbox), relay, consumer, broker)
 
 
 async def run_pipeline(pipeline: Pipeline, events: Sequence[Event], tx_batch: int) -> Timeline:
     """Start relay and consumer, write the events, wait until all are applied."""
     await pipeline.broker.start()
+    await pipeline.relay.start()
     relay_task = asyncio.create_task(pipeline.relay.run(), name="bench-relay")
     try:
         await wait_assigned(pipeline.broker.subscribers[0].consumer)
@@ -380,6 +383,7 @@ async def run_pipeline(pipeline: Pipeline, events: Sequence[Event], tx_batch: in
         relay_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay_task
+        await pipeline.relay.stop()
         await pipeline.broker.stop()
     return timeline
 
@@ -388,7 +392,7 @@ async def measure_ours(bootstrap: str, database_url: str, args: argparse.Namespa
     """Our path end to end on a fresh topic and database; the counts are read after the consumer stopped."""
     namespace = f"bench-{uuid.uuid4().hex[:12]}."
     await create_topic(bootstrap, namespace + BenchPayloadV1.topic)
-    pipeline = build_pipeline(database_url, bootstrap, namespace)
+    pipeline = build_pipeline(database_url, bootstrap, namespace, per_event=args.per_event_handler)
     if not args.bare:
         configure_service_telemetry(pipeline.database)
     try:
@@ -466,6 +470,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="a running Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else start one)")
     parser.add_argument("--postgres-url", help="admin URL of a running PostgreSQL (default: start a cluster)")
     parser.add_argument("--tx-batch", type=int, default=500, help="events per outbox transaction (default 500)")
+    parser.add_argument("--per-event-handler", action="store_true",
+                        help="the consumer's effect as one INSERT per event instead of a batch handler")
     parser.add_argument("--bare", action="store_true", help="our path without a service's telemetry set-up")
     parser.add_argument("--profile", action="store_true", help="cProfile our path; print the hottest functions")
     args = parser.parse_args(argv)
