@@ -38,26 +38,37 @@ class OutboxRelay:
     ) -> None:
         self.database = database
         self.table = table
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+        self.bootstrap_servers = bootstrap_servers
+        self._producer: AIOKafkaProducer | None = None
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.topic_namespace = topic_namespace
+        self._wake = asyncio.Event()
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        """The relay's producer; it exists between `start` and `stop`."""
+        if self._producer is None:
+            raise RuntimeError("outbox relay not started")
+        return self._producer
+
+    async def start(self) -> None:
+        """Connect the producer (created here: aiokafka needs the running event loop)."""
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
             client_id="simpul-outbox-relay",
             enable_idempotence=True,  # broker-side dedupe of the producer's own retries, order kept per partition
             acks="all",
             linger_ms=5,
             request_timeout_ms=30_000,
         )
-        self.batch_size = batch_size
-        self.poll_seconds = poll_seconds
-        self.topic_namespace = topic_namespace
-        self._wake = asyncio.Event()
-
-    async def start(self) -> None:
-        """Connect the producer."""
-        await self.producer.start()
+        await self._producer.start()
 
     async def stop(self) -> None:
         """Flush and close the producer."""
-        await self.producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit that queued events)."""

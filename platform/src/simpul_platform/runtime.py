@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from simpul_platform.relay import OutboxRelay
 from simpul_platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+SHUTDOWN_STEP_SECONDS = 15.0
 
 
 @dataclass
@@ -85,19 +86,25 @@ class ServiceRuntime:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.settings.service_name}-relay")
 
     async def stop(self) -> None:
-        """Stop relaying and consuming, then close connections."""
+        """Stop relaying and consuming, then close connections; no step may hold up shutdown for long."""
         if self._relay_task is not None:
             self._relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+            await _bounded("relay task", asyncio.gather(self._relay_task, return_exceptions=True))
             self._relay_task = None
-            await self.relay.stop()
-        await self.broker.stop()
-        await self.database.dispose()
+            await _bounded("relay producer", self.relay.stop())
+        await _bounded("broker", self.broker.stop())
+        await _bounded("database", self.database.dispose())
 
     async def readiness(self) -> dict[str, bool]:
         """Whether the database and the broker answer."""
         return {"database": await self.database.ping(), "broker": await self.broker.ping(timeout=2.0)}
+
+
+async def _bounded(what: str, step: Awaitable[object], seconds: float = SHUTDOWN_STEP_SECONDS) -> None:
+    try:
+        await asyncio.wait_for(step, timeout=seconds)
+    except TimeoutError:
+        log.error("shutdown: %s did not stop within %.0fs; going on", what, seconds)
 
 
 def build_runtime(
