@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -15,18 +18,27 @@ CHILD = {"full_name": "Siti Aminah", "sex": "female", "village_code": KESILIR,
          "birth_date": "2014-03-02", "birth_date_precision": "day"}
 
 
-def _stack_settings(make_database: Callable[..., str], bootstrap: str, namespace: str) -> dict[str, object]:
+def _stack_settings(database: Callable[[str], str], bootstrap: str, namespace: str) -> dict[str, object]:
     extra = {"reporting": {"min_cell_size": 1}}
     return {
-        name: settings_for(name, make_database(name), bootstrap, namespace, **extra.get(name, {}))
+        name: settings_for(name, database(name), bootstrap, namespace, **extra.get(name, {}))
         for name in ("registry", "identity", "reporting", "referral")
     }
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database(request: pytest.FixtureRequest, make_database: Callable[..., str], tmp_path: Path
+             ) -> Callable[[str], str]:
+    """A fresh database per service: PostgreSQL (deployments) or SQLite files (the embedded quick-start default)."""
+    if request.param == "postgresql":
+        return make_database
+    return lambda name: f"sqlite+aiosqlite:///{tmp_path / name}.db"
+
+
 async def test_child_flows_to_identity_registry_and_reporting_in_one_trace(
-    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter
+    database: Callable[[str], str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter
 ) -> None:
-    async with running(_stack_settings(make_database, kafka_bootstrap, namespace)) as stack:
+    async with running(_stack_settings(database, kafka_bootstrap, namespace)) as stack:
         registry, reporting = stack.clients["registry"], stack.clients["reporting"]
         created = await registry.post("/children", json=CHILD, headers=CADRE)
         assert created.status_code == 201, created.text

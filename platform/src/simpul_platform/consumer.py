@@ -113,11 +113,11 @@ class EventConsumer:
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
         async with self.database.session() as session, session.begin():
-            applied = await self.inbox.already_applied(session, [d.envelope.id for d in deliveries])
-            fresh = list(_first_of_each(d for d in deliveries if d.envelope.id not in applied))
+            unique = list(_first_of_each(deliveries))
+            claimed = await self.inbox.claim(session, unique)
+            fresh = [d for d in unique if d.envelope.id in claimed]
             for run in _runs(fresh, self.handlers):
                 await self._handle(session, run)
-            await self.inbox.record(session, fresh)
         failpoint("consumer.after_commit")
         duplicates = len(deliveries) - len(fresh)
         METRICS.events_consumed.add(len(fresh), {"consumer": self.name})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_platform.delivery import Delivery
@@ -18,16 +20,17 @@ class Inbox:
         self.table = table
         self.consumer = consumer
 
-    async def already_applied(self, session: AsyncSession, event_ids: Sequence[str]) -> set[str]:
-        """The subset of `event_ids` this consumer has applied before."""
-        columns = self.table.c
-        query = select(columns.event_id).where(columns.consumer == self.consumer, columns.event_id.in_(event_ids))
-        return set((await session.execute(query)).scalars())
+    async def claim(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> set[str]:
+        """Insert the deliveries' ids in the caller's transaction; return those that were new.
 
-    async def record(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        """Mark deliveries applied, in the caller's transaction."""
+        One INSERT ... ON CONFLICT DO NOTHING RETURNING instead of a look-up then an insert: one round trip, no
+        dependence on planner statistics for the look-up, and a duplicate being applied concurrently (during a
+        rebalance) waits on the row lock and is then skipped instead of failing on the primary key.
+        """
         if not deliveries:
-            return
+            return set()
+        module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = module.insert(self.table).on_conflict_do_nothing().returning(self.table.c.event_id)
         now = datetime.now(UTC)
         rows = [
             {
@@ -41,4 +44,4 @@ class Inbox:
             }
             for d in deliveries
         ]
-        await session.execute(insert(self.table), rows)
+        return set((await session.execute(statement, rows)).scalars())
