@@ -38,13 +38,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,17 +52,13 @@ from simpul_infra import kafka, postgres
 from simpul_infra.pg_server import PostgresServer
 from simpul_infra.ports import free_port
 from simpul_infra.topics import DLQ_SUFFIX, TopicSpec, ensure_topics
-from simpul_platform.consumer import BatchHandler, EventConsumer, Handler, in_batches
+from simpul_platform.consumer import BatchHandler, Handler, in_batches
 from simpul_platform.database import Database
-from simpul_platform.dead_letters import DeadLetters
 from simpul_platform.delivery import Delivery
 from simpul_platform.delivery_tables import DeliveryTables, delivery_tables
-from simpul_platform.inbox import Inbox
-from simpul_platform.messaging import create_broker, subscribe
-from simpul_platform.outbox import Outbox
-from simpul_platform.relay import OutboxRelay
+from simpul_platform.runtime import ServiceRuntime, build_runtime
 from simpul_platform.settings import ServiceSettings
-from simpul_platform.telemetry import configure_logging, configure_telemetry
+from simpul_platform.telemetry import configure_logging, configure_telemetry, trace_engine
 
 PAYLOAD_BYTES = 1024
 AIOKAFKA_DEFAULT_BATCH = 16 * 1024
@@ -72,7 +67,6 @@ PARTITIONS = 3
 RAW_SEND_CHUNK = 1000
 PHASE_TIMEOUT_S = 120.0
 SETUP_TIMEOUT_S = 60.0  # topic creation, group join, schema: on top of PHASE_TIMEOUT_S for each path
-STOP_TIMEOUT_S = 15.0  # each shutdown step
 JOIN_TIMEOUT_S = 30.0
 POLL_S = 0.02
 TARGET_RATIO = 0.25
@@ -293,13 +287,11 @@ def effect_handler(effects: Table, *, per_event: bool) -> Handler | BatchHandler
     return apply if per_event else in_batches(apply_run)
 
 
-async def write_outbox(database: Database, outbox: Outbox, relay: OutboxRelay, events: Sequence[Event],
-                       tx_batch: int) -> None:
-    """Queue the events through the outbox, `tx_batch` per transaction, nudging the relay after each commit."""
+async def write_outbox(runtime: ServiceRuntime, events: Sequence[Event], tx_batch: int) -> None:
+    """Queue the events through the outbox, `tx_batch` per transaction (each commit nudges the relay)."""
     for start in range(0, len(events), tx_batch):
-        async with database.session() as session, session.begin():
-            await outbox.add(session, *events[start : start + tx_batch])
-        relay.wake()
+        async with runtime.transaction() as session:
+            await runtime.outbox.add(session, *events[start : start + tx_batch])
 
 
 async def count(database: Database, query: Any) -> int:
@@ -339,82 +331,46 @@ async def watch(database: Database, schema: Schema, timeline: Timeline, writer: 
             await asyncio.sleep(POLL_S)
 
 
-@dataclass
-class Pipeline:
-    """Our path's moving parts, wired as `ServiceRuntime` wires them."""
-
-    database: Database
-    schema: Schema
-    outbox: Outbox
-    relay: OutboxRelay
-    consumer: EventConsumer
-    broker: Any
+def build_bench_runtime(schema: Schema, database_url: str, bootstrap: str, namespace: str, *,
+                        per_event: bool) -> ServiceRuntime:
+    """A service runtime (relay, broker, consumer) with a service's defaults, over the bench's own tables."""
+    settings = ServiceSettings(service_name="bench", database_url=database_url, kafka_bootstrap_servers=bootstrap,
+                               topic_namespace=namespace, migrate_on_start=False)
+    runtime = build_runtime(settings, schema.delivery, Path("unused-no-migrations"))
+    runtime.consume(BenchPayloadV1.topic, {BenchPayloadV1: effect_handler(schema.effects, per_event=per_event)})
+    return runtime
 
 
-def build_pipeline(database_url: str, bootstrap: str, namespace: str, *, per_event: bool) -> Pipeline:
-    """Database, broker, relay and consumer with a service's default settings."""
-    schema = bench_schema()
-    database = Database(database_url)
-    broker = create_broker(bootstrap, "bench")
-    relay = OutboxRelay(database, schema.delivery.outbox, bootstrap, batch_size=DEFAULTS.outbox_batch_size,
-                        poll_seconds=DEFAULTS.outbox_poll_seconds, topic_namespace=namespace)
-    topic = BenchPayloadV1.topic
-    consumer = EventConsumer(
-        name=namespace + "bench",
-        topic=namespace + topic,
-        handlers={BenchPayloadV1: effect_handler(schema.effects, per_event=per_event)},
-        database=database,
-        inbox=Inbox(schema.delivery.processed_events, f"bench:{topic}"),
-        dead_letters=DeadLetters(broker, "bench"),
-        max_attempts=DEFAULTS.consumer_max_attempts,
-        after_commit=relay.wake,
-    )
-    subscribe(broker, consumer, batch_size=DEFAULTS.consumer_batch_size)
-    return Pipeline(database, schema, Outbox(schema.delivery.outbox), relay, consumer, broker)
-
-
-async def run_pipeline(pipeline: Pipeline, events: Sequence[Event], tx_batch: int) -> Timeline:
+async def run_pipeline(runtime: ServiceRuntime, schema: Schema, events: Sequence[Event], tx_batch: int) -> Timeline:
     """Start relay and consumer, write the events, wait until all are applied."""
-    await pipeline.broker.start()
-    await pipeline.relay.start()
-    relay_task = asyncio.create_task(pipeline.relay.run(), name="bench-relay")
+    await runtime.start()
     try:
-        await wait_assigned(pipeline.broker.subscribers[0].consumer)
-        progress(f"our path: writing, relaying and consuming {len(events):,} events on {pipeline.consumer.topic} ...")
+        await wait_assigned(runtime.broker.subscribers[0].consumer)
+        topic = runtime.consumers[0].topic
+        progress(f"our path: writing, relaying and consuming {len(events):,} events on {topic} ...")
         timeline = Timeline(started=time.monotonic())
-        writer = asyncio.create_task(write_outbox(pipeline.database, pipeline.outbox, pipeline.relay, events,
-                                                  tx_batch))
-        await watch(pipeline.database, pipeline.schema, timeline, writer, len(events))
+        writer = asyncio.create_task(write_outbox(runtime, events, tx_batch))
+        await watch(runtime.database, schema, timeline, writer, len(events))
     finally:
-        relay_task.cancel()
-        await bounded("relay task", asyncio.gather(relay_task, return_exceptions=True))
-        await bounded("relay producer", pipeline.relay.stop())
-        await bounded("broker", pipeline.broker.stop())
+        await runtime.stop()  # each shutdown step is bounded there
     return timeline
-
-
-async def bounded(what: str, step: Awaitable[object]) -> None:
-    """One shutdown step, abandoned (with a note) when it does not finish within STOP_TIMEOUT_S."""
-    try:
-        await asyncio.wait_for(step, timeout=STOP_TIMEOUT_S)
-    except TimeoutError:
-        progress(f"{what} did not stop within {STOP_TIMEOUT_S:.0f} s; going on")
 
 
 async def measure_ours(bootstrap: str, database_url: str, args: argparse.Namespace) -> OurResult:
     """Our path end to end on a fresh topic and database; the counts are read after the consumer stopped."""
     namespace = f"bench-{uuid.uuid4().hex[:12]}."
     await create_topic(bootstrap, namespace + BenchPayloadV1.topic)
-    pipeline = build_pipeline(database_url, bootstrap, namespace, per_event=args.per_event_handler)
+    schema = bench_schema()
+    runtime = build_bench_runtime(schema, database_url, bootstrap, namespace, per_event=args.per_event_handler)
     if not args.bare:
-        configure_service_telemetry(pipeline.database)
+        configure_service_telemetry(runtime.database)
     try:
-        async with pipeline.database.engine.begin() as connection:
-            await connection.run_sync(pipeline.schema.metadata.create_all)
-        timeline = await run_pipeline(pipeline, bench_events(args.events), args.tx_batch)
-        counts = await final_counts(pipeline.database, pipeline.schema)
+        async with runtime.database.engine.begin() as connection:
+            await connection.run_sync(schema.metadata.create_all)
+        timeline = await run_pipeline(runtime, schema, bench_events(args.events), args.tx_batch)
+        counts = await final_counts(runtime.database, schema)
     finally:
-        await pipeline.database.dispose()
+        await runtime.database.dispose()
     return OurResult(timeline, counts)
 
 
@@ -498,7 +454,7 @@ def configure_service_telemetry(database: Database) -> None:
     """What a service's lifespan installs: JSON logs, OpenTelemetry providers, SQLAlchemy spans."""
     configure_logging()
     configure_telemetry("bench")
-    SQLAlchemyInstrumentor().instrument(engine=database.engine.sync_engine)
+    trace_engine(database.engine.sync_engine)
 
 
 def component(filename: str, function: str) -> str:
