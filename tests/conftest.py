@@ -7,6 +7,7 @@ import dataclasses
 import uuid
 
 import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -17,12 +18,21 @@ from simpul_platform.telemetry import configure_telemetry
 pytest_plugins = ["simpul_infra.pytest_plugin"]
 
 
+_SPANS = InMemorySpanExporter()
+_METRICS = InMemoryMetricReader()
+
+
 @pytest.fixture(scope="session")
 def spans() -> InMemorySpanExporter:
     """Every span finished in this test process."""
-    exporter = InMemorySpanExporter()
-    configure_telemetry("simpul-tests", extra_span_processor=SimpleSpanProcessor(exporter))
-    return exporter
+    configure_telemetry("simpul-tests", extra_span_processor=SimpleSpanProcessor(_SPANS), extra_metric_reader=_METRICS)
+    return _SPANS
+
+
+@pytest.fixture(scope="session")
+def metric_reader(spans: InMemorySpanExporter) -> InMemoryMetricReader:
+    """The delivery metrics recorded in this test process (telemetry is configured once, with the spans)."""
+    return _METRICS
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from simpul_platform.auth import Role
@@ -36,7 +37,8 @@ def database(request: pytest.FixtureRequest, make_database: Callable[..., str], 
 
 
 async def test_child_flows_to_identity_registry_and_reporting_in_one_trace(
-    database: Callable[[str], str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter
+    database: Callable[[str], str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
 ) -> None:
     async with running(_stack_settings(database, kafka_bootstrap, namespace)) as stack:
         registry, reporting = stack.clients["registry"], stack.clients["reporting"]
@@ -70,6 +72,24 @@ async def test_child_flows_to_identity_registry_and_reporting_in_one_trace(
         assert (await counted()) == [{"village_code": KESILIR, "children": 1, "suppressed": False}]
 
     _assert_one_trace(spans, namespace)
+    _assert_delivery_metrics(metric_reader, namespace)
+
+
+def _points(reader: InMemoryMetricReader, name: str) -> list[Any]:
+    data = reader.get_metrics_data()
+    return [point for rm in data.resource_metrics for sm in rm.scope_metrics for metric in sm.metrics
+            if metric.name == name for point in metric.data.data_points]
+
+
+def _assert_delivery_metrics(reader: InMemoryMetricReader, namespace: str) -> None:
+    published = {p.attributes["topic"]: p.value for p in _points(reader, "simpul.events.published")}
+    assert published[f"{namespace}registry.child-identity.v1"] == 2  # two records of the same child
+    assert published[f"{namespace}identity.link.v1"] == 2
+    consumed = {p.attributes["consumer"]: p.value for p in _points(reader, "simpul.events.consumed")}
+    assert consumed.get(f"{namespace}reporting", 0) >= 2
+    lag = [p for p in _points(reader, "simpul.consumer.lag") if p.attributes["consumer"] == f"{namespace}reporting"]
+    assert lag, "consumer lag was not recorded"
+    assert all(p.value >= 0 for p in lag)
 
 
 def _assert_one_trace(spans: InMemorySpanExporter, namespace: str) -> None:

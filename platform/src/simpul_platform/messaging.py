@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import reduce
 from operator import or_
 from typing import Any
 
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.message import StreamMessage
 
 from simpul_platform.consumer import EventConsumer
+from simpul_platform.metrics import METRICS
 
 FASTSTREAM_LOGGER = logging.getLogger("simpul.faststream")
 
@@ -43,12 +46,25 @@ async def _raw_bodies(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
+def record_lag(kafka_consumer: Any, records: Sequence[ConsumerRecord[bytes, bytes]], group: str) -> None:
+    """Consumer lag per partition after a batch: the partition's high watermark minus the next offset to read."""
+    last: dict[TopicPartition, int] = {}
+    for record in records:
+        last[TopicPartition(record.topic, record.partition)] = record.offset
+    for partition, offset in last.items():
+        highwater = kafka_consumer.highwater(partition)
+        if highwater is not None:
+            METRICS.consumer_lag.set(max(0, highwater - offset - 1), {
+                "topic": partition.topic, "partition": partition.partition, "consumer": group})
+
+
 def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int) -> None:
     """Register the consumer as a batch subscriber that commits offsets only after the database commit."""
     payload: Any = reduce(or_, consumer.handlers)  # documents the union of handled event models
 
     async def consume(body: list[Any], message: KafkaMessage) -> None:
         await consumer.process(message.raw_message)
+        record_lag(message.consumer, message.raw_message, consumer.name)
 
     # Resolved here, not as a string: FastStream reads it to document the payload in AsyncAPI.
     consume.__annotations__ |= {"body": list[payload], "message": KafkaMessage}

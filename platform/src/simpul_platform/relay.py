@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -107,7 +108,8 @@ class OutboxRelay:
             sent_at = datetime.now(UTC)
             ids = [row.seq for row in rows]
             await session.execute(update(self.table).where(self.table.c.seq.in_(ids)).values(sent_at=sent_at))
-        METRICS.events_published.add(len(rows))
+        for topic, count in Counter(self.topic_namespace + row.topic for row in rows).items():
+            METRICS.events_published.add(count, {"topic": topic})
         return len(rows)
 
     async def backlog(self) -> int:

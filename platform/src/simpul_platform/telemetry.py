@@ -20,7 +20,12 @@ from sqlalchemy import Engine
 _configured = False
 
 
-def configure_telemetry(service_name: str, *, extra_span_processor: SpanProcessor | None = None) -> None:
+def configure_telemetry(
+    service_name: str,
+    *,
+    extra_span_processor: SpanProcessor | None = None,
+    extra_metric_reader: MetricReader | None = None,
+) -> None:
     """Install tracer and meter providers once per process; exporters from OTEL_TRACES/METRICS_EXPORTER."""
     global _configured  # noqa: PLW0603 - OpenTelemetry providers are process-global by design
     if _configured:
@@ -32,7 +37,8 @@ def configure_telemetry(service_name: str, *, extra_span_processor: SpanProcesso
     if extra_span_processor is not None:
         tracer_provider.add_span_processor(extra_span_processor)
     trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=_metric_readers()))
+    readers = _metric_readers() + ([extra_metric_reader] if extra_metric_reader else [])
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
     _configured = True
 
 
