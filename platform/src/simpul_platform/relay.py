@@ -85,6 +85,8 @@ class OutboxRelay:
         while True:
             try:
                 sent = await self.relay_once()
+                if sent == self.batch_size:
+                    await self.backlog()  # busy: measure what is still waiting (idle means zero)
                 backoff = self.poll_seconds
             except asyncio.CancelledError:
                 raise
