@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import JSON, Column, Date, DateTime, Enum, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import registry as orm_registry
 
 from registry.domain.model import Child, DatePrecision, Sex
@@ -47,6 +61,20 @@ regions = Table(
     Column("aliases", JSON, nullable=False, default=list),
     Column("version", Integer, nullable=False, default=1),
     Column("retired_at", DateTime(timezone=True)),
+)
+
+# Every name a region has had while current: `regions` holds the latest version, this table all of them.
+# A rename or a return from retirement closes the open version (valid_to) and opens the next; retiring closes it.
+region_versions = Table(
+    "region_versions",
+    metadata,
+    Column("code", String(13), ForeignKey("regions.code", name="fk_region_versions_code"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True)),
+    Index("uq_region_versions_open", "code", unique=True,
+          postgresql_where=text("valid_to IS NULL"), sqlite_where=text("valid_to IS NULL")),
 )
 
 audit_log = Table(
