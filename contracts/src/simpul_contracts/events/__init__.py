@@ -1,6 +1,23 @@
 """Every event model, by producing service. Importing this package registers them all."""
 
 from simpul_contracts.events.identity import RecordLinkedV1
-from simpul_contracts.events.registry import ChildIdentityRecordedV1
+from simpul_contracts.events.registry import (
+    CaseStatusChangedV1,
+    ChildClassifiedV1,
+    ChildIdentityRecordedV1,
+    ChildRegisteredV1,
+    ChildUpdatedV1,
+    ConsentChangedV1,
+    MonitoringVisitRecordedV1,
+)
 
-__all__ = ["ChildIdentityRecordedV1", "RecordLinkedV1"]
+__all__ = [
+    "CaseStatusChangedV1",
+    "ChildClassifiedV1",
+    "ChildIdentityRecordedV1",
+    "ChildRegisteredV1",
+    "ChildUpdatedV1",
+    "ConsentChangedV1",
+    "MonitoringVisitRecordedV1",
+    "RecordLinkedV1",
+]
