@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -38,6 +40,15 @@ def metric_reader(spans: InMemorySpanExporter) -> InMemoryMetricReader:
 @pytest.fixture(autouse=True)
 def _clear_spans(spans: InMemorySpanExporter) -> None:
     spans.clear()
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """Fresh databases, name -> URL, on PostgreSQL (deployments) and on SQLite files (the embedded default)."""
+    if request.param == "sqlite":
+        return lambda name: f"sqlite+aiosqlite:///{tmp_path / name}.db"
+    make_database: Callable[[str], str] = request.getfixturevalue("make_database")
+    return make_database
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -27,20 +25,11 @@ def _stack_settings(database: Callable[[str], str], bootstrap: str, namespace: s
     }
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database(request: pytest.FixtureRequest, make_database: Callable[..., str], tmp_path: Path
-             ) -> Callable[[str], str]:
-    """A fresh database per service: PostgreSQL (deployments) or SQLite files (the embedded quick-start default)."""
-    if request.param == "postgresql":
-        return make_database
-    return lambda name: f"sqlite+aiosqlite:///{tmp_path / name}.db"
-
-
 async def test_child_flows_to_identity_registry_and_reporting_in_one_trace(
-    database: Callable[[str], str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter,
+    any_store: Callable[[str], str], kafka_bootstrap: str, namespace: str, spans: InMemorySpanExporter,
     metric_reader: InMemoryMetricReader,
 ) -> None:
-    async with running(_stack_settings(database, kafka_bootstrap, namespace)) as stack:
+    async with running(_stack_settings(any_store, kafka_bootstrap, namespace)) as stack:
         registry, reporting = stack.clients["registry"], stack.clients["reporting"]
         created = await registry.post("/children", json=CHILD, headers=CADRE)
         assert created.status_code == 201, created.text

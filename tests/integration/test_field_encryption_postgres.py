@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
@@ -36,13 +35,10 @@ children = Table(
 )
 
 
-@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def database_url(any_store: Callable[[str], str]) -> str:
     """A fresh, empty database on each store."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'fields.db'}"
-    make_database: Callable[[str], str] = request.getfixturevalue("make_database")
-    return make_database("fields")
+    return any_store("fields")
 
 
 @pytest.fixture

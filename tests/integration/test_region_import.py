@@ -35,13 +35,10 @@ def counts(**nonzero: int) -> dict[str, int]:
     return {name: nonzero.get(name, 0) for name in names}
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def database_url(any_store: Callable[[str], str]) -> str:
     """A fresh registry database on each store."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
-    make_database: Callable[[str], str] = request.getfixturevalue("make_database")
-    return make_database("regions")
+    return any_store("regions")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
+from sqlalchemy.exc import DBAPIError
 
 from simpul_platform.metrics import METRICS
 
@@ -22,7 +23,11 @@ def dlq_topic(topic: str) -> str:
 
 
 def describe(error: BaseException) -> str:
-    """A bounded, data-free description: our own errors name fields, SQLAlchemy hides parameters."""
+    """A bounded, data-free description: our own errors name fields; driver errors are reduced to their type,
+    because drivers put the offending value in the message (asyncpg: "invalid input for query argument $5: '2014-…'")
+    even when SQLAlchemy hides the parameters."""
+    if isinstance(error, DBAPIError):
+        return f"database error {type(error.orig).__name__} (details withheld: they may contain personal data)"
     text = str(error) or type(error).__name__
     return text[:MAX_MESSAGE_CHARS]
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -63,6 +66,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = Problem(exc.status_code, str(exc.detail), str(exc.detail))
         return problem_response(request, problem, headers=dict(exc.headers or {}))
 
+    async def contain_unexpected(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Caught here rather than by an exception handler: Starlette re-raises from those, and the server would log
+        # the message and traceback, which may carry request values (database drivers echo them).
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+            return problem_response(request, Problem(500, "Internal error", "The error was logged with its trace id."))
+
     app.add_exception_handler(Problem, on_problem)
+    app.middleware("http")(contain_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
