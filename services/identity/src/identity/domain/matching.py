@@ -4,8 +4,6 @@ date and village, is the same person. Issue 4 replaces this with probabilistic m
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
 import unicodedata
 import uuid
@@ -33,11 +31,6 @@ class Observation:
         """A key equal for two observations that are certainly one person."""
         birth = self.birth_date.isoformat() if self.birth_date else "?"
         return "|".join((normalise_name(self.full_name), self.sex, birth, self.village_code))
-
-
-def nik_digest(nik: str, key: bytes) -> str:
-    """Keyed hash of a NIK: comparable without storing the NIK itself."""
-    return hmac.new(key, nik.encode(), hashlib.sha256).hexdigest()
 
 
 def new_person_id() -> str:

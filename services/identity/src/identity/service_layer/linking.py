@@ -8,10 +8,11 @@ from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.adapters.orm import persons, source_records
-from identity.domain.matching import Observation, new_person_id, nik_digest
+from identity.domain.matching import Observation, new_person_id
 from simpul_contracts import CloudEvent
 from simpul_contracts.events import ChildIdentityRecordedV1, RecordLinkedV1
 from simpul_contracts.events.identity import LinkReason
+from simpul_platform.field_encryption import blind_index
 from simpul_platform.outbox import Outbox
 
 
@@ -20,7 +21,7 @@ async def link_record(
 ) -> None:
     """Find the record's person (or create one) and publish `record linked` when the link is new or changed."""
     observation = Observation(event.full_name, event.sex.value, event.birth_date, event.village_code)
-    digest = nik_digest(event.nik, digest_key) if event.nik else None
+    digest = blind_index(event.nik, digest_key) if event.nik else None
     now = dt.datetime.now(dt.UTC)
     current = await _current_person(session, event)
     person_id, reason = await _match(session, observation.exact_key(), digest)
