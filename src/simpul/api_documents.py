@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from faststream.specification import AsyncAPI
 
 from simpul.services import SERVICES
@@ -29,7 +30,9 @@ def render(name: str) -> dict[str, str]:
     asyncapi = AsyncAPI(runtime.broker, title=f"Simpul {name}", version=VERSION,
                         description=app.description, schema_version="3.0.0")
     return {
-        f"asyncapi/{name}.yaml": asyncapi.to_specification().to_yaml(),
+        # Sorted: FastStream lists several publishers of one topic in no stable order.
+        f"asyncapi/{name}.yaml": yaml.safe_dump(asyncapi.to_specification().to_jsonable(), sort_keys=True,
+                                                allow_unicode=True),
         f"openapi/{name}.json": json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n",
     }
 

@@ -1,5 +1,6 @@
 """Registry settings (env prefix REGISTRY_)."""
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from simpul_platform.settings import ServiceSettings
@@ -13,3 +14,9 @@ class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     http_port: int = 8001
     source_system: str = "simpul-registry"
+    field_keyring: SecretStr | None = Field(
+        default=None, description="`key1:<base64 32 bytes>,key0:...` for NIK/KK at rest; unset: development keys")
+    blind_index_key: SecretStr | None = Field(
+        default=None, description="base64 32-byte key of the NIK blind index; unset: the development key")
+    closure_visits_required: int = Field(default=2, ge=1, le=20)
+    closure_min_days_apart: int = Field(default=90, ge=1, le=3650)

@@ -1,4 +1,4 @@
-"""The registry's tables and the mapping of domain objects onto them."""
+"""The registry's tables; adapters map domain objects onto them explicitly."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import enum
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -19,10 +20,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import registry as orm_registry
 
-from registry.domain.model import Child, DatePrecision, Sex
+from registry.domain.model import DatePrecision, Sex
 from simpul_platform.delivery_tables import delivery_tables
+from simpul_platform.field_encryption import EncryptedString
 
 metadata = MetaData()
 
@@ -31,7 +32,6 @@ def _values(enum_class: type[enum.Enum]) -> list[str]:
     return [str(member.value) for member in enum_class]
 
 
-mapper = orm_registry(metadata=metadata)
 delivery = delivery_tables(metadata)
 
 children = Table(
@@ -39,16 +39,111 @@ children = Table(
     metadata,
     Column("child_id", String(40), primary_key=True),
     Column("full_name", String(200), nullable=False),
+    Column("aliases", JSON, nullable=False, default=list),
     Column("sex", Enum(Sex, native_enum=False, length=10, values_callable=_values), nullable=False),
     Column("birth_date", Date),
     Column("birth_date_precision", Enum(DatePrecision, native_enum=False, length=10, values_callable=_values)),
+    Column("birth_date_estimated", Boolean, nullable=False, default=False),
     Column("mother_name", String(200)),
+    Column("nik", EncryptedString("children.nik")),
+    # HMAC of the NIK: the only way to find a child by NIK, since each ciphertext has its own nonce.
+    Column("nik_index", String(64), index=True),
+    Column("kk_number", EncryptedString("children.kk_number")),
+    Column("identity_warnings", JSON, nullable=False, default=list),
+    Column("guardians", JSON, nullable=False, default=list),
+    Column("school", JSON),
+    Column("work", JSON),
     Column("village_code", String(13), nullable=False, index=True),
     Column("source_system", String(64), nullable=False),
     Column("source_record_id", String(64), nullable=False),
     Column("person_id", String(40), index=True),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, default=1),
     UniqueConstraint("source_system", "source_record_id", name="uq_children_source_record"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("child_id", String(40), ForeignKey("children.child_id", name="fk_cases_child_id"), nullable=False,
+           unique=True),
+    # The current status and classification again, so searches filter without replaying the history.
+    Column("status", String(32), nullable=False, index=True),
+    Column("classification", String(32), nullable=False),
+)
+
+case_status_changes = Table(
+    "case_status_changes",
+    metadata,
+    Column("case_id", String(40), ForeignKey("cases.case_id", name="fk_case_status_changes_case_id"),
+           primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("previous", String(32)),
+    Column("closure_reason", String(32)),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(1000), nullable=False),
+)
+
+case_classification_changes = Table(
+    "case_classification_changes",
+    metadata,
+    Column("case_id", String(40), ForeignKey("cases.case_id", name="fk_case_classification_changes_case_id"),
+           primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("classification", String(32), nullable=False),
+    Column("previous", String(32)),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(1000), nullable=False),
+)
+
+monitoring_visits = Table(
+    "monitoring_visits",
+    metadata,
+    Column("visit_id", String(40), primary_key=True),
+    Column("case_id", String(40), ForeignKey("cases.case_id", name="fk_monitoring_visits_case_id"),
+           nullable=False, index=True),
+    Column("visited_on", Date, nullable=False),
+    Column("visitor", String(200), nullable=False),
+    Column("child_working", Boolean, nullable=False),
+    Column("school_status", String(32), nullable=False),
+    Column("school_grade", Integer),
+    Column("attends_school_regularly", Boolean),
+    Column("sectors", JSON, nullable=False, default=list),
+    Column("hazards", JSON, nullable=False, default=list),
+    Column("work_activities", String(1000), nullable=False, default=""),
+    Column("hours_per_week", Integer),
+    Column("notes", String(2000), nullable=False, default=""),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+consent_records = Table(
+    "consent_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("child_id", String(40), ForeignKey("children.child_id", name="fk_consent_records_child_id"),
+           nullable=False, index=True),
+    Column("purpose", String(32), nullable=False),
+    Column("decision", String(32), nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Client-supplied keys of creates: a retried request finds its key and gets the same resource back.
+# The response itself is not stored (it would hold the NIK in clear), only what it was about.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("subject", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("resource_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 regions = Table(
@@ -89,9 +184,3 @@ audit_log = Table(
     Column("resource_id", String(64), nullable=False, index=True),
     Column("reason", String(500)),
 )
-
-
-def start_mappers() -> None:
-    """Map domain classes to tables once per process."""
-    if not mapper.mappers:
-        mapper.map_imperatively(Child, children)

@@ -1,57 +1,27 @@
-"""Registry use cases: small functions over a session, each one transaction decided by the caller."""
+"""Registry use cases shared by the child endpoints: villages, audit, idempotency keys, identity's links."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+import json
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.adapters import contract_mapping, orm
-from registry.domain.errors import UnknownVillage
-from registry.domain.model import Child, DatePrecision, Sex, new_child_id
+from registry.adapters import orm
+from registry.domain.errors import RegistryError
 from simpul_contracts import CloudEvent
 from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.auth import Principal
-from simpul_platform.outbox import Outbox
 
 
-@dataclass(frozen=True)
-class RegisterChild:
-    """Command: register a child found by a cadre."""
+class IdempotencyKeyReused(RegistryError):
+    """A key sent again with a different request."""
 
-    full_name: str
-    sex: Sex
-    village_code: str
-    source_system: str
-    source_record_id: str | None = None
-    birth_date: dt.date | None = None
-    birth_date_precision: DatePrecision | None = None
-    mother_name: str | None = None
-
-
-async def register_child(session: AsyncSession, outbox: Outbox, command: RegisterChild) -> Child:
-    """Store the child and queue the restricted identity event in the same transaction."""
-    if not await is_current_village(session, command.village_code):
-        raise UnknownVillage
-    child_id = new_child_id()
-    child = Child(
-        child_id=child_id,
-        full_name=command.full_name,
-        sex=command.sex,
-        village_code=command.village_code,
-        source_system=command.source_system,
-        source_record_id=command.source_record_id or child_id,
-        registered_at=dt.datetime.now(dt.UTC),
-        birth_date=command.birth_date,
-        birth_date_precision=command.birth_date_precision,
-        mother_name=command.mother_name,
-    )
-    session.add(child)
-    await session.flush()
-    await outbox.add(session, contract_mapping.identity_recorded(child))
-    return child
+    def __init__(self) -> None:
+        super().__init__("Idempotency-Key", "was already used for a different request")
 
 
 async def is_current_village(session: AsyncSession, code: str) -> bool:
@@ -63,19 +33,22 @@ async def is_current_village(session: AsyncSession, code: str) -> bool:
     return (await session.execute(query)).first() is not None
 
 
-async def get_child(session: AsyncSession, child_id: str) -> Child | None:
-    """The child, or None."""
-    return await session.get(Child, child_id)
+async def is_known_kecamatan(session: AsyncSession, code: str) -> bool:
+    """True when `code` is a kecamatan of the reference data, retired ones included (NIKs keep old codes)."""
+    regions = orm.regions.c
+    query = select(regions.code).where(regions.code == code, regions.level == "kecamatan")
+    return (await session.execute(query)).first() is not None
 
 
-async def record_read(session: AsyncSession, principal: Principal, child_id: str, reason: str | None) -> None:
-    """Audit a read of a child record: who, what, when, why."""
+async def record_access(session: AsyncSession, principal: Principal, action: str, child_id: str,
+                        reason: str | None) -> None:
+    """Audit an access to a child record: who, what, when, why."""
     await session.execute(
         insert(orm.audit_log).values(
             at=dt.datetime.now(dt.UTC),
             subject=principal.subject,
             role=principal.role.value,
-            action="read",
+            action=action,
             resource="child",
             resource_id=child_id,
             reason=(reason or "")[:500] or None,
@@ -83,12 +56,35 @@ async def record_read(session: AsyncSession, principal: Principal, child_id: str
     )
 
 
+def fingerprint(target: str, body: Any) -> str:
+    """A digest of a request (where it went and its validated body) to tell a retry from a reuse of its key."""
+    canonical = json.dumps([target, body], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def replayed(session: AsyncSession, principal: Principal, key: str, digest: str) -> str | None:
+    """The resource a key already created, None for a new key; IdempotencyKeyReused for another request."""
+    k = orm.idempotency_keys.c
+    query = select(k.fingerprint, k.resource_id).where(k.subject == principal.subject, k.key == key)
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    if row.fingerprint != digest:
+        raise IdempotencyKeyReused
+    return str(row.resource_id)
+
+
+async def remember(session: AsyncSession, principal: Principal, key: str, digest: str, resource_id: str) -> None:
+    """Keep the key with what it created, in the transaction that created it."""
+    await session.execute(insert(orm.idempotency_keys).values(
+        subject=principal.subject, key=key, fingerprint=digest, resource_id=resource_id,
+        created_at=dt.datetime.now(dt.UTC)))
+
+
 async def attach_person(session: AsyncSession, event: RecordLinkedV1, _envelope: CloudEvent) -> None:
     """Identity linked one of our records to a person: keep the person id on the child."""
-    query = select(Child).where(
-        orm.children.c.source_system == event.source_system,
-        orm.children.c.source_record_id == event.source_record_id,
-    )
-    child = (await session.execute(query)).scalar_one_or_none()
-    if child is not None:
-        child.link_to_person(event.person_id)
+    # The record's version stays: a link is identity's fact, not an edit a client could conflict with.
+    c = orm.children.c
+    await session.execute(update(orm.children).where(
+        c.source_system == event.source_system, c.source_record_id == event.source_record_id,
+    ).values(person_id=event.person_id))

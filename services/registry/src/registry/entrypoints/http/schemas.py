@@ -3,42 +3,219 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from registry.domain.model import DatePrecision, Sex
+from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
+from registry.domain.consent import ConsentDecision, ConsentPurpose
+from registry.domain.model import Sex
+from registry.domain.visits import Hazard, SchoolStatus, WorkSector
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 VillageCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}\.\d{2}\.[12]\d{3}$")]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+Digits16 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{16}$")]
+Grade = Annotated[int, Field(ge=1, le=12)]
 
 
-class ChildCreate(BaseModel):
-    """A child to register."""
+class BirthDatePrecision(enum.StrEnum):
+    """How much of the birth date is known; `estimated` is a year worked out from the age the family gave."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    ESTIMATED = "estimated"
+
+
+class Guardian(BaseModel):
+    """A guardian of the child."""
 
     model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
+        examples=["mother", "father", "grandmother", "uncle"])
+
+
+class School(BaseModel):
+    """The child's schooling as registered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: SchoolStatus
+    grade: Grade | None = None
+
+
+class Work(BaseModel):
+    """The child's work situation as registered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sectors: list[WorkSector] = Field(default_factory=list, max_length=7)
+    tasks: Text = ""
+    hours_per_week: Annotated[int, Field(ge=0, le=168)] | None = None
+    hazards: list[Hazard] = Field(default_factory=list, max_length=14)
+
+
+class ClassificationIn(BaseModel):
+    """A classification with the reason for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classification: Classification
+    reason: Reason
+    at: AwareDatetime | None = Field(default=None, description="When it took effect; now when omitted")
+
+
+class ChildFields(BaseModel):
+    """The child's details a cadre records; every field of an update is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Name | None = None
+    aliases: list[Name] | None = Field(default=None, max_length=10, description="Nicknames and other spellings")
+    sex: Sex | None = None
+    village_code: VillageCode | None = Field(default=None, description="Kemendagri village code",
+                                             examples=["35.09.11.2007"])
+    birth_date: dt.date | None = None
+    birth_date_precision: BirthDatePrecision | None = None
+    mother_name: Name | None = None
+    nik: Digits16 | None = Field(default=None, description="Stored encrypted; date/sex mismatches become warnings")
+    kk_number: Digits16 | None = None
+    guardians: list[Guardian] | None = Field(default=None, max_length=6)
+    school: School | None = None
+    work: Work | None = None
+
+
+class ChildCreate(ChildFields):
+    """A child to register."""
 
     full_name: Name
     sex: Sex
     village_code: VillageCode = Field(description="Kemendagri village code", examples=["35.09.11.2007"])
-    birth_date: dt.date | None = None
-    birth_date_precision: DatePrecision | None = None
-    mother_name: Name | None = None
     source_record_id: SourceId | None = Field(default=None, description="The id in the system it came from")
+    classification: ClassificationIn | None = Field(default=None, description="Opens the child's case")
+
+
+class ChildReplace(ChildFields):
+    """A child's details, all of them (PUT)."""
+
+    full_name: Name
+    sex: Sex
+    village_code: VillageCode
+
+
+class CaseRead(BaseModel):
+    """The child's case as it stands."""
+
+    case_id: str
+    status: CaseStatus
+    classification: Classification
+    closure_reason: ClosureReason | None
+    withdrawal_rule: str = Field(description="Why the case may or may not close as withdrawn today")
+
+
+class IdentityWarning(BaseModel):
+    """Where the NIK disagrees with the record: for a person to resolve."""
+
+    code: str
+    field: str
+    reason: str
 
 
 class ChildRead(BaseModel):
     """A registered child as its district and village see it."""
 
     child_id: str
+    version: int
     full_name: str
+    aliases: list[str]
     sex: Sex
     village_code: str
     birth_date: dt.date | None
-    birth_date_precision: DatePrecision | None
+    birth_date_precision: BirthDatePrecision | None
     mother_name: str | None
+    nik: str | None
+    kk_number: str | None
+    identity_warnings: list[IdentityWarning]
+    guardians: list[Guardian]
+    school: School | None
+    work: Work | None
     source_system: str
     source_record_id: str
     person_id: str | None = Field(description="Identity's person id, once linked")
     registered_at: dt.datetime
+    case: CaseRead | None
+
+
+class ChildPage(BaseModel):
+    """One page of a search; pass next_cursor as cursor for the next page."""
+
+    items: list[ChildRead]
+    next_cursor: str | None
+
+
+class StatusChangeIn(BaseModel):
+    """A move of the case along its lifecycle."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: CaseStatus
+    reason: Reason
+    closure_reason: ClosureReason | None = None
+    at: AwareDatetime | None = Field(default=None, description="When it took effect; now when omitted")
+
+
+class VisitCreate(BaseModel):
+    """What a cadre saw on a monitoring visit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visited_on: dt.date
+    child_working: bool
+    school_status: SchoolStatus
+    school_grade: Grade | None = None
+    attends_school_regularly: bool | None = None
+    sectors: list[WorkSector] = Field(default_factory=list, max_length=7)
+    work_activities: Text = ""
+    hours_per_week: int | None = None
+    hazards: list[Hazard] = Field(default_factory=list, max_length=14)
+    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class VisitRead(VisitCreate):
+    """A recorded visit."""
+
+    visit_id: str
+    visitor: str
+
+
+class ConsentCreate(BaseModel):
+    """A guardian's decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: ConsentPurpose
+    decision: ConsentDecision
+    decided_on: dt.date
+
+
+class ConsentEntry(BaseModel):
+    """One recorded decision."""
+
+    purpose: ConsentPurpose
+    decision: ConsentDecision
+    decided_on: dt.date
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class ConsentRead(BaseModel):
+    """The decisions in force per purpose and every decision recorded."""
+
+    in_force: dict[ConsentPurpose, ConsentDecision | None]
+    history: list[ConsentEntry]

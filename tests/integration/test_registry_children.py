@@ -1,0 +1,206 @@
+"""Child records and cases over HTTP on PostgreSQL and the real broker: lifecycle, closure rule, consent,
+optimistic concurrency, idempotent retries, scope, encryption at rest and the pseudonymous topic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from registry.adapters.orm import audit_log, children, delivery
+from simpul_platform.auth import Role
+from simpul_platform.topic_reader import read_topic
+from tests.support.stack import KESILIR, eventually, running, settings_for, token
+
+SUKORENO = "35.09.27.2002"
+CADRE = token(Role.CADRE, KESILIR, subject="kader-kesilir")
+NIK = "3509114203140001"  # Wuluhan, 2 March 2014, female
+CHILD = {"full_name": "Siti Aminah", "aliases": ["Ninik"], "sex": "female", "village_code": KESILIR,
+         "birth_date": "2014-03-02", "birth_date_precision": "day", "nik": NIK,
+         "guardians": [{"name": "Bu Sulastri", "relationship": "mother"}],
+         "school": {"status": "dropped_out", "grade": 5},
+         "work": {"sectors": ["tobacco"], "tasks": "stringing leaves", "hours_per_week": 20,
+                  "hazards": ["green_tobacco_sickness"]}}
+LABOURER = {"classification": "child_labourer", "reason": "baseline survey"}
+
+
+async def _scalar(url: str, query: Any) -> Any:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(query)).scalar_one()
+    finally:
+        await engine.dispose()
+
+
+def _ago(days: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+
+
+def _day(days_ago: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days_ago)).isoformat()
+
+
+async def _register(registry: httpx.AsyncClient, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return await registry.post("/children", json=body, headers=CADRE | headers)
+
+
+async def test_record_with_identity_numbers_etag_and_updates(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url = make_database("registry")
+    async with running({"registry": settings_for("registry", url, kafka_bootstrap, namespace)}) as stack:
+        registry = stack.clients["registry"]
+        created = await _register(registry, CHILD | {"sex": "male"})
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert (body["nik"], body["aliases"], body["work"]["sectors"]) == (NIK, ["Ninik"], ["tobacco"])
+        assert [w["code"] for w in body["identity_warnings"]] == ["nik_sex_differs"]
+        assert created.headers["ETag"] == '"1"'
+        path = f"/children/{body['child_id']}"
+        # Raw SQL: the column type would decrypt what it reads.
+        stored = await _scalar(url, text("select nik from children where child_id = :id").bindparams(
+            id=body["child_id"]))
+        assert NIK not in stored
+        assert stored.startswith("v1:")
+
+        assert (await registry.patch(path, json={"sex": "female"}, headers=CADRE)).status_code == 428
+        stale = await registry.patch(path, json={"sex": "female"}, headers=CADRE | {"If-Match": '"7"'})
+        assert stale.status_code == 412
+        assert stale.headers["content-type"] == "application/problem+json"
+        fixed = await registry.patch(path, json={"sex": "female"}, headers=CADRE | {"If-Match": '"1"'})
+        assert (fixed.status_code, fixed.headers["ETag"]) == (200, '"2"')
+        assert fixed.json()["identity_warnings"] == []
+        again = await registry.patch(path, json={"full_name": "Siti"}, headers=CADRE | {"If-Match": '"1"'})
+        assert again.status_code == 412
+        read = await registry.get(path, headers=CADRE | {"X-Access-Reason": "home visit"})
+        assert (read.headers["ETag"], read.json()["sex"]) == ('"2"', "female")
+        reasons = await _scalar(url, select(func.count()).select_from(audit_log).where(
+            audit_log.c.reason == "home visit", audit_log.c.subject == "kader-kesilir"))
+        assert reasons == 1
+
+        bad_nik = await _register(registry, CHILD | {"nik": "9909114203140001"})
+        assert bad_nik.status_code == 422
+        assert bad_nik.json()["errors"][0]["field"] == "nik"
+        assert NIK not in bad_nik.text
+
+
+async def test_idempotent_retries(make_database: Callable[..., str], kafka_bootstrap: str, namespace: str) -> None:
+    url = make_database("registry")
+    async with running({"registry": settings_for("registry", url, kafka_bootstrap, namespace)}) as stack:
+        registry = stack.clients["registry"]
+        first = await _register(registry, CHILD, **{"Idempotency-Key": "survey-7-row-3"})
+        retry = await _register(registry, CHILD, **{"Idempotency-Key": "survey-7-row-3"})
+        assert first.status_code == retry.status_code == 201
+        assert first.json()["child_id"] == retry.json()["child_id"]
+        other = await _register(registry, CHILD | {"full_name": "Siti A."}, **{"Idempotency-Key": "survey-7-row-3"})
+        assert other.status_code == 409
+        assert other.json()["errors"] == [{"field": "Idempotency-Key",
+                                           "reason": "was already used for a different request"}]
+        assert await _scalar(url, select(func.count()).select_from(children)) == 1
+        assert await _scalar(url, select(func.count()).select_from(delivery.outbox)) == 2  # identity + registered
+
+
+async def test_every_lifecycle_transition_and_the_closure_rule(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url = make_database("registry")
+    async with running({"registry": settings_for("registry", url, kafka_bootstrap, namespace)}) as stack:
+        registry = stack.clients["registry"]
+        created = await _register(registry, CHILD | {"classification": LABOURER | {"at": _ago(400)}})
+        child = f"/children/{created.json()['child_id']}"
+        assert created.json()["case"]["status"] == "identified"
+
+        async def move(status: str, days_ago: int, **extra: str) -> httpx.Response:
+            return await registry.post(f"{child}/status", headers=CADRE, json={
+                "status": status, "reason": "team decision", "at": _ago(days_ago), **extra})
+
+        skipped = await move("monitoring", 390)
+        assert skipped.status_code == 409
+        assert skipped.json()["errors"][0]["field"] == "status"
+        assert (await move("assessed", 390)).json()["status"] == "assessed"
+        assert (await move("remediation_in_progress", 380)).json()["status"] == "remediation_in_progress"
+        assert (await move("monitoring", 370)).json()["status"] == "monitoring"
+        assert (await move("remediation_in_progress", 360)).json()["status"] == "remediation_in_progress"
+        assert (await move("monitoring", 300)).json()["status"] == "monitoring"
+
+        async def visit(days_ago: int, working: bool) -> httpx.Response:
+            work = {"sectors": ["tobacco"], "hours_per_week": 10} if working else {}
+            return await registry.post(f"{child}/visits", headers=CADRE, json={
+                "visited_on": _day(days_ago), "child_working": working, "school_status": "enrolled", **work})
+
+        assert (await visit(250, False)).status_code == 201
+        refused = await move("closed", 1, closure_reason="withdrawn")
+        assert refused.status_code == 409
+        assert refused.json()["errors"][0]["field"] == "closure_reason"
+        assert "1 of the 2 visits" in refused.json()["errors"][0]["reason"]
+        assert (await visit(200, False)).status_code == 201  # only 50 days after the first: does not count
+        assert (await move("closed", 1, closure_reason="withdrawn")).status_code == 409
+        assert (await visit(100, False)).status_code == 201
+        closed = await move("closed", 1, closure_reason="withdrawn")
+        assert closed.status_code == 200, closed.text
+        assert closed.json()["closure_reason"] == "withdrawn"
+        assert (await visit(0, False)).status_code == 409  # a closed case takes no visits
+        reopened = await registry.post(f"{child}/status", headers=CADRE, json={
+            "status": "monitoring", "reason": "found working again"})
+        assert reopened.json()["status"] == "monitoring"
+        assert (await move("closed", 0, closure_reason="moved")).json()["closure_reason"] == "moved"
+        visits = await registry.get(f"{child}/visits", headers=CADRE)
+        assert [v["visited_on"] for v in visits.json()] == [_day(250), _day(200), _day(100)]
+
+        found = await registry.get("/children", headers=CADRE, params={"status": "closed", "name": "siti"})
+        assert [c["child_id"] for c in found.json()["items"]] == [created.json()["child_id"]]
+        assert (await registry.get("/children", headers=CADRE, params={"age_max": 5})).json()["items"] == []
+
+
+async def test_consent_scope_and_the_pseudonymous_topic(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url = make_database("registry")
+    async with running({"registry": settings_for("registry", url, kafka_bootstrap, namespace)}) as stack:
+        registry = stack.clients["registry"]
+        created = await _register(registry, CHILD | {"classification": LABOURER})
+        child = f"/children/{created.json()['child_id']}"
+        premature = await registry.post(f"{child}/consent", headers=CADRE, json={
+            "purpose": "referral", "decision": "withdrawn", "decided_on": _day(3)})
+        assert premature.status_code == 409
+        given = await registry.post(f"{child}/consent", headers=CADRE, json={
+            "purpose": "referral", "decision": "given", "decided_on": _day(3)})
+        assert given.json()["in_force"]["referral"] == "given"
+        withdrawn = await registry.post(f"{child}/consent", headers=CADRE, json={
+            "purpose": "referral", "decision": "withdrawn", "decided_on": _day(1)})
+        assert withdrawn.json()["in_force"] == {"data_sharing": None, "referral": "withdrawn"}
+        assert len((await registry.get(f"{child}/consent", headers=CADRE)).json()["history"]) == 2
+
+        sukoreno_child = await registry.post("/children", headers=token(Role.CADRE, SUKORENO), json={
+            "full_name": "Putri Ayu", "sex": "female", "village_code": SUKORENO})
+        other = f"/children/{sukoreno_child.json()['child_id']}"
+        for method, path in (("GET", other), ("GET", f"{other}/visits"), ("GET", f"{other}/consent")):
+            assert (await registry.request(method, path, headers=CADRE)).status_code == 404
+        assert (await registry.patch(other, json={"sex": "male"}, headers=CADRE | {"If-Match": '"1"'})
+                ).status_code == 404
+        ministry = token(Role.MINISTRY)
+        for method, path in (("GET", child), ("GET", "/children"), ("GET", f"{child}/consent"),
+                             ("POST", f"{child}/status")):
+            assert (await registry.request(method, path, headers=ministry, json={})).status_code == 403
+        district = await registry.get("/children", headers=token(Role.DISTRICT_OFFICER, "35.09"))
+        assert len(district.json()["items"]) == 2
+        kesilir = await registry.get("/children", headers=CADRE)
+        assert [c["village_code"] for c in kesilir.json()["items"]] == [KESILIR]
+
+        topic = namespace + "registry.child.v1"
+
+        async def published() -> list[Any] | None:
+            records = await read_topic(kafka_bootstrap, topic)
+            return records if len(records) >= 6 else None  # 2x registered, classified, status, 2x consent
+
+        records = await eventually(published)
+        for record in records:
+            for secret in ("Siti", "Aminah", "Ninik", "Sulastri", "Putri", NIK, "2014-03-02"):
+                assert secret.encode() not in record.value
+                assert all(secret.encode() not in (value or b"") for _, value in record.headers)
+        assert NIK not in str(await _scalar(url, text("select string_agg(nik, ',') from children")))
