@@ -1,0 +1,47 @@
+"""No name, NIK or KK appears in any log line while a child moves through registry, identity and reporting,
+including the rejections (problem responses) and the DEBUG output of every library."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from simpul_platform.auth import Role
+from tests.support.stack import KESILIR, eventually, running, settings_for, token
+
+CADRE = token(Role.CADRE, KESILIR)
+NAME, ALIAS, MOTHER = "Baiq Nurhayati", "Nunung", "Lalu Sumarni"
+NIK, KK = "3509114203140001", "3509110101090007"
+CHILD = {"full_name": NAME, "aliases": [ALIAS], "sex": "female", "village_code": KESILIR, "birth_date": "2014-03-02",
+         "birth_date_precision": "day", "nik": NIK, "kk_number": KK, "mother_name": MOTHER,
+         "guardians": [{"name": MOTHER, "relationship": "mother"}]}
+SECRETS = (NAME, ALIAS, MOTHER, NIK, KK)
+
+
+async def test_no_personal_data_in_any_log_line(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = {name: settings_for(name, make_database(name), kafka_bootstrap, namespace)
+                for name in ("registry", "identity", "reporting")}
+    caplog.set_level(logging.DEBUG)
+    async with running(settings) as stack:
+        registry = stack.clients["registry"]
+        created = await registry.post("/children", json=CHILD, headers=CADRE)
+        assert created.status_code == 201, created.text
+        path = f"/children/{created.json()['child_id']}"
+
+        async def linked() -> str | None:
+            return (await registry.get(path, headers=CADRE)).json()["person_id"]
+
+        await eventually(linked)
+        bad_nik = await registry.post("/children", json=CHILD | {"nik": "9999114203140001"}, headers=CADRE)
+        assert bad_nik.status_code == 422
+        too_long = await registry.post("/children", json=CHILD | {"full_name": NAME * 20}, headers=CADRE)
+        assert too_long.status_code == 422
+        for response in (bad_nik, too_long):
+            assert not [s for s in SECRETS if s in response.text], response.text
+    assert len(caplog.records) > 20  # the capture really saw the services' logging
+    leaked = [(record.name, s) for record in caplog.records for s in SECRETS if s in record.getMessage()]
+    assert leaked == []
