@@ -11,7 +11,6 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry.adapters.orm import delivery as registry_delivery
 from reporting.adapters.orm import delivery as reporting_delivery
@@ -20,6 +19,7 @@ from simpul_contracts.events import ChildIdentityRecordedV1, RecordLinkedV1
 from simpul_contracts.events.identity import LinkReason
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
+from tests.support.database import scalar
 from tests.support.processes import ServiceProcess
 from tests.support.stack import KESILIR, eventually, token
 from tests.support.topics import header, publish_event
@@ -39,12 +39,7 @@ async def registry(make_database: Callable[..., str], kafka_bootstrap: str, name
 
 
 async def _count(url: str, query: object) -> int:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return int((await connection.execute(query)).scalar_one())  # type: ignore[call-overload]
-    finally:
-        await engine.dispose()
+    return int(await scalar(url, query))
 
 
 async def _identity_records(bootstrap: str, namespace: str, child_id: str) -> list[str]:

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry.adapters.orm import audit_log, children, delivery
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
+from tests.support.database import scalar
 from tests.support.stack import KESILIR, eventually, running, settings_for, token
 
 SUKORENO = "35.09.27.2002"
@@ -26,15 +26,6 @@ CHILD = {"full_name": "Siti Aminah", "aliases": ["Ninik"], "sex": "female", "vil
          "work": {"sectors": ["tobacco"], "tasks": "stringing leaves", "hours_per_week": 20,
                   "hazards": ["green_tobacco_sickness"]}}
 LABOURER = {"classification": "child_labourer", "reason": "baseline survey"}
-
-
-async def _scalar(url: str, query: Any) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return (await connection.execute(query)).scalar_one()
-    finally:
-        await engine.dispose()
 
 
 def _ago(days: int) -> str:
@@ -63,7 +54,7 @@ async def test_record_with_identity_numbers_etag_and_updates(
         assert created.headers["ETag"] == '"1"'
         path = f"/children/{body['child_id']}"
         # Raw SQL: the column type would decrypt what it reads.
-        stored = await _scalar(url, text("select nik from children where child_id = :id").bindparams(
+        stored = await scalar(url, text("select nik from children where child_id = :id").bindparams(
             id=body["child_id"]))
         assert NIK not in stored
         assert stored.startswith("v1:")
@@ -79,7 +70,7 @@ async def test_record_with_identity_numbers_etag_and_updates(
         assert again.status_code == 412
         read = await registry.get(path, headers=CADRE | {"X-Access-Reason": "home visit"})
         assert (read.headers["ETag"], read.json()["sex"]) == ('"2"', "female")
-        reasons = await _scalar(url, select(func.count()).select_from(audit_log).where(
+        reasons = await scalar(url, select(func.count()).select_from(audit_log).where(
             audit_log.c.reason == "home visit", audit_log.c.subject == "kader-kesilir"))
         assert reasons == 1
 
@@ -101,8 +92,8 @@ async def test_idempotent_retries(make_database: Callable[..., str], kafka_boots
         assert other.status_code == 409
         assert other.json()["errors"] == [{"field": "Idempotency-Key",
                                            "reason": "was already used for a different request"}]
-        assert await _scalar(url, select(func.count()).select_from(children)) == 1
-        assert await _scalar(url, select(func.count()).select_from(delivery.outbox)) == 2  # identity + registered
+        assert await scalar(url, select(func.count()).select_from(children)) == 1
+        assert await scalar(url, select(func.count()).select_from(delivery.outbox)) == 2  # identity + registered
 
 
 async def test_every_lifecycle_transition_and_the_closure_rule(
@@ -203,4 +194,4 @@ async def test_consent_scope_and_the_pseudonymous_topic(
             for secret in ("Siti", "Aminah", "Ninik", "Sulastri", "Putri", NIK, "2014-03-02"):
                 assert secret.encode() not in record.value
                 assert all(secret.encode() not in (value or b"") for _, value in record.headers)
-        assert NIK not in str(await _scalar(url, text("select string_agg(nik, ',') from children")))
+        assert NIK not in str(await scalar(url, text("select string_agg(nik, ',') from children")))

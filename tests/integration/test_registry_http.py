@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry.adapters.orm import children, delivery
 from simpul_platform.auth import Role
+from tests.support.database import scalar
 from tests.support.stack import KESILIR, running, settings_for, token
 
 SUKORENO = "35.09.27.2002"
@@ -16,14 +16,8 @@ NOT_A_PILOT_VILLAGE = "35.09.01.2001"
 
 
 async def _rows(url: str) -> tuple[int, int]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            count_children = (await connection.execute(select(func.count()).select_from(children))).scalar_one()
-            count_events = (await connection.execute(select(func.count()).select_from(delivery.outbox))).scalar_one()
-            return int(count_children), int(count_events)
-    finally:
-        await engine.dispose()
+    return (int(await scalar(url, select(func.count()).select_from(children))),
+            int(await scalar(url, select(func.count()).select_from(delivery.outbox))))
 
 
 async def test_rejections_name_the_field_and_write_nothing(
