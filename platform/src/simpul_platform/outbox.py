@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from opentelemetry import propagate
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
+from simpul_platform.bulk import insert_rows
 
 
 class Outbox:
@@ -25,7 +26,7 @@ class Outbox:
         propagate.inject(carrier)  # the relay continues the trace of the request that caused the event
         now = datetime.now(UTC)
         rows = [_row(event, carrier.get("traceparent"), now) for event in events]
-        await session.execute(insert(self.table), rows)
+        await insert_rows(session, self.table, rows)
         return [str(row["event_id"]) for row in rows]
 
 

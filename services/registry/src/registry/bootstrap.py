@@ -8,11 +8,11 @@ from fastapi import FastAPI
 
 from registry.adapters import orm
 from registry.config import RegistrySettings
-from registry.domain.closure import ClosureRule
 from registry.entrypoints.consumers import identity_links
 from registry.entrypoints.http.case_routes import router as case_router
+from registry.entrypoints.http.import_routes import router as import_router
 from registry.entrypoints.http.routes import router
-from registry.service_layer.children import Registry
+from registry.service_layer.children import configure
 from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
@@ -22,14 +22,6 @@ from simpul_contracts.events import (
     ConsentChangedV1,
     MonitoringVisitRecordedV1,
 )
-from simpul_platform.field_encryption import (
-    Keyring,
-    configure_field_encryption,
-    decode_key,
-    development_blind_index_key,
-    development_keyring,
-)
-from simpul_platform.outbox import Outbox
 from simpul_platform.runtime import build_runtime
 from simpul_platform.web import create_app
 
@@ -47,19 +39,7 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
         runtime,
         title="Simpul registry",
         description="Children, guardians, consent, monitoring visits and case status for SPRPA villages.",
-        routers=[router, case_router],
+        routers=[router, case_router, import_router],
     )
-    app.state.registry = _registry(settings, runtime.outbox)
+    app.state.registry = configure(settings, runtime.outbox)
     return app
-
-
-def _registry(settings: RegistrySettings, outbox: Outbox) -> Registry:
-    keyring = settings.field_keyring
-    configure_field_encryption(Keyring.from_setting(keyring.get_secret_value()) if keyring else development_keyring())
-    index_key = settings.blind_index_key
-    return Registry(
-        outbox=outbox,
-        source_system=settings.source_system,
-        blind_index_key=decode_key(index_key.get_secret_value()) if index_key else development_blind_index_key(),
-        closure_rule=ClosureRule(settings.closure_visits_required, settings.closure_min_days_apart),
-    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from registry.domain.closure import ClosureRule
 from registry.domain.consent import ConsentDecision, ConsentPurpose, ConsentRecord, GuardianConsent
 from registry.domain.model import Child
 from registry.domain.visits import Hazard, MonitoringVisit, Schooling, SchoolStatus, WorkSector
+from simpul_platform.bulk import insert_rows
 
 _CHILD_FIELDS = ("child_id", "full_name", "sex", "village_code", "source_system", "source_record_id",
                  "registered_at", "birth_date", "birth_date_precision", "mother_name", "person_id")
@@ -37,13 +39,14 @@ class ChildRecord:
     work: dict[str, Any] | None = None
     version: int = 1
     updated_at: dt.datetime | None = None
+    source_digest: str | None = None  # the survey row it came from, when bulk imported
 
     def row(self) -> dict[str, Any]:
         """The record as a row of `children`."""
         values = {name: getattr(self.child, name) for name in _CHILD_FIELDS}
         details = {name: getattr(self, name) for name in (
             "aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "identity_warnings", "guardians",
-            "school", "work", "version", "updated_at")}
+            "school", "work", "version", "updated_at", "source_digest")}
         return values | details
 
 
@@ -71,7 +74,7 @@ def _child_record(row: Any) -> ChildRecord:
     child.registered_at = _aware(child.registered_at)
     details = {name: values[name] for name in (
         "aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "identity_warnings", "guardians",
-        "school", "work", "version")}
+        "school", "work", "version", "source_digest")}
     updated_at = values["updated_at"]
     return ChildRecord(child, **details, updated_at=_aware(updated_at) if updated_at else None)
 
@@ -93,6 +96,20 @@ class ChildrenRepository:
     async def add(self, record: ChildRecord) -> None:
         """Store a new record."""
         await self.session.execute(insert(orm.children).values(record.row()))
+
+    async def add_all(self, records: Sequence[ChildRecord], cases: Sequence[Case],
+                      consents: Sequence[GuardianConsent]) -> None:
+        """Store many new records with their new cases and consent, a statement per table (bulk import)."""
+        session = self.session
+        await insert_rows(session, orm.children, [record.row() for record in records])
+        await insert_rows(session, orm.cases, [_case_row(case) for case in cases])
+        await insert_rows(session, orm.case_status_changes, [
+            _status_row(case.case_id, seq, change) for case in cases for seq, change in enumerate(case.status_history)])
+        await insert_rows(session, orm.case_classification_changes, [
+            _classification_row(case.case_id, seq, change) for case in cases
+            for seq, change in enumerate(case.classification_history)])
+        await insert_rows(session, orm.consent_records, [
+            _consent_row(consent.child_id, record) for consent in consents for record in consent.records])
 
     async def save(self, record: ChildRecord, read_version: int) -> None:
         """Store a changed record as the next version of `read_version`; VersionConflict when it moved on."""
@@ -128,19 +145,16 @@ class ChildrenRepository:
     async def save_case(self, case: Case) -> None:
         """Store what is new on the case: its row when new, then the new history entries and visits."""
         statuses, classes, visits = self._stored.get(id(case), (0, 0, 0))
-        current = {"status": case.status.value, "classification": case.classification.value}
+        row = _case_row(case)
         if id(case) in self._stored:
-            await self.session.execute(update(orm.cases).where(orm.cases.c.case_id == case.case_id).values(current))
+            await self.session.execute(update(orm.cases).where(orm.cases.c.case_id == case.case_id).values(row))
         else:
-            await self.session.execute(insert(orm.cases).values(case_id=case.case_id, child_id=case.child_id,
-                                                                **current))
+            await self.session.execute(insert(orm.cases).values(row))
         for seq, change in enumerate(case.status_history[statuses:], start=statuses):
             await self.session.execute(insert(orm.case_status_changes).values(_status_row(case.case_id, seq, change)))
         for seq, reclass in enumerate(case.classification_history[classes:], start=classes):
             await self.session.execute(insert(orm.case_classification_changes).values(
-                case_id=case.case_id, seq=seq, classification=reclass.classification.value,
-                previous=reclass.previous.value if reclass.previous else None, by=reclass.by, at=reclass.at,
-                reason=reclass.reason))
+                _classification_row(case.case_id, seq, reclass)))
         for visit in case.visits[visits:]:
             await self.session.execute(insert(orm.monitoring_visits).values(_visit_row(case.case_id, visit)))
         self._stored[id(case)] = (len(case.status_history), len(case.classification_history), len(case.visits))
@@ -158,9 +172,7 @@ class ChildrenRepository:
     async def save_consent(self, consent: GuardianConsent) -> None:
         """Store the decisions recorded since the consent was loaded."""
         for record in consent.records[self._stored_consent.get(id(consent), 0):]:
-            await self.session.execute(insert(orm.consent_records).values(
-                child_id=consent.child_id, purpose=record.purpose.value, decision=record.decision.value,
-                decided_on=record.decided_on, recorded_by=record.recorded_by, recorded_at=record.recorded_at))
+            await self.session.execute(insert(orm.consent_records).values(_consent_row(consent.child_id, record)))
         self._stored_consent[id(consent)] = len(consent.records)
 
     async def _rows(self, table: Any, case_id: str, order: str) -> list[Any]:
@@ -203,6 +215,22 @@ def _status_row(case_id: str, seq: int, change: StatusChange) -> dict[str, Any]:
             "previous": change.previous.value if change.previous else None,
             "closure_reason": change.closure_reason.value if change.closure_reason else None,
             "by": change.by, "at": change.at, "reason": change.reason}
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    return {"case_id": case.case_id, "child_id": case.child_id, "status": case.status.value,
+            "classification": case.classification.value}
+
+
+def _classification_row(case_id: str, seq: int, change: ClassificationChange) -> dict[str, Any]:
+    return {"case_id": case_id, "seq": seq, "classification": change.classification.value,
+            "previous": change.previous.value if change.previous else None, "by": change.by, "at": change.at,
+            "reason": change.reason}
+
+
+def _consent_row(child_id: str, record: ConsentRecord) -> dict[str, Any]:
+    return {"child_id": child_id, "purpose": record.purpose.value, "decision": record.decision.value,
+            "decided_on": record.decided_on, "recorded_by": record.recorded_by, "recorded_at": record.recorded_at}
 
 
 def _classification_change(row: Any) -> ClassificationChange:

@@ -56,6 +56,8 @@ children = Table(
     Column("village_code", String(13), nullable=False, index=True),
     Column("source_system", String(64), nullable=False),
     Column("source_record_id", String(64), nullable=False),
+    # Digest of the survey row a bulk import registered the child from: an identical re-import changes nothing.
+    Column("source_digest", String(64)),
     Column("person_id", String(40), index=True),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True)),
@@ -144,6 +146,21 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("resource_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One bulk import of a survey: who ran it, what it did, and the per-row errors (row, column, reason; no values).
+survey_imports = Table(
+    "survey_imports",
+    metadata,
+    Column("import_id", String(40), primary_key=True),
+    Column("source_system", String(64), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("imported_by", String(200), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("counts", JSON, nullable=False, default=dict),
+    Column("errors", JSON, nullable=False, default=list),
 )
 
 regions = Table(

@@ -51,7 +51,7 @@ def import_list(
     try:
         plan = asyncio.run(_import(database_url, rows))
     except ImportFailed as failure:
-        _fail(f"database: {failure}; nothing imported", DATABASE_FAILED)
+        fail(f"database: {failure}; nothing imported", DATABASE_FAILED)
     for error in plan.errors:
         typer.echo(str(error), err=True)
     typer.echo(", ".join(f"{name} {count}" for name, count in plan.counts().items()))
@@ -63,11 +63,11 @@ def _read(file: Path) -> list[ListedRow]:
         with file.open(encoding="utf-8-sig", newline="") as lines:  # utf-8-sig: spreadsheets often write a BOM
             return read_region_list(lines)
     except UnicodeDecodeError:
-        _fail(f"{file}: not UTF-8 text; nothing imported", UNUSABLE_INPUT)
+        fail(f"{file}: not UTF-8 text; nothing imported", UNUSABLE_INPUT)
     except OSError as error:
-        _fail(f"{file}: {error.strerror or error}; nothing imported", UNUSABLE_INPUT)
+        fail(f"{file}: {error.strerror or error}; nothing imported", UNUSABLE_INPUT)
     except UnusableRegionList as error:
-        _fail(f"{file}: {error}; nothing imported", UNUSABLE_INPUT)
+        fail(f"{file}: {error}; nothing imported", UNUSABLE_INPUT)
 
 
 async def _import(database_url: str | None, rows: Sequence[ListedRow]) -> ImportPlan:
@@ -105,6 +105,7 @@ class _Progress:
             typer.echo(f"regions: {done}/{total} changes written", err=True)
 
 
-def _fail(message: str, status: int) -> NoReturn:
+def fail(message: str, status: int) -> NoReturn:
+    """Print the error in red on stderr and exit with `status`."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(status)

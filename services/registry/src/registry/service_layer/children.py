@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import contract_mapping, orm
 from registry.adapters.children_repository import ChildRecord, ChildrenRepository, ChildSearch, VersionConflict
+from registry.config import RegistrySettings
 from registry.domain.case import Case, new_case_id
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason, InvalidTransition
 from registry.domain.closure import ClosureRule
@@ -20,8 +21,16 @@ from registry.domain.identity_numbers import nik_consistency, parse_kk, parse_ni
 from registry.domain.model import Child, DatePrecision, Sex, new_child_id
 from registry.domain.visits import MonitoringVisit
 from registry.service_layer import handlers
+from simpul_contracts import Event
 from simpul_platform.auth import Principal
-from simpul_platform.field_encryption import blind_index
+from simpul_platform.field_encryption import (
+    Keyring,
+    blind_index,
+    configure_field_encryption,
+    decode_key,
+    development_blind_index_key,
+    development_keyring,
+)
 from simpul_platform.outbox import Outbox
 
 IDENTIFYING = frozenset({"full_name", "sex", "birth_date", "birth_date_precision", "nik", "kk_number",
@@ -70,6 +79,19 @@ class Registry:
     closure_rule: ClosureRule = field(default_factory=ClosureRule)
 
 
+def configure(settings: RegistrySettings, outbox: Outbox) -> Registry:
+    """The use cases' dependencies from settings; sets the process's keyring for the encrypted columns."""
+    keyring = settings.field_keyring
+    configure_field_encryption(Keyring.from_setting(keyring.get_secret_value()) if keyring else development_keyring())
+    index_key = settings.blind_index_key
+    return Registry(
+        outbox=outbox,
+        source_system=settings.source_system,
+        blind_index_key=decode_key(index_key.get_secret_value()) if index_key else development_blind_index_key(),
+        closure_rule=ClosureRule(settings.closure_visits_required, settings.closure_min_days_apart),
+    )
+
+
 @dataclass(frozen=True)
 class Classify:
     """Command: classify a child (opening the case) or reclassify, with a reason."""
@@ -79,28 +101,96 @@ class Classify:
     at: dt.datetime | None = None
 
 
-async def register_child(session: AsyncSession, registry: Registry, principal: Principal, details: dict[str, Any],
-                         *, source_record_id: str | None, classify: Classify | None) -> ChildRecord:
-    """Store a new child (and case) and queue its events in the same transaction."""
+class RegionLookup(Protocol):
+    """The region questions a registration asks."""
+
+    async def is_current_village(self, code: str) -> bool:
+        """True for a village of the reference data that is not retired."""
+        ...
+
+    async def is_known_kecamatan(self, code: str) -> bool:
+        """True for a kecamatan of the reference data, retired ones included."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegionsInDatabase:
+    """Asks the database each time: right for one registration."""
+
+    session: AsyncSession
+
+    async def is_current_village(self, code: str) -> bool:
+        """True for a village of the reference data that is not retired."""
+        return await handlers.is_current_village(self.session, code)
+
+    async def is_known_kecamatan(self, code: str) -> bool:
+        """True for a kecamatan of the reference data, retired ones included."""
+        return await handlers.is_known_kecamatan(self.session, code)
+
+
+@dataclass(frozen=True)
+class RegionsInMemory:
+    """Current villages and every kecamatan, read once: right for thousands of registrations in a row."""
+
+    villages: frozenset[str]
+    kecamatan: frozenset[str]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> RegionsInMemory:
+        """Read the reference data."""
+        villages, kecamatan = await handlers.region_codes(session)
+        return cls(frozenset(villages), frozenset(kecamatan))
+
+    async def is_current_village(self, code: str) -> bool:
+        """True for a village of the reference data that is not retired."""
+        return code in self.villages
+
+    async def is_known_kecamatan(self, code: str) -> bool:
+        """True for a kecamatan of the reference data, retired ones included."""
+        return code in self.kecamatan
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A new child, its case when classified, and the events announcing them: ready to store."""
+
+    record: ChildRecord
+    case: Case | None
+    events: tuple[Event, ...]
+
+
+async def prepare_registration(registry: Registry, principal: Principal, regions: RegionLookup,
+                               details: dict[str, Any], *, source_record_id: str | None,
+                               classify: Classify | None) -> Registration:
+    """Check a new child's details and build its record, case and events; RegistryError names what is wrong."""
     child_id = new_child_id()
     now = dt.datetime.now(dt.UTC)
     child = Child(child_id, details["full_name"], Sex(details["sex"]), details["village_code"], registry.source_system,
                   source_record_id or child_id, now)
     record = ChildRecord(child, updated_at=now)
-    await _apply(session, registry, principal, record, details)
-    await _refuse_duplicate_source(session, child)
-    repository = ChildrenRepository(session, registry.closure_rule)
-    await repository.add(record)
+    await _apply(regions, registry, principal, record, details)
     case = None
     if classify is not None:
         case = Case.identify(case_id=new_case_id(), child_id=child_id, classification=classify.classification,
                              by=principal.subject, at=classify.at or now, reason=classify.reason,
                              closure_rule=registry.closure_rule)
-        await repository.save_case(case)
-    await registry.outbox.add(session, contract_mapping.identity_recorded(record),
-                              contract_mapping.registered(child, case),
-                              *(contract_mapping.case_events(child, case) if case else []))
-    return record
+    events = (contract_mapping.identity_recorded(record), contract_mapping.registered(child, case),
+              *(contract_mapping.case_events(child, case) if case else []))
+    return Registration(record, case, events)
+
+
+async def register_child(session: AsyncSession, registry: Registry, principal: Principal, details: dict[str, Any],
+                         *, source_record_id: str | None, classify: Classify | None) -> ChildRecord:
+    """Store a new child (and case) and queue its events in the same transaction."""
+    registration = await prepare_registration(registry, principal, RegionsInDatabase(session), details,
+                                              source_record_id=source_record_id, classify=classify)
+    await _refuse_duplicate_source(session, registration.record.child)
+    repository = ChildrenRepository(session, registry.closure_rule)
+    await repository.add(registration.record)
+    if registration.case is not None:
+        await repository.save_case(registration.case)
+    await registry.outbox.add(session, *registration.events)
+    return registration.record
 
 
 async def child_in_scope(repository: ChildrenRepository, principal: Principal, child_id: str) -> ChildRecord:
@@ -119,7 +209,7 @@ async def update_child(session: AsyncSession, registry: Registry, principal: Pri
     if record.version != read_version:
         raise StaleVersion
     before = _identifying(record)
-    await _apply(session, registry, principal, record, changes)
+    await _apply(RegionsInDatabase(session), registry, principal, record, changes)
     record.updated_at = dt.datetime.now(dt.UTC)
     try:
         await repository.save(record, read_version)
@@ -225,18 +315,18 @@ async def _save_case(session: AsyncSession, registry: Registry, repository: Chil
     return case
 
 
-async def _apply(session: AsyncSession, registry: Registry, principal: Principal, record: ChildRecord,
+async def _apply(regions: RegionLookup, registry: Registry, principal: Principal, record: ChildRecord,
                  changes: dict[str, Any]) -> None:
     if "village_code" in changes:
-        await _move_to(session, principal, record.child, changes["village_code"])
+        await _move_to(regions, principal, record.child, changes["village_code"])
     _apply_details(record, changes)
-    await _check_identity_numbers(session, registry, record)
+    await _check_identity_numbers(regions, registry, record)
 
 
-async def _move_to(session: AsyncSession, principal: Principal, child: Child, village_code: str) -> None:
+async def _move_to(regions: RegionLookup, principal: Principal, child: Child, village_code: str) -> None:
     if not principal.covers_region(village_code):
         raise OutsideScope
-    if not await handlers.is_current_village(session, village_code):
+    if not await regions.is_current_village(village_code):
         raise UnknownVillage
     child.village_code = village_code
 
@@ -259,18 +349,18 @@ def _apply_details(record: ChildRecord, changes: dict[str, Any]) -> None:
             setattr(record, name, changes[name])
 
 
-async def _check_identity_numbers(session: AsyncSession, registry: Registry, record: ChildRecord) -> None:
+async def _check_identity_numbers(regions: RegionLookup, registry: Registry, record: ChildRecord) -> None:
     child = record.child
     record.nik_index, record.identity_warnings = None, []
     if record.nik:
-        known = await handlers.is_known_kecamatan(session, _region_prefix(record.nik))
+        known = await regions.is_known_kecamatan(_region_prefix(record.nik))
         nik = parse_nik(record.nik, lambda _code: known)
         record.nik, record.nik_index = nik.value, blind_index(nik.value, registry.blind_index_key)
         warnings = nik_consistency(nik, child.sex, child.birth_date, child.birth_date_precision,
                                    as_of=child.registered_at.date())
         record.identity_warnings = [asdict(w) | {"code": w.code.value} for w in warnings]
     if record.kk_number:
-        known = await handlers.is_known_kecamatan(session, _region_prefix(record.kk_number))
+        known = await regions.is_known_kecamatan(_region_prefix(record.kk_number))
         record.kk_number = parse_kk(record.kk_number, lambda _code: known).value
 
 

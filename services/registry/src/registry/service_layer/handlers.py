@@ -40,6 +40,15 @@ async def is_known_kecamatan(session: AsyncSession, code: str) -> bool:
     return (await session.execute(query)).first() is not None
 
 
+async def region_codes(session: AsyncSession) -> tuple[list[str], list[str]]:
+    """Every current village code and every kecamatan code (retired included), for checks in bulk."""
+    regions = orm.regions.c
+    rows = (await session.execute(select(regions.code, regions.level, regions.retired_at).where(
+        regions.level.in_(["desa", "kelurahan", "kecamatan"])))).all()
+    villages = [r.code for r in rows if r.level != "kecamatan" and r.retired_at is None]
+    return villages, [r.code for r in rows if r.level == "kecamatan"]
+
+
 async def record_access(session: AsyncSession, principal: Principal, action: str, child_id: str,
                         reason: str | None) -> None:
     """Audit an access to a child record: who, what, when, why."""

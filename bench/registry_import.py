@@ -1,0 +1,139 @@
+"""Survey import throughput: rows per second into PostgreSQL, with every event in the outbox.
+
+What is measured, with a seeded survey of N rows (default 20,000; 3% bad rows) in the pilot villages:
+
+* FIRST IMPORT: the path `simpul registry import` takes (read the CSV, check every row, register the good ones in
+  batches of 500: child, case, consent, audit entries and outbox events in one transaction per batch). Time: from
+  reading the file to the report, migrations and reference data loading excluded.
+* RE-IMPORT: the same file again, which must create nothing (every good row unchanged).
+
+Correctness is checked afterwards: children == good rows, errors == bad rows, outbox rows == the events the good
+rows announce, and the re-import added no child and no event.
+
+Infrastructure: `--postgres-url` (an admin URL) when given, else a throwaway PostgreSQL cluster (fsync off) started
+with simpul_infra and stopped at the end. Figures go to stdout, progress to stderr.
+
+Run:  .venv/bin/python bench/registry_import.py [--rows N] [--postgres-url URL] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import datetime as dt
+import pstats
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.surveys: the seeded survey
+
+from bus import fresh_database, postgres_server, progress  # noqa: E402  (bench/ is the script's directory)
+from registry.adapters import orm  # noqa: E402
+from registry.entrypoints.survey import check_row, file_digest, read_survey  # noqa: E402
+from registry.entrypoints.survey_cli import MIGRATIONS  # noqa: E402
+from registry.service_layer import survey_import  # noqa: E402
+from registry.service_layer.children import Registry  # noqa: E402
+from simpul_platform.auth import Principal, Role  # noqa: E402
+from simpul_platform.database import Database  # noqa: E402
+from simpul_platform.field_encryption import (  # noqa: E402
+    configure_field_encryption,
+    development_blind_index_key,
+    development_keyring,
+)
+from simpul_platform.migrations import upgrade  # noqa: E402
+from simpul_platform.outbox import Outbox  # noqa: E402
+from tests.support.surveys import survey  # noqa: E402
+
+TARGET_ROWS_PER_SECOND = 2000
+
+
+async def run_import(database: Database, registry: Registry, content: bytes) -> tuple[survey_import.ImportReport,
+                                                                                      float]:
+    """Import the survey as the CLI does; the report and the seconds it took."""
+
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[AsyncSession]:
+        async with database.session() as session, session.begin():
+            yield session
+
+    principal = Principal("bench", Role.DISTRICT_OFFICER, ("35", "52"))
+    started = time.perf_counter()
+    today = dt.datetime.now(dt.UTC).date()
+    rows = (check_row(number, values, today=today) for number, values in read_survey("survey.csv", content))
+    report = await survey_import.import_survey(transaction, registry, principal, rows,
+                                               survey_import.SurveyFile("survey.csv", file_digest(content)))
+    return report, time.perf_counter() - started
+
+
+async def count(database: Database, table: object) -> int:
+    """Rows in a table."""
+    async with database.session() as session:
+        return int((await session.execute(select(func.count()).select_from(table))).scalar_one())  # type: ignore[arg-type]
+
+
+async def bench(url: str, rows: int, profile: cProfile.Profile | None) -> bool:
+    """Run both imports, print the figures; True when every check holds."""
+    sample = survey(rows)
+    content = sample.text.encode()
+    await upgrade(url, MIGRATIONS)
+    configure_field_encryption(development_keyring())
+    database = Database(url, pool_size=2)
+    registry = Registry(Outbox(orm.delivery.outbox), "bench-survey", development_blind_index_key())
+    try:
+        progress(f"importing {rows} rows ({len(sample.bad)} bad) ...")
+        if profile:
+            profile.enable()
+        first, first_seconds = await run_import(database, registry, content)
+        if profile:
+            profile.disable()
+        children, events = await count(database, orm.children), await count(database, orm.delivery.outbox)
+        progress("importing the same file again ...")
+        again, again_seconds = await run_import(database, registry, content)
+        children_after, events_after = await count(database, orm.children), await count(database, orm.delivery.outbox)
+    finally:
+        await database.dispose()
+    rate = rows / first_seconds
+    checks = {
+        "children == good rows": children == sample.good == first.created,
+        "rejected rows == bad rows": {e.row for e in first.errors} == set(sample.bad),
+        "outbox holds the events": events > 2 * children,
+        "re-import: nothing new": (again.created, children_after, events_after) == (0, children, events)
+        and again.unchanged == sample.good,
+        f"first import >= {TARGET_ROWS_PER_SECOND} rows/s": rate >= TARGET_ROWS_PER_SECOND,
+    }
+    print(f"rows {rows} (good {sample.good}, bad {len(sample.bad)}), batches of {survey_import.BATCH_ROWS}")
+    print(f"first import: {first_seconds:.2f} s, {rate:,.0f} rows/s; {children} children, {events} outbox events "
+          f"({events / first_seconds:,.0f} events/s)")
+    print(f"re-import:    {again_seconds:.2f} s, {rows / again_seconds:,.0f} rows/s; created {again.created}, "
+          f"unchanged {again.unchanged}")
+    for name, ok in checks.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    return all(checks.values())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the arguments, start PostgreSQL when needed, run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=20_000, help="survey rows (default 20,000)")
+    parser.add_argument("--postgres-url", help="admin URL of a running PostgreSQL (default: start a throwaway one)")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the first import")
+    args = parser.parse_args(argv)
+    if not 0 < args.rows <= 1_000_000:
+        parser.error("--rows must be between 1 and 1,000,000")
+    profile = cProfile.Profile() if args.profile else None
+    with postgres_server(args.postgres_url) as server, fresh_database(server) as url:
+        ok = asyncio.run(bench(url, args.rows, profile))
+    if profile:
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Many rows into one table at once: COPY on PostgreSQL, a multi-row INSERT elsewhere.
+
+A multi-row INSERT through SQLAlchemy handles each value in Python, which dominates a bulk import of thousands
+of rows. COPY runs on the session's own connection, so the rows stay inside the caller's transaction, and every
+value still goes through its column type's bind processing (encryption of EncryptedString columns, JSON, enums).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+COPY_FROM = 200  # rows from which COPY pays for itself
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (each with the same keys) into `table` in the session's transaction."""
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    if len(rows) < COPY_FROM or dialect.name != "postgresql" or _needs_python_defaults(table, names):
+        await session.execute(insert(table), list(rows))
+        return
+    columns = [table.c[name] for name in names]
+    processors = [column.type._cached_bind_processor(dialect) for column in columns]
+    records = [tuple(process(row[name]) if process else row[name]
+                     for name, process in zip(names, processors, strict=True)) for row in rows]
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table.name, records=records, columns=names, schema_name=table.schema)
+
+
+def _needs_python_defaults(table: Table, names: list[str]) -> bool:
+    # COPY skips SQLAlchemy's client-side defaults; the database's own (server defaults, sequences) still apply.
+    return any(column.default is not None and column.name not in names for column in table.columns)
