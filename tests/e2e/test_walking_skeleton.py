@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from simpul_contracts.events import ChildUpdatedV1
 from simpul_platform.auth import Role
+from simpul_platform.topic_reader import read_topic
 from tests.support.stack import KESILIR, eventually, running, settings_for, token
 
 CADRE = token(Role.CADRE, KESILIR)
@@ -42,6 +45,14 @@ async def test_child_flows_to_identity_registry_and_reporting_in_one_trace(
 
         person_id = await eventually(linked)
         assert person_id.startswith("per_")
+
+        async def announced() -> bool:  # readers of the pseudonymous child stream learn the person id too
+            records = await read_topic(kafka_bootstrap, namespace + ChildUpdatedV1.topic)
+            updates = [json.loads(r.value) for r in records
+                       if dict(r.headers).get("ce_type") == ChildUpdatedV1.event_type.encode()]
+            return any((u["child_id"], u["person_id"]) == (child_id, person_id) for u in updates)
+
+        await eventually(announced)
 
         async def counted() -> list[dict[str, object]] | None:
             feed = (await reporting.get("/indicators/registered-children", headers=MINISTRY)).json()

@@ -30,19 +30,22 @@ class CloudEvent:
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     specversion: str = SPEC_VERSION
 
+    def header_values(self) -> dict[str, str]:
+        """The binary-mode headers as text: `ce_<attr>` for each attribute, and `content-type`."""
+        return {
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_specversion": self.specversion,
+            "ce_time": self.time.isoformat(),
+            "ce_subject": self.subject,
+            "ce_dataschema": self.dataschema,
+            "content-type": CONTENT_TYPE,
+        }
+
     def to_headers(self, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, bytes]]:
         """Binary-mode headers: `ce_<attr>` for each attribute, `content-type`, and any extras (traceparent)."""
-        attrs = {
-            "id": self.id,
-            "source": self.source,
-            "type": self.type,
-            "specversion": self.specversion,
-            "time": self.time.isoformat(),
-            "subject": self.subject,
-            "dataschema": self.dataschema,
-        }
-        headers = [(f"ce_{name}", value.encode()) for name, value in attrs.items()]
-        headers.append(("content-type", CONTENT_TYPE.encode()))
+        headers = [(name, value.encode()) for name, value in self.header_values().items()]
         headers.extend((name, value.encode()) for name, value in extra)
         return headers
 

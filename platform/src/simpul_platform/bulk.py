@@ -26,10 +26,14 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     if len(rows) < COPY_FROM or dialect.name != "postgresql" or _needs_python_defaults(table, names):
         await session.execute(insert(table), list(rows))
         return
-    columns = [table.c[name] for name in names]
-    processors = [column.type._cached_bind_processor(dialect) for column in columns]
-    records = [tuple(process(row[name]) if process else row[name]
-                     for name, process in zip(names, processors, strict=True)) for row in rows]
+    processors = [(index, process) for index, name in enumerate(names)
+                  if (process := table.c[name].type._cached_bind_processor(dialect)) is not None]
+    records = []
+    for row in rows:
+        record = [row[name] for name in names]
+        for index, process in processors:
+            record[index] = process(record[index])
+        records.append(record)
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         table.name, records=records, columns=names, schema_name=table.schema)

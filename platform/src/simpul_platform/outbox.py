@@ -32,7 +32,7 @@ class Outbox:
 
 def _row(event: Event, traceparent: str | None, now: datetime) -> dict[str, object]:
     envelope = event.envelope()
-    headers = {name: value.decode() for name, value in envelope.to_headers()}
+    headers = envelope.header_values()
     return {
         "event_id": envelope.id,
         "topic": event.topic,

@@ -34,12 +34,13 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
     runtime = build_runtime(settings, orm.delivery, MIGRATIONS, for_documentation=for_documentation)
     runtime.publishes(ChildIdentityRecordedV1, ChildRegisteredV1, ChildUpdatedV1, ChildClassifiedV1,
                       CaseStatusChangedV1, ConsentChangedV1, MonitoringVisitRecordedV1)
-    identity_links.register(runtime)
+    registry = configure(settings, runtime.outbox)
+    identity_links.register(runtime, registry)
     app = create_app(
         runtime,
         title="Simpul registry",
         description="Children, guardians, consent, monitoring visits and case status for SPRPA villages.",
         routers=[router, case_router, import_router],
     )
-    app.state.registry = configure(settings, runtime.outbox)
+    app.state.registry = registry
     return app

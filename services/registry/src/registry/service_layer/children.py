@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import contract_mapping, orm
@@ -22,6 +22,7 @@ from registry.domain.model import Child, DatePrecision, Sex, new_child_id
 from registry.domain.visits import MonitoringVisit
 from registry.service_layer import handlers
 from simpul_contracts import Event
+from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.auth import Principal
 from simpul_platform.field_encryption import (
     Keyring,
@@ -300,6 +301,21 @@ async def record_consent(session: AsyncSession, registry: Registry, principal: P
     case = await repository.case_of(child_id)
     await registry.outbox.add(session, contract_mapping.consent_changed(record.child, case, consent, entry))
     return consent
+
+
+async def attach_person(session: AsyncSession, registry: Registry, event: RecordLinkedV1) -> None:
+    """Identity linked one of our records to a person: keep the person id, and tell the child stream's readers."""
+    # The record's version (ETag) stays: the link is identity's fact, not an edit a client's change could lose.
+    c = orm.children.c
+    child_id = (await session.execute(select(c.child_id).where(
+        c.source_system == event.source_system, c.source_record_id == event.source_record_id))).scalar_one_or_none()
+    repository = ChildrenRepository(session, registry.closure_rule)
+    record = await repository.get(child_id) if child_id else None
+    if record is None or not record.child.link_to_person(event.person_id):
+        return  # not ours (another registry's record), or the link we already hold
+    await session.execute(update(orm.children).where(c.child_id == child_id).values(person_id=event.person_id))
+    case = await repository.case_of(record.child.child_id)
+    await registry.outbox.add(session, contract_mapping.updated(record.child, case))
 
 
 async def search_children(session: AsyncSession, registry: Registry, search: ChildSearch) -> list[ChildRecord]:

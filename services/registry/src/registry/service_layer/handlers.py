@@ -7,13 +7,11 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
 from registry.domain.errors import RegistryError
-from simpul_contracts import CloudEvent
-from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.auth import Principal
 
 
@@ -88,12 +86,3 @@ async def remember(session: AsyncSession, principal: Principal, key: str, digest
     await session.execute(insert(orm.idempotency_keys).values(
         subject=principal.subject, key=key, fingerprint=digest, resource_id=resource_id,
         created_at=dt.datetime.now(dt.UTC)))
-
-
-async def attach_person(session: AsyncSession, event: RecordLinkedV1, _envelope: CloudEvent) -> None:
-    """Identity linked one of our records to a person: keep the person id on the child."""
-    # The record's version stays: a link is identity's fact, not an edit a client could conflict with.
-    c = orm.children.c
-    await session.execute(update(orm.children).where(
-        c.source_system == event.source_system, c.source_record_id == event.source_record_id,
-    ).values(person_id=event.person_id))

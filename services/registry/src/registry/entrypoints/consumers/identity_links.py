@@ -1,10 +1,17 @@
 """Consumer of identity.link.v1: person ids for our children."""
 
-from registry.service_layer.handlers import attach_person
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.service_layer import children
+from simpul_contracts import CloudEvent
 from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.runtime import ServiceRuntime
 
 
-def register(runtime: ServiceRuntime) -> None:
+def register(runtime: ServiceRuntime, registry: children.Registry) -> None:
     """Subscribe the registry to identity's link events."""
+
+    async def attach_person(session: AsyncSession, event: RecordLinkedV1, _envelope: CloudEvent) -> None:
+        await children.attach_person(session, registry, event)
+
     runtime.consume(RecordLinkedV1.topic, {RecordLinkedV1: attach_person})
