@@ -145,6 +145,10 @@ async def test_every_lifecycle_transition_and_the_closure_rule(
 
         found = await registry.get("/children", headers=CADRE, params={"status": "closed", "name": "siti"})
         assert [c["child_id"] for c in found.json()["items"]] == [created.json()["child_id"]]
+        by_alias = await registry.get("/children", headers=CADRE, params={"name": "NINIK"})  # a nickname
+        assert [c["child_id"] for c in by_alias.json()["items"]] == [created.json()["child_id"]]
+        assert (await registry.get("/children", headers=CADRE, params={"name": "aminah ninik"})).json()[
+            "items"] == []  # one name at a time: the full name and each alias are separate
         assert (await registry.get("/children", headers=CADRE, params={"age_max": 5})).json()["items"] == []
 
 

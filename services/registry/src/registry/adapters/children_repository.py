@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
@@ -47,7 +47,7 @@ class ChildRecord:
         details = {name: getattr(self, name) for name in (
             "aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "identity_warnings", "guardians",
             "school", "work", "version", "updated_at", "source_digest")}
-        return values | details
+        return values | details | {"name_search": " | ".join([self.child.full_name, *self.aliases]).lower()}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class ChildSearch:
     """What a search asks for; scope is the caller's region codes."""
 
     scope: tuple[str, ...]
-    name: str | None = None
+    name: str | None = None  # part of the full name or of an alias
+    nik_index: str | None = None  # the blind index of a NIK: children with exactly that NIK
     village_code: str | None = None
     status: CaseStatus | None = None
     born_after: dt.date | None = None
@@ -186,7 +187,9 @@ def _search_query(search: ChildSearch) -> Select[Any]:
     query = select(orm.children).outerjoin(orm.cases, orm.cases.c.child_id == c.child_id).where(or_(*in_scope))
     conditions = []
     if search.name:
-        conditions.append(func.lower(c.full_name).contains(search.name.lower(), autoescape=True))
+        conditions.append(c.name_search.contains(search.name.lower(), autoescape=True))
+    if search.nik_index:
+        conditions.append(c.nik_index == search.nik_index)
     if search.village_code:
         conditions.append(c.village_code == search.village_code)
     if search.status:

@@ -40,6 +40,8 @@ children = Table(
     Column("child_id", String(40), primary_key=True),
     Column("full_name", String(200), nullable=False),
     Column("aliases", JSON, nullable=False, default=list),
+    # The full name and aliases, lower case, joined by " | ": what a search by name looks in.
+    Column("name_search", String(2400), nullable=False, default=""),
     Column("sex", Enum(Sex, native_enum=False, length=10, values_callable=_values), nullable=False),
     Column("birth_date", Date),
     Column("birth_date_precision", Enum(DatePrecision, native_enum=False, length=10, values_callable=_values)),
