@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.entrypoints.http.schemas import ChildCreate
-from registry.service_layer import children, handlers
+from registry.service_layer import children
 from registry.service_layer.survey_import import RefusedRow, RowError, SurveyEntry
 
 MAX_ROWS = 100_000
@@ -131,7 +131,14 @@ def check_row(row: int, values: dict[str, str], *, today: dt.date) -> SurveyEntr
         row=row, source_record_id=values["source_record_id"].strip(), details=details,
         classify=children.Classify(classify.classification, classify.reason) if classify else None,
         consent=consent, consent_decided_on=decided_on,
-        digest=handlers.fingerprint("survey row", [child.model_dump(mode="json"), consent, decided_on]))
+        digest=_digest(child, consent, decided_on))
+
+
+def _digest(child: ChildCreate, consent: tuple[tuple[ConsentPurpose, ConsentDecision], ...],
+            decided_on: dt.date | None) -> str:
+    # Of the checked values, not the cells: "L" and "male" are the same row.
+    checked = child.model_dump_json().encode() + repr((consent, decided_on)).encode()
+    return hashlib.sha256(checked).hexdigest()
 
 
 def template_csv() -> str:
@@ -335,13 +342,17 @@ def _consent(row: int, values: dict[str, str], errors: list[RowError]
     return tuple(decisions), decided_on
 
 
-def _without_empty(value: Any) -> Any:
+def _without_empty(body: dict[str, Any]) -> dict[str, Any]:
     # An empty cell is a missing field, so a required one is reported as required, not as "not a string".
-    if isinstance(value, dict):
-        return {name: _without_empty(item) for name, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_without_empty(item) for item in value]
-    return value
+    # The body nests two levels at most: guardians are a list of dicts, school, work and classification dicts.
+    def present(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {name: item for name, item in value.items() if item is not None}
+        if isinstance(value, list):
+            return [present(item) for item in value]
+        return value
+
+    return {name: present(value) for name, value in body.items() if value is not None}
 
 
 def _list(value: str) -> list[str] | None:
