@@ -39,6 +39,7 @@ def api_docs(check: bool = typer.Option(False, "--check", help="Fail if the comm
 
 
 def _mount() -> None:
+    from identity.entrypoints.cli import identity_app
     from registry.entrypoints.cli import regions_app
     from registry.entrypoints.survey_cli import registry_app
     from simpul_contracts.cli import app as contracts_app
@@ -50,6 +51,7 @@ def _mount() -> None:
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(auth_app, name="auth")
     app.add_typer(regions_app, name="regions", help="Region reference data: import the official Kemendagri lists.")
+    app.add_typer(identity_app, name="identity", help="Identity: deduplicate child records into persons.")
     app.add_typer(registry_app, name="registry", help="Children in bulk: import a survey, write its template.")
 
 

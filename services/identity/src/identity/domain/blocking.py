@@ -1,0 +1,85 @@
+"""Blocking: only records that share a key are compared, so the keys must keep true pairs together.
+
+Each key tolerates a different error: the NIK split in three overlapping parts survives a typo in any one part;
+a name token with the birth year survives a changed village, with the village a wrong birth date; the mother's
+name, the family card and the full birth date survive a child's name written quite differently. Blocks larger
+than `MAX_BLOCK` (a very common token in a big village) are skipped: their pairs are kept together by the more
+specific keys.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Container, Iterable, Sequence
+from functools import cache
+
+import numpy as np
+
+from identity.domain.records import Record
+from identity.domain.table import IntArray
+
+MAX_BLOCK = 150
+MIN_TOKEN_LENGTH = 2
+COMMON_SHARE = 0.01  # a token in more than this share of names (or mothers' names) is common
+
+
+def blocking_keys(record: Record, common: Container[str] = frozenset()) -> list[str]:
+    """The blocking keys of one record; `common` tokens (Muhammad, Siti, Nur...) key only a name of one token."""
+    keys: list[str] = []
+    if record.nik is not None:
+        nik = record.nik.value
+        keys += [f"n{nik[:12]}", f"d{nik[6:]}"]
+    if record.kk:
+        keys.append(f"k{record.kk}")
+    birth = record.effective_birth
+    village = record.village or ""
+    kecamatan = village[:6]
+    tokens = _informative(record.name.tokens, common)
+    whole = " ".join(sorted(record.name.tokens))
+    if whole:
+        keys.append(f"s{whole}:{village[:4]}")
+    if birth is not None:
+        keys.append(f"w{whole}:{birth.year}")
+        keys += [f"y{token}:{birth.year}:{kecamatan}" for token in record.name.tokens]
+        if birth.day and kecamatan:
+            keys.append(f"b{birth.year}-{birth.month}-{birth.day}:{kecamatan}")
+    if village:
+        keys += [f"v{token}:{village}:{record.effective_sex}" for token in tokens]
+        keys += [f"m{token}:{village}" for token in _informative(record.mother.tokens, common)]
+    return keys
+
+
+def common_tokens(records: Sequence[Record]) -> frozenset[str]:
+    """Tokens found in more than COMMON_SHARE of the records' names or mothers' names."""
+    counts = Counter(token for record in records for token in {*record.name.tokens, *record.mother.tokens})
+    return frozenset(token for token, count in counts.items() if count > COMMON_SHARE * len(records))
+
+
+def _informative(tokens: tuple[str, ...], common: Container[str]) -> set[str]:
+    kept = {token for token in tokens if len(token) >= MIN_TOKEN_LENGTH and token not in common}
+    return kept or set(tokens[:1])
+
+
+def candidate_pairs(keys_of: Sequence[Iterable[str]], max_block: int = MAX_BLOCK) -> tuple[IntArray, IntArray]:
+    """Distinct row pairs (left < right) sharing at least one key, blocks above max_block skipped."""
+    blocks: defaultdict[str, list[int]] = defaultdict(list)
+    for row, keys in enumerate(keys_of):
+        for key in keys:
+            blocks[key].append(row)
+    lefts, rights = [], []
+    for rows in blocks.values():
+        if 2 <= len(rows) <= max_block:
+            members = np.array(rows, dtype=np.int64)
+            upper, lower = _pair_positions(len(rows))
+            lefts.append(members[upper])
+            rights.append(members[lower])
+    if not lefts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    codes = np.unique(np.concatenate(lefts) * len(keys_of) + np.concatenate(rights))
+    return codes // len(keys_of), codes % len(keys_of)
+
+
+@cache
+def _pair_positions(size: int) -> tuple[IntArray, IntArray]:
+    upper, lower = np.triu_indices(size, 1)
+    return upper.astype(np.int64), lower.astype(np.int64)

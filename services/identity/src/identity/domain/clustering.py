@@ -1,0 +1,137 @@
+"""From scored pairs to persons: link above the auto-link threshold unless a constraint forbids it.
+
+Pairs are taken from the most to the least likely. Two groups of records merge only if no pair across them is
+vetoed (the sibling and twin rule, or two different NIKs each the child's own) and the groups together would
+not hold two different own NIKs. Pairs between the review and auto-link thresholds that stay apart are
+marked for review: a person is never formed on review-band evidence alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.domain.comparisons import FIELD_INDEX, Levels
+from identity.domain.model import FloatArray
+from identity.domain.table import IntArray
+
+MAX_NIK_TYPOS = 2
+NEW, LINKED, REVIEW = "new", "linked", "review"
+_MOTHER_SIMILAR, _KK_SAME, _VILLAGE_SAME = 2, 2, 4
+_NAME_WEAK, _NAME_SIMILAR = 2, 3
+_BIRTH_DIFFERENT, _BIRTH_MONTH = 1, 4
+_NIK_SAME = 4
+
+
+def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
+    """Pairs of one household (same mother, and the same family card or village) that are siblings or twins, not
+    one child written twice: clearly different birth dates, clearly different names, or names that differ a
+    little with the same birth date (twins are often named Hasan / Husain, Putra / Putri). The child's own NIK,
+    identical on both sides, overrides the rule."""
+    name, birth = levels[:, FIELD_INDEX["name"]], levels[:, FIELD_INDEX["birth"]]
+    household = (levels[:, FIELD_INDEX["mother"]] >= _MOTHER_SIMILAR) & (
+        (levels[:, FIELD_INDEX["kk"]] == _KK_SAME) | (levels[:, FIELD_INDEX["village"]] == _VILLAGE_SAME)
+    )
+    names_differ = (name > 0) & ((name <= _NAME_WEAK) | ((name == _NAME_SIMILAR) & (birth >= _BIRTH_MONTH)))
+    same_own_nik = levels[:, FIELD_INDEX["nik"]] == _NIK_SAME
+    vetoed: npt.NDArray[np.bool_] = household & ~same_own_nik & (names_differ | (birth == _BIRTH_DIFFERENT))
+    return vetoed
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Candidate pairs (left < right rows) with their match probability and whether a rule forbids the link."""
+
+    left: IntArray
+    right: IntArray
+    probability: FloatArray
+    vetoed: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """Per row: its cluster (the smallest row in it), best score and decision (new, linked, review)."""
+
+    label: IntArray
+    score: FloatArray
+    decision: list[str]
+
+
+class _Groups:
+    """Union-find over rows, with each group's own NIKs and members, checking constraints before a merge."""
+
+    def __init__(self, size: int, niks: IntArray, cannot: dict[int, list[int]]) -> None:
+        self.parent = list(range(size))
+        self.members: dict[int, list[int]] = {}
+        self.niks: dict[int, set[int]] = {row: {int(niks[row])} for row in np.flatnonzero(niks).tolist()}
+        self.cannot = cannot
+
+    def find(self, row: int) -> int:
+        root = row
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[row] != root:
+            self.parent[row], row = root, self.parent[row]
+        return root
+
+    def may_merge(self, a: int, b: int) -> bool:
+        for left in self.niks.get(a, ()):
+            for right in self.niks.get(b, ()):
+                if left != right and _digit_differences(left, right) > MAX_NIK_TYPOS:
+                    return False
+        small, large = (a, b) if len(self.members.get(a, [a])) <= len(self.members.get(b, [b])) else (b, a)
+        return not any(
+            self.find(other) == large for row in self.members.get(small, [small]) for other in self.cannot.get(row, ())
+        )
+
+    def merge(self, a: int, b: int) -> None:
+        root, child = min(a, b), max(a, b)
+        self.parent[child] = root
+        self.members[root] = self.members.pop(root, [root]) + self.members.pop(child, [child])
+        self.niks[root] = self.niks.pop(root, set()) | self.niks.pop(child, set())
+
+
+def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: float, review: float) -> Clusters:
+    """Group rows into persons; own_niks holds each row's own NIK (0 if none or not the child's)."""
+    cannot: dict[int, list[int]] = defaultdict(list)
+    for left, right in zip(pairs.left[pairs.vetoed].tolist(), pairs.right[pairs.vetoed].tolist(), strict=True):
+        cannot[left].append(right)
+        cannot[right].append(left)
+    groups = _Groups(size, own_niks, cannot)
+    score = np.zeros(size, dtype=np.float64)
+    in_review = np.zeros(size, dtype=np.bool_)
+    considered = np.flatnonzero((pairs.probability >= review) & ~pairs.vetoed)
+    order = considered[np.argsort(-pairs.probability[considered], kind="stable")]
+    for left, right, probability in zip(
+        pairs.left[order].tolist(), pairs.right[order].tolist(), pairs.probability[order].tolist(), strict=True
+    ):
+        a, b = groups.find(left), groups.find(right)
+        if a == b:
+            continue
+        if probability >= auto_link and groups.may_merge(a, b):
+            groups.merge(a, b)
+            score[left], score[right] = max(score[left], probability), max(score[right], probability)
+        else:
+            in_review[left] = in_review[right] = True
+    label = np.array([groups.find(row) for row in range(size)], dtype=np.int64)
+    linked = np.bincount(label, minlength=size)[label] > 1
+    _best_unlinked(score, pairs, linked)
+    decision = [
+        LINKED if is_linked else REVIEW if reviewed else NEW
+        for is_linked, reviewed in zip(linked.tolist(), in_review.tolist(), strict=True)
+    ]
+    return Clusters(label, score, decision)
+
+
+def _best_unlinked(score: FloatArray, pairs: ScoredPairs, linked: npt.NDArray[np.bool_]) -> None:
+    """A record left on its own scores its best candidate (0 when it had none)."""
+    for rows in (pairs.left, pairs.right):
+        alone = ~linked[rows]
+        np.maximum.at(score, rows[alone], pairs.probability[alone])
+
+
+def _digit_differences(a: int, b: int) -> int:
+    return sum(x != y for x, y in zip(f"{a:016d}", f"{b:016d}", strict=True))

@@ -1,0 +1,211 @@
+"""Field comparisons of record pairs, as discrete levels: the vocabulary of the Fellegi-Sunter model.
+
+Every field has a level 0 meaning "missing on one side" (no evidence either way) and then levels from the most
+different to the most alike. Pairs are compared in bulk: `compare` takes two tables and two equally long row
+arrays and returns one row of levels per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from identity.domain.table import IntArray, RecordTable
+
+NIK_DIGITS = 16
+COMMON_NAME_BITS = 11.0  # information of a whole name below which an exact agreement is weak evidence
+RARE_NAME_BITS = 17.0  # information of a whole name above which an exact agreement is strong evidence
+SUBSET_MIN_BITS = 7.0  # information the shorter name must carry for "one name contains the other"
+MOTHER_SUBSET_MIN_BITS = 6.0
+SIMILAR_JW = 0.93
+WEAK_JW = 0.85
+PARALLEL_FROM = 20_000  # pairs: below this, threads cost more than they save
+
+
+@dataclass(frozen=True)
+class Field:
+    """A compared field and the names of its levels, level 0 being `missing`."""
+
+    name: str
+    levels: tuple[str, ...]
+
+
+FIELDS = (
+    Field("name", ("missing", "different", "weak", "similar", "subset", "same_common", "same", "same_rare")),
+    Field("sex", ("missing", "different", "same")),
+    Field("birth", ("missing", "different", "near", "year", "month", "swapped", "same")),
+    Field("nik", ("missing", "different", "near", "same_not_childs", "same")),
+    Field("mother", ("missing", "different", "similar", "same")),
+    Field("kk", ("missing", "different", "same")),
+    Field("village", ("missing", "different", "regency", "kecamatan", "same")),
+)
+FIELD_INDEX = {field.name: position for position, field in enumerate(FIELDS)}
+Levels = npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Row pairs to compare: `left` rows of the left table against `right` rows of the right table."""
+
+    left_table: RecordTable
+    left: IntArray
+    right_table: RecordTable
+    right: IntArray
+
+
+def compare(pairs: Pairs) -> Levels:
+    """Levels of every field for every pair, shape (pairs, fields)."""
+    levels = np.zeros((len(pairs.left), len(FIELDS)), dtype=np.int8)
+    if len(pairs.left) == 0:
+        return levels
+    levels[:, FIELD_INDEX["name"]] = _names(pairs, ("tokens", "name_key", "name_sorted"), _name_levels)
+    levels[:, FIELD_INDEX["mother"]] = _names(pairs, ("mother", "mother_key", "mother_sorted"), _mother_levels)
+    levels[:, FIELD_INDEX["sex"]] = _equal_levels(_column(pairs, "sex"))
+    levels[:, FIELD_INDEX["kk"]] = _equal_levels(_column(pairs, "kk"))
+    levels[:, FIELD_INDEX["birth"]] = _birth_levels(pairs)
+    levels[:, FIELD_INDEX["nik"]] = _nik_levels(pairs)
+    levels[:, FIELD_INDEX["village"]] = _village_levels(_column(pairs, "village"))
+    return levels
+
+
+def nik_conflicts(pairs: Pairs) -> npt.NDArray[np.bool_]:
+    """Pairs whose records hold two clearly different NIKs, each the child's own: never one person."""
+    a, b = _column(pairs, "nik")
+    own = pairs.left_table.nik_childs[pairs.left] & pairs.right_table.nik_childs[pairs.right]
+    return own & (a > 0) & (b > 0) & (digit_differences(a, b) > 2)
+
+
+def digit_differences(a: IntArray, b: IntArray) -> IntArray:
+    """How many of the 16 digits differ between two NIKs held as integers."""
+    differing = np.zeros(len(a), dtype=np.int64)
+    left, right = a.copy(), b.copy()
+    for _ in range(NIK_DIGITS):
+        differing += (left % 10) != (right % 10)
+        left //= 10
+        right //= 10
+    return differing
+
+
+def _column(pairs: Pairs, name: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    left = getattr(pairs.left_table, name)[pairs.left].astype(np.int64)
+    return left, getattr(pairs.right_table, name)[pairs.right].astype(np.int64)
+
+
+def _equal_levels(values: tuple[IntArray, IntArray]) -> Levels:
+    a, b = values
+    return np.where((a == 0) | (b == 0), 0, np.where(a == b, 2, 1)).astype(np.int8)
+
+
+def _village_levels(values: tuple[IntArray, IntArray]) -> Levels:
+    a, b = values
+    level = np.ones(len(a), dtype=np.int8)
+    level[a // 10**6 == b // 10**6] = 2  # regency (kabupaten / kota): the first four digits
+    level[a // 10**4 == b // 10**4] = 3  # kecamatan: the first six
+    level[a == b] = 4
+    level[(a == 0) | (b == 0)] = 0
+    return level
+
+
+def _birth_levels(pairs: Pairs) -> Levels:
+    ya, yb = _column(pairs, "year")
+    ma, mb = _column(pairs, "month")
+    da, db = _column(pairs, "day")
+    same_year, same_month, same_day = ya == yb, ma == mb, da == db
+    level = np.ones(len(ya), dtype=np.int8)
+    coarse = (ma == 0) | (mb == 0)
+    year_off = np.abs(ya - yb) == 1
+    one_field_off = (same_year & (same_month | same_day)) | (year_off & ((same_month & same_day) | coarse))
+    level[one_field_off] = 2
+    level[same_year & coarse] = 3
+    level[same_year & same_month & (ma > 0) & ((da == 0) | (db == 0))] = 4
+    level[same_year & (ma == db) & (mb == da) & (ma != mb) & (da > 0) & (db > 0)] = 5
+    level[same_year & same_month & same_day & ~coarse & (da > 0)] = 6
+    level[(ya == 0) | (yb == 0)] = 0
+    return level
+
+
+def _nik_levels(pairs: Pairs) -> Levels:
+    a, b = _column(pairs, "nik")
+    own = pairs.left_table.nik_childs[pairs.left] & pairs.right_table.nik_childs[pairs.right]
+    level = np.ones(len(a), dtype=np.int8)
+    both = np.flatnonzero((a > 0) & (b > 0))
+    level[both[digit_differences(a[both], b[both]) <= 2]] = 2
+    level[(a == b) & ~own] = 3
+    level[(a == b) & own] = 4
+    level[(a == 0) | (b == 0)] = 0
+    return level
+
+
+class _NameOverlap:
+    """Token overlap of name pairs, weighted by token information."""
+
+    def __init__(self, pairs: Pairs, tokens: str) -> None:
+        vocabulary = pairs.left_table.vocabulary
+        ta = getattr(pairs.left_table, tokens)[pairs.left]
+        tb = getattr(pairs.right_table, tokens)[pairs.right]
+        equal = (ta[:, :, None] == tb[:, None, :]) & (ta[:, :, None] >= 0)
+        wa, wb = vocabulary.weights(ta), vocabulary.weights(tb)
+        matched_a, matched_b = equal.any(axis=2), equal.any(axis=1)
+        self.missing = (ta[:, 0] < 0) | (tb[:, 0] < 0)
+        self.matched_bits = (wa * matched_a).sum(axis=1)
+        total_a, total_b = wa.sum(axis=1), wb.sum(axis=1)
+        self.dice = (self.matched_bits + (wb * matched_b).sum(axis=1)) / np.maximum(total_a + total_b, 1e-6)
+        self.subset = ((matched_a | (ta < 0)).all(axis=1)) | ((matched_b | (tb < 0)).all(axis=1))
+        self.total_bits = np.maximum(total_a, total_b)
+
+
+_Leveller = Callable[[_NameOverlap, npt.NDArray[np.bool_], npt.NDArray[np.float32]], Levels]
+
+
+def _names(pairs: Pairs, columns: tuple[str, str, str], leveller: _Leveller) -> Levels:
+    """Levels of a name field from its token, written-order and sorted-order columns."""
+    tokens, written, ordered = columns
+    overlap = _NameOverlap(pairs, tokens)
+    ka, kb = _column(pairs, written)
+    same = (ka == kb) | (overlap.dice > 0.999)
+    similarity = np.zeros(len(ka), dtype=np.float32)
+    fuzzy = np.flatnonzero(~same & ~overlap.missing)
+    if len(fuzzy):
+        sa, sb = _column(pairs, ordered)
+        similarity[fuzzy] = np.maximum(
+            _similarity(pairs, ka[fuzzy], kb[fuzzy]), _similarity(pairs, sa[fuzzy], sb[fuzzy])
+        )
+    return leveller(overlap, same, similarity)
+
+
+def _similarity(pairs: Pairs, left: IntArray, right: IntArray) -> npt.NDArray[np.float32]:
+    """Jaro-Winkler similarity of the names with these ids, pair by pair."""
+    texts = pairs.left_table.vocabulary.names
+    return cpdist(
+        [texts[k] for k in left.tolist()],
+        [texts[k] for k in right.tolist()],
+        scorer=JaroWinkler.normalized_similarity,
+        workers=-1 if len(left) > PARALLEL_FROM else 1,
+        dtype=np.float32,
+    )
+
+
+def _name_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity: npt.NDArray[np.float32]) -> Levels:
+    level = np.ones(len(same), dtype=np.int8)
+    level[(similarity >= WEAK_JW) | (overlap.dice >= 0.3)] = 2
+    level[(similarity >= SIMILAR_JW) | (overlap.dice >= 0.7)] = 3
+    level[overlap.subset & (overlap.matched_bits >= SUBSET_MIN_BITS)] = 4
+    level[same] = 5
+    level[same & (overlap.total_bits >= COMMON_NAME_BITS)] = 6
+    level[same & (overlap.total_bits >= RARE_NAME_BITS)] = 7
+    level[overlap.missing] = 0
+    return level
+
+
+def _mother_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity: npt.NDArray[np.float32]) -> Levels:
+    level = np.ones(len(same), dtype=np.int8)
+    similar = (similarity >= SIMILAR_JW) | (overlap.subset & (overlap.matched_bits >= MOTHER_SUBSET_MIN_BITS))
+    level[similar] = 2
+    level[same] = 3
+    level[overlap.missing] = 0
+    return level

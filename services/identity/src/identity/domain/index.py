@@ -1,0 +1,185 @@
+"""The real-time path: an in-memory index of persons' records, matching one incoming record in milliseconds.
+
+Records are held column-wise (`RecordTable`); blocking keys are hashed to integers and kept in sorted numpy
+arrays, with a small dict for recent additions that is folded into the arrays as it grows, so a million persons
+with a dozen keys each cost about 12 bytes per key. A probe is compared with every record sharing one of its
+keys (blocks larger than MAX_BLOCK skipped, as in the batch), scored with the stored model, and the candidates
+come back per person with each field's contribution so a reviewer sees why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.domain.blocking import MAX_BLOCK, blocking_keys
+from identity.domain.clustering import LINKED, NEW, REVIEW, sibling_like
+from identity.domain.comparisons import Pairs, compare, nik_conflicts
+from identity.domain.model import MatchModel, probability
+from identity.domain.records import Record
+from identity.domain.table import IntArray, RecordTable, Vocabulary
+
+MAX_CANDIDATES = 10
+_FOLD_FROM = 200_000  # recent keys kept in the dict before they are folded into the sorted arrays
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A person the probe may be: match probability of the best record pair, whether a rule forbids the link,
+    and (field, level, weight in bits) of that pair."""
+
+    person_id: str
+    probability: float
+    vetoed: bool
+    contributions: tuple[tuple[str, str, float], ...]
+
+
+class _Blocks:
+    """Key hash -> rows: sorted arrays plus a dict of recent additions."""
+
+    __slots__ = ("_keys", "_recent", "_recent_size", "_rows")
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._rows = np.zeros(0, dtype=np.int32)
+        self._recent: dict[int, list[int]] = {}
+        self._recent_size = 0
+
+    def add(self, keys: Sequence[str], row: int) -> None:
+        for key in keys:
+            self._recent.setdefault(hash(key), []).append(row)
+        self._recent_size += len(keys)
+        if self._recent_size > max(_FOLD_FROM, len(self._keys) // 4):
+            self.fold()
+
+    def add_many(self, keys: Sequence[Sequence[str]], first_row: int) -> None:
+        hashes = np.fromiter((hash(key) for row_keys in keys for key in row_keys), dtype=np.int64)
+        rows = np.repeat(
+            np.arange(first_row, first_row + len(keys), dtype=np.int32), [len(row_keys) for row_keys in keys]
+        )
+        self._merge(hashes, rows)
+
+    def fold(self) -> None:
+        """Move the recent keys into the sorted arrays."""
+        if not self._recent:
+            return
+        hashes = np.fromiter((key for key, rows in self._recent.items() for _ in rows), dtype=np.int64)
+        rows = np.fromiter((row for rows in self._recent.values() for row in rows), dtype=np.int32)
+        self._recent, self._recent_size = {}, 0
+        self._merge(hashes, rows)
+
+    def _merge(self, hashes: IntArray, rows: npt.NDArray[np.int32]) -> None:
+        keys, values = np.concatenate([self._keys, hashes]), np.concatenate([self._rows, rows])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._rows = keys[order], values[order]
+
+    def rows(self, keys: Sequence[str]) -> IntArray:
+        """Rows sharing a key with these keys, blocks above MAX_BLOCK skipped."""
+        hashes = np.array([hash(key) for key in keys], dtype=np.int64)
+        starts = np.searchsorted(self._keys, hashes, side="left")
+        stops = np.searchsorted(self._keys, hashes, side="right")
+        found: list[npt.NDArray[np.int32]] = []
+        for key, start, stop in zip(hashes.tolist(), starts.tolist(), stops.tolist(), strict=True):
+            recent = self._recent.get(key, ())
+            if 0 < stop - start + len(recent) <= MAX_BLOCK:
+                found.append(self._rows[start:stop])
+                if recent:
+                    found.append(np.array(recent, dtype=np.int32))
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(found)).astype(np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._keys.nbytes + self._rows.nbytes)
+
+
+class PersonIndex:
+    """Persons' records, matched against one incoming record at a time."""
+
+    def __init__(self, model: MatchModel, common: frozenset[str] = frozenset()) -> None:
+        self.model = model
+        self._common = common
+        self._table = RecordTable(Vocabulary())
+        self._probe = RecordTable(self._table.vocabulary, 1)
+        self._blocks = _Blocks()
+        self._person_ids: list[str] = []
+        self._person_number: dict[str, int] = {}
+        self._person_of_row = np.zeros(1024, dtype=np.int32)
+
+    def __len__(self) -> int:
+        return self._table.size
+
+    def add(self, record: Record, person_id: str) -> None:
+        """Index a record of a person (a new person or one already indexed)."""
+        row = self._append(record, person_id)
+        self._blocks.add(blocking_keys(record, self._common), row)
+
+    def add_many(self, records: Sequence[Record], person_ids: Sequence[str]) -> None:
+        """Index many records at once (loading the index): one sort instead of many small folds."""
+        first = self._table.size
+        for record, person_id in zip(records, person_ids, strict=True):
+            self._append(record, person_id)
+        self._blocks.add_many([blocking_keys(record, self._common) for record in records], first)
+
+    def candidates(self, record: Record, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+        """The persons this record may be, most likely first, at most `limit`."""
+        rows = self._blocks.rows(blocking_keys(record, self._common))
+        if not len(rows):
+            return []
+        self._probe.size = 0
+        self._probe.append(record, count=False)
+        pairs = Pairs(self._probe, np.zeros(len(rows), dtype=np.int64), self._table, rows)
+        levels = compare(pairs)
+        chances = probability(self.model.match_weights(levels))
+        vetoed = sibling_like(levels) | nik_conflicts(pairs)
+        persons = self._person_of_row[rows]
+        best: dict[int, int] = {}
+        vetoed_persons = set(persons[vetoed].tolist())
+        for position in np.argsort(-chances, kind="stable").tolist():
+            best.setdefault(int(persons[position]), position)
+            if len(best) >= limit:
+                break
+        return [
+            Candidate(
+                self._person_ids[person],
+                round(float(chances[position]), 6),
+                person in vetoed_persons,
+                tuple(self.model.contributions(levels[position])),
+            )
+            for person, position in best.items()
+        ]
+
+    def decide(self, candidates: Sequence[Candidate]) -> tuple[str, str | None]:
+        """(decision, person): `linked` to the best candidate above the auto-link threshold that no rule forbids,
+        `review` when the best such candidate is in the review band, else `new`."""
+        allowed = [candidate for candidate in candidates if not candidate.vetoed]
+        if allowed and allowed[0].probability >= self.model.auto_link:
+            return LINKED, allowed[0].person_id
+        if allowed and allowed[0].probability >= self.model.review:
+            return REVIEW, allowed[0].person_id
+        return NEW, None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held in numpy arrays (records and blocks); Python objects (vocabulary, ids) come on top."""
+        table = sum(
+            getattr(self._table, name).nbytes
+            for name in RecordTable.__slots__
+            if isinstance(getattr(self._table, name), np.ndarray)
+        )
+        return int(table + self._blocks.nbytes + self._person_of_row.nbytes)
+
+    def _append(self, record: Record, person_id: str) -> int:
+        row = self._table.append(record)
+        number = self._person_number.get(person_id)
+        if number is None:
+            number = self._person_number[person_id] = len(self._person_ids)
+            self._person_ids.append(person_id)
+        if row >= len(self._person_of_row):
+            self._person_of_row = np.concatenate([self._person_of_row, np.zeros_like(self._person_of_row)])
+        self._person_of_row[row] = number
+        return row

@@ -1,0 +1,236 @@
+"""The Fellegi-Sunter match model: for every field level, m = P(level | same child), u = P(level | different).
+
+A pair's match weight is log2 of the prior odds plus, per field, log2(m/u) of its level (0 for a missing field).
+The parameters are estimated from the data itself, without labels, from pairs whose status the data settles:
+candidate pairs sharing a child's own NIK are one child (m of the other fields), candidate pairs holding two
+clearly different own NIKs are two children (u of the other fields: blocked non-matches share villages, mothers
+and names far more often than random pairs do); the NIK's own m comes from pairs with the same name and full birth
+date, its u from random pairs. The hand-set values below are Dirichlet pseudo-counts, so that rare levels stay
+sensible on small data, and the whole model when there is too little. EM then estimates the prior match rate among
+candidates. Parameters and thresholds are stored as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.domain.comparisons import FIELD_INDEX, FIELDS, Levels
+
+FloatArray = npt.NDArray[np.float64]
+FORMAT_VERSION = 1
+PRIOR_STRENGTH = 2000.0  # pseudo-pairs behind the anchored m when EM refines it
+ANCHOR_PRIOR_PAIRS = 50.0  # pseudo-pairs behind the hand-set m and u when anchoring
+NAME_SAME_COMMON, BIRTH_SAME = 5, 6
+REFINE_M = False
+EM_ITERATIONS = 40
+EM_TOLERANCE = 1e-6
+PROBABILITY_CLIP = 1e-9
+
+# Hand-set starting points, also the whole model when there is too little data to estimate from.
+# Per field, the values are for levels 1.. (level 0, missing, carries no evidence).
+_PRIOR_M = {
+    "name": (0.03, 0.05, 0.12, 0.15, 0.15, 0.30, 0.20),
+    "sex": (0.03, 0.97),
+    "birth": (0.05, 0.08, 0.12, 0.10, 0.03, 0.62),
+    "nik": (0.01, 0.08, 0.01, 0.90),
+    "mother": (0.10, 0.15, 0.75),
+    "kk": (0.30, 0.70),
+    "village": (0.03, 0.05, 0.10, 0.82),
+}
+_PRIOR_U = {
+    "name": (0.90, 0.08, 0.01, 0.005, 0.004, 0.0005, 0.00005),
+    "sex": (0.5, 0.5),
+    "birth": (0.93, 0.03, 0.03, 0.005, 0.0002, 0.0003),
+    "nik": (0.998, 0.001, 0.0005, 0.000001),
+    "mother": (0.98, 0.01, 0.01),
+    "kk": (0.999, 0.001),
+    "village": (0.80, 0.10, 0.07, 0.03),
+}
+
+
+@dataclass
+class MatchModel:
+    """m and u per field level (index 0, missing, unused), the prior match rate among candidate pairs, and the
+    two decision thresholds on the match probability."""
+
+    prior: float
+    m: list[FloatArray]
+    u: list[FloatArray]
+    auto_link: float = 0.95
+    review: float = 0.3
+    estimated_from: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls) -> MatchModel:
+        """The hand-set model."""
+        return cls(0.02, [_levels(_PRIOR_M[f.name]) for f in FIELDS], [_levels(_PRIOR_U[f.name]) for f in FIELDS])
+
+    def level_weights(self) -> list[FloatArray]:
+        """log2(m/u) per field level; 0 for missing."""
+        weights = []
+        for m, u in zip(self.m, self.u, strict=True):
+            weight = np.log2(np.maximum(m, PROBABILITY_CLIP) / np.maximum(u, PROBABILITY_CLIP))
+            weight[0] = 0.0
+            weights.append(weight)
+        return weights
+
+    def match_weights(self, levels: Levels) -> FloatArray:
+        """Match weight in bits of each pair (rows of levels), prior included."""
+        total = np.full(len(levels), math.log2(self.prior / (1 - self.prior)))
+        for position, weight in enumerate(self.level_weights()):
+            total += weight[levels[:, position]]
+        return total
+
+    def contributions(self, levels: Levels) -> list[tuple[str, str, float]]:
+        """(field, level, weight in bits) of one pair: why it scored as it did."""
+        weights = self.level_weights()
+        return [
+            (f.name, f.levels[level], round(float(weights[i][level]), 2))
+            for i, (f, level) in enumerate(zip(FIELDS, levels.tolist(), strict=True))
+        ]
+
+    def to_json(self) -> str:
+        """The parameters as a JSON document."""
+        return json.dumps(
+            {
+                "format": FORMAT_VERSION,
+                "prior": self.prior,
+                "auto_link": self.auto_link,
+                "review": self.review,
+                "estimated_from": self.estimated_from,
+                "fields": {
+                    f.name: {
+                        "levels": list(f.levels),
+                        "m": self.m[i].round(8).tolist(),
+                        "u": self.u[i].round(8).tolist(),
+                    }
+                    for i, f in enumerate(FIELDS)
+                },
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MatchModel:
+        """Parameters stored by `to_json`; ValueError if they do not fit this version's fields and levels."""
+        document = json.loads(text)
+        if document.get("format") != FORMAT_VERSION:
+            raise ValueError(f"model format {document.get('format')!r}, expected {FORMAT_VERSION}")
+        fields = document["fields"]
+        for f in FIELDS:
+            if fields.get(f.name, {}).get("levels") != list(f.levels):
+                raise ValueError(f"model field {f.name!r}: levels differ from {list(f.levels)}")
+        return cls(
+            float(document["prior"]),
+            [np.array(fields[f.name]["m"], dtype=np.float64) for f in FIELDS],
+            [np.array(fields[f.name]["u"], dtype=np.float64) for f in FIELDS],
+            float(document["auto_link"]),
+            float(document["review"]),
+            dict(document.get("estimated_from", {})),
+        )
+
+
+def probability(weights: FloatArray) -> FloatArray:
+    """Match probability of match weights in bits."""
+    return 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
+
+
+def estimate(
+    candidates: Levels,
+    *,
+    sure_matches: npt.NDArray[np.bool_],
+    sure_non_matches: npt.NDArray[np.bool_],
+    random_pairs: Levels,
+    start: MatchModel | None = None,
+) -> MatchModel:
+    """Parameters from the data: m from candidate pairs that are surely one child (the same own NIK; for the NIK
+    itself, the same name and full birth date), u from candidate pairs surely two (two clearly different own
+    NIKs; for the NIK itself, random pairs), then the prior and m refined by EM over all candidates."""
+    model = start or MatchModel.default()
+    nik = FIELD_INDEX["nik"]
+    by_name_and_birth = (candidates[:, FIELD_INDEX["name"]] >= NAME_SAME_COMMON) & (
+        candidates[:, FIELD_INDEX["birth"]] == BIRTH_SAME
+    )
+    m, u = [], []
+    for i in range(len(FIELDS)):
+        matches = candidates[by_name_and_birth if i == nik else sure_matches, i]
+        non_matches = random_pairs[:, i] if i == nik else candidates[sure_non_matches, i]
+        m.append(_frequencies(matches, model.m[i], ANCHOR_PRIOR_PAIRS))
+        u.append(_frequencies(non_matches, model.u[i], ANCHOR_PRIOR_PAIRS))
+    patterns, counts = _patterns(candidates)
+    prior = model.prior
+    if counts is not None:
+        m, prior = _expectation_maximisation(patterns, counts.astype(np.float64), m, u, prior)
+    return MatchModel(
+        prior,
+        m,
+        u,
+        model.auto_link,
+        model.review,
+        {
+            "candidate_pairs": len(candidates),
+            "sure_matches": int(sure_matches.sum()),
+            "sure_non_matches": int(sure_non_matches.sum()),
+            "random_pairs": len(random_pairs),
+        },
+    )
+
+
+def _patterns(levels: Levels) -> tuple[Levels, npt.NDArray[np.int64] | None]:
+    """The distinct rows of levels and how often each occurs (rows coded as one integer: sorting is fast)."""
+    if not len(levels):
+        return levels, None
+    radix = max(len(f.levels) for f in FIELDS)
+    codes = np.zeros(len(levels), dtype=np.int64)
+    for column in range(levels.shape[1]):
+        codes = codes * radix + levels[:, column]
+    distinct, counts = np.unique(codes, return_counts=True)
+    patterns = np.zeros((len(distinct), levels.shape[1]), dtype=np.int8)
+    for column in reversed(range(levels.shape[1])):
+        distinct, patterns[:, column] = np.divmod(distinct, radix)
+    return patterns, counts
+
+
+def _expectation_maximisation(
+    patterns: Levels, counts: FloatArray, m: list[FloatArray], u: list[FloatArray], prior: float
+) -> tuple[list[FloatArray], float]:
+    m_priors = [column.copy() for column in m]
+    for _ in range(EM_ITERATIONS):
+        log_m = np.full(len(patterns), math.log(prior))
+        log_u = np.full(len(patterns), math.log(1 - prior))
+        for i in range(len(FIELDS)):
+            log_m += np.log(np.maximum(m[i], PROBABILITY_CLIP))[patterns[:, i]] * (patterns[:, i] > 0)
+            log_u += np.log(np.maximum(u[i], PROBABILITY_CLIP))[patterns[:, i]] * (patterns[:, i] > 0)
+        posterior = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        weighted = posterior * counts
+        new_prior = float(np.clip(weighted.sum() / counts.sum(), 1e-4, 1 - 1e-4))
+        if REFINE_M:
+            m = [_frequencies(patterns[:, i], m_priors[i], PRIOR_STRENGTH, weighted) for i in range(len(FIELDS))]
+        converged = abs(new_prior - prior) < EM_TOLERANCE
+        prior = new_prior
+        if converged:
+            break
+    return m, prior
+
+
+def _frequencies(
+    levels: npt.NDArray[np.int8], prior: FloatArray, strength: float, weights: FloatArray | None = None
+) -> FloatArray:
+    """Level frequencies among non-missing values, smoothed by `strength` pseudo-observations of the prior."""
+    counts = np.bincount(levels.astype(np.int64), weights=weights, minlength=len(prior)).astype(np.float64)
+    counts[0] = 0.0
+    smoothed = counts + strength * prior
+    smoothed[0] = 0.0
+    frequencies: FloatArray = smoothed / smoothed.sum()
+    return frequencies
+
+
+def _levels(values: tuple[float, ...]) -> FloatArray:
+    column = np.array((0.0, *values), dtype=np.float64)
+    frequencies: FloatArray = column / column.sum()
+    return frequencies

@@ -1,0 +1,104 @@
+"""`simpul identity`: operator commands of the identity service."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+UNUSABLE_INPUT = 2
+UNUSABLE_MODEL = 3
+OUTPUT_FAILED = 4
+
+identity_app = typer.Typer(help="Identity: one pseudonymous person per child.", no_args_is_help=True)
+
+
+# The callback keeps `identity` a group (`identity dedupe ...`) while it has a single command.
+@identity_app.callback()
+def identity() -> None:
+    """Identity: one pseudonymous person per child."""
+
+
+@identity_app.command()
+def dedupe(
+    input_file: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            help="CSV: record_id,source,full_name,sex,birth_date,"
+            "birth_date_precision,nik,kk_number,mother_name,village_code",
+        ),
+    ],
+    output_file: Annotated[Path, typer.Option("--output", help="CSV written: record_id,person_id[,score,decision]")],
+    scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Add the score and decision columns")] = True,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Match parameters (JSON): used if the file exists, else estimated from the input and stored there"
+        ),
+    ] = None,
+) -> None:
+    """Group source records into persons, one person per child, and write every record's person.
+
+    Decisions: `linked` (joined to other records above the auto-link threshold), `review` (a candidate in the
+    review band stayed apart: a person should look), `new` (no likely candidate).
+
+    Exit status: 0 written (unusable values are read as empty and counted on stderr), 2 unusable input file
+    (wrong header, duplicate or empty record_id, not UTF-8), 3 unusable model file, 4 output not writable.
+    """
+    # Imported here, not at the top: `simpul` mounts this app, and numpy and rapidfuzz would slow every command.
+    from identity.domain.model import MatchModel  # noqa: PLC0415
+    from identity.service_layer.dedupe import UnusableInput, dedupe_records, read_records, write_clusters  # noqa: PLC0415
+
+    started = time.perf_counter()
+    try:
+        read = read_records(input_file)
+    except UnusableInput as error:
+        _fail(f"{error}; nothing written", UNUSABLE_INPUT)
+    except OSError as error:
+        _fail(f"{input_file}: {error.strerror or error}; nothing written", UNUSABLE_INPUT)
+    for column, count in sorted(read.unusable_values.items()):
+        typer.echo(f"warning: {count} unusable {column} value(s) read as empty", err=True)
+    given = None
+    if model is not None and model.exists():
+        try:
+            given = MatchModel.from_json(model.read_text(encoding="utf-8"))
+        except (ValueError, KeyError, TypeError) as error:
+            _fail(f"{model}: not a usable model ({error}); nothing written", UNUSABLE_MODEL)
+    result = dedupe_records(read.records, model=given, progress=_Progress())
+    try:
+        write_clusters(result, output_file, with_scores=scores)
+        if model is not None and given is None:
+            model.write_text(result.model.to_json(), encoding="utf-8")
+    except OSError as error:
+        _fail(f"{error.filename or output_file}: {error.strerror or error}", OUTPUT_FAILED)
+    persons = len(set(result.person_of.values()))
+    typer.echo(
+        f"identity: {len(read.records)} records, {persons} persons, {result.candidate_pairs} pairs compared, "
+        f"{time.perf_counter() - started:.1f} s",
+        err=True,
+    )
+
+
+class _Progress:
+    """A line on stderr per stage and about every 10 % of the comparisons."""
+
+    def __init__(self) -> None:
+        self._last_tenth = -1
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        tenth = 10 * done // max(total, 1)
+        if stage != "comparing":
+            print(f"identity: {stage} done", file=sys.stderr, flush=True)
+        elif tenth != self._last_tenth:
+            self._last_tenth = tenth
+            bar = "#" * tenth + "." * (10 - tenth)
+            print(f"identity: comparing [{bar}] {done}/{total} pairs", file=sys.stderr, flush=True)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    typer.echo(f"identity dedupe: {message}", err=True)
+    raise typer.Exit(status)

@@ -1,0 +1,191 @@
+"""Batch deduplication: a CSV of source records in, one person per child out.
+
+`read_records` refuses a file whose header is wrong and counts unusable values (treated as empty) per column;
+`dedupe_records` blocks, compares, estimates the model unless one is given, scores and clusters;
+`write_clusters` writes `record_id,person_id` (and score, decision) for every input record, in input order.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from identity.domain.blocking import blocking_keys, candidate_pairs, common_tokens
+from identity.domain.clustering import ScoredPairs, cluster, sibling_like
+from identity.domain.comparisons import FIELD_INDEX, FIELDS, Levels, Pairs, compare, nik_conflicts
+from identity.domain.model import MatchModel, estimate, probability
+from identity.domain.records import Record, parse_record
+from identity.domain.table import IntArray, RecordTable
+
+COLUMNS = (
+    "record_id",
+    "source",
+    "full_name",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "nik",
+    "kk_number",
+    "mother_name",
+    "village_code",
+)
+CHUNK = 200_000  # pairs compared at once: bounds memory, paces progress
+RANDOM_PAIRS = 300_000
+MIN_PAIRS_TO_ESTIMATE = 200  # sure matches and sure non-matches each
+NIK_SAME = 4
+Progress = Callable[[str, int, int], None]
+"""Called with a stage name, the work done and the work in that stage."""
+
+
+class UnusableInput(Exception):
+    """The file cannot be read as records: the message names the row and column."""
+
+
+@dataclass(frozen=True)
+class ReadRecords:
+    """Parsed records in file order, and how many values per column were unusable (read as empty)."""
+
+    records: list[Record]
+    unusable_values: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class DedupeResult:
+    """Every record's person, best score and decision, the model used, and the blocking candidates."""
+
+    person_of: dict[str, str]
+    score_of: dict[str, float]
+    decision_of: dict[str, str]
+    candidate_pairs: int
+    model: MatchModel
+    _row_of: dict[str, int] = field(repr=False, default_factory=dict)
+    _candidate_codes: IntArray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def is_candidate(self, record_a: str, record_b: str) -> bool:
+        """Whether blocking put the two records in one block (so they were compared)."""
+        a, b = sorted((self._row_of[record_a], self._row_of[record_b]))
+        code = a * len(self._row_of) + b
+        position = int(np.searchsorted(self._candidate_codes, code))
+        return position < len(self._candidate_codes) and int(self._candidate_codes[position]) == code
+
+
+def read_records(path: Path) -> ReadRecords:
+    """Records of a batch CSV; UnusableInput for a wrong header, a duplicate or missing record_id."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            return _parse(csv.reader(lines))
+    except UnicodeDecodeError as error:
+        raise UnusableInput(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except csv.Error as error:
+        raise UnusableInput(f"{path}: {error}") from None
+
+
+def _parse(rows: csv.Reader) -> ReadRecords:  # type: ignore[name-defined]
+    header = next(rows, None)
+    if header is None:
+        raise UnusableInput("row 1: the file is empty, expected the header " + ",".join(COLUMNS))
+    header = [column.strip() for column in header]
+    missing, extra = [c for c in COLUMNS if c not in header], [c for c in header if c not in COLUMNS]
+    if missing or extra or len(header) != len(COLUMNS):
+        problems = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+            [f"unexpected column(s) {', '.join(extra)}"] if extra else []
+        )
+        problem = "; ".join(problems)
+        raise UnusableInput(f"row 1 (header): {problem or 'a column appears twice'}")
+    records, unusable, seen = [], Counter[str](), set[str]()
+    for number, values in enumerate(rows, start=2):
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) != len(header):
+            raise UnusableInput(f"row {number}: {len(values)} values, expected {len(header)}")
+        record = parse_record(dict(zip(header, values, strict=True)))
+        if not record.record_id:
+            raise UnusableInput(f"row {number}, column record_id: empty")
+        if record.record_id in seen:
+            raise UnusableInput(f"row {number}, column record_id: {record.record_id!r} appears twice")
+        seen.add(record.record_id)
+        unusable.update(record.problems)
+        records.append(record)
+    return ReadRecords(records, unusable)
+
+
+def dedupe_records(
+    records: Sequence[Record], *, model: MatchModel | None = None, progress: Progress | None = None
+) -> DedupeResult:
+    """One person per child: block, compare, estimate the model (unless given), score, cluster."""
+    report = progress or (lambda _stage, _done, _total: None)
+    table = RecordTable.of(records)
+    common = common_tokens(records)
+    left, right = candidate_pairs([blocking_keys(record, common) for record in records])
+    report("blocking", len(records), len(records))
+    levels = _compare_in_chunks(table, left, right, report)
+    conflicts = nik_conflicts(Pairs(table, left, table, right))
+    if model is None:
+        model = _estimated(table, levels, conflicts)
+    report("estimating", 1, 1)
+    probabilities = probability(model.match_weights(levels))
+    vetoed = sibling_like(levels) | conflicts
+    own_niks = np.where(table.nik_childs[: table.size], table.nik[: table.size], 0)
+    clusters = cluster(
+        len(records),
+        ScoredPairs(left, right, probabilities, vetoed),
+        own_niks,
+        auto_link=model.auto_link,
+        review=model.review,
+    )
+    report("clustering", 1, 1)
+    ids = [record.record_id for record in records]
+    person_ids = {int(label): _person_id(ids[int(label)]) for label in np.unique(clusters.label)}
+    return DedupeResult(
+        person_of={ids[row]: person_ids[int(label)] for row, label in enumerate(clusters.label)},
+        score_of=dict(zip(ids, clusters.score.round(4).tolist(), strict=True)),
+        decision_of=dict(zip(ids, clusters.decision, strict=True)),
+        candidate_pairs=len(left),
+        model=model,
+        _row_of={record_id: row for row, record_id in enumerate(ids)},
+        _candidate_codes=left * len(records) + right,
+    )
+
+
+def write_clusters(result: DedupeResult, path: Path, *, with_scores: bool = False) -> None:
+    """`record_id,person_id` (plus `score,decision`) for every record, in input order."""
+    with path.open("w", encoding="utf-8", newline="") as output:
+        writer = csv.writer(output)
+        writer.writerow(("record_id", "person_id", "score", "decision") if with_scores else ("record_id", "person_id"))
+        for record_id, person_id in result.person_of.items():
+            extra = (f"{result.score_of[record_id]:.4f}", result.decision_of[record_id]) if with_scores else ()
+            writer.writerow((record_id, person_id, *extra))
+
+
+def _compare_in_chunks(table: RecordTable, left: IntArray, right: IntArray, report: Progress) -> Levels:
+    levels = np.zeros((len(left), len(FIELDS)), dtype=np.int8)
+    for start in range(0, len(left), CHUNK):
+        stop = min(start + CHUNK, len(left))
+        levels[start:stop] = compare(Pairs(table, left[start:stop], table, right[start:stop]))
+        report("comparing", stop, len(left))
+    return levels
+
+
+def _estimated(table: RecordTable, candidates: Levels, conflicts: npt.NDArray[np.bool_]) -> MatchModel:
+    """Parameters from this data when there is enough of it, else the hand-set model."""
+    sure_matches = candidates[:, FIELD_INDEX["nik"]] == NIK_SAME
+    if min(sure_matches.sum(), conflicts.sum()) < MIN_PAIRS_TO_ESTIMATE:
+        return MatchModel.default()
+    generator = np.random.default_rng(20240601)  # fixed: the same input gives the same persons
+    left = generator.integers(0, table.size, RANDOM_PAIRS)
+    right = generator.integers(0, table.size, RANDOM_PAIRS)
+    keep = left != right
+    random_pairs = compare(Pairs(table, left[keep], table, right[keep]))
+    return estimate(candidates, sure_matches=sure_matches, sure_non_matches=conflicts, random_pairs=random_pairs)
+
+
+def _person_id(first_record_id: str) -> str:
+    """A stable, opaque person id derived from the person's first record."""
+    return "per_" + hashlib.sha256(first_record_id.encode()).hexdigest()[:24]
