@@ -34,22 +34,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.surveys: the seeded survey
 
-from bus import fresh_database, postgres_server, progress  # noqa: E402  (bench/ is the script's directory)
-from registry.adapters import orm  # noqa: E402
-from registry.entrypoints.survey import check_row, file_digest, read_survey  # noqa: E402
-from registry.entrypoints.survey_cli import MIGRATIONS  # noqa: E402
-from registry.service_layer import survey_import  # noqa: E402
-from registry.service_layer.children import Registry  # noqa: E402
-from simpul_platform.auth import Principal, Role  # noqa: E402
-from simpul_platform.database import Database  # noqa: E402
-from simpul_platform.field_encryption import (  # noqa: E402
+from bus import fresh_database, postgres_server, progress
+
+from registry.adapters import orm
+from registry.entrypoints.survey import check_row, file_digest, read_survey
+from registry.entrypoints.survey_cli import MIGRATIONS
+from registry.service_layer import survey_import
+from registry.service_layer.children import Registry
+from simpul_platform.auth import Principal, Role
+from simpul_platform.database import Database
+from simpul_platform.field_encryption import (
     configure_field_encryption,
     development_blind_index_key,
     development_keyring,
 )
-from simpul_platform.migrations import upgrade  # noqa: E402
-from simpul_platform.outbox import Outbox  # noqa: E402
-from tests.support.surveys import survey  # noqa: E402
+from simpul_platform.migrations import upgrade
+from simpul_platform.outbox import Outbox
+from tests.support.surveys import survey
 
 TARGET_ROWS_PER_SECOND = 2000
 

@@ -57,7 +57,8 @@ async def test_ten_thousand_rows_with_three_percent_bad(make_database: Callable[
 
     first = _import(path, url)
     assert first.returncode == 1, first.stderr  # some rows rejected, the others imported
-    assert f"created {sample.good}," in first.stdout and f"rejected {len(sample.bad)}" in first.stdout
+    assert f"created {sample.good}," in first.stdout
+    assert f"rejected {len(sample.bad)}" in first.stdout
     assert "import: 10000/10000 rows" in first.stderr  # progress, a line per tenth when not on a terminal
     errors = _errors(tmp_path / "survey.errors.csv")
     assert set(errors) == set(sample.bad)  # exactly the bad rows, each named by the column at fault
