@@ -126,7 +126,7 @@ def test_a_kk_is_16_digits_starting_with_a_region() -> None:
     assert parse_kk("9901010101100001").region_code == "99.01.01"
     for value, reason in [("99010101011000", "16 digits"), ("2222222222222222", "placeholder"),
                           ("0001010101100001", "00")]:
-        with pytest.raises(InvalidIdentityNumber, match=r"^kk: ") as caught:
+        with pytest.raises(InvalidIdentityNumber, match=r"^kk_number: ") as caught:
             parse_kk(value)
         assert reason in caught.value.reason
 

@@ -91,9 +91,9 @@ def parse_nik(value: str, known_region: RegionCheck | None = None) -> Nik:
 
 def parse_kk(value: str, known_region: RegionCheck | None = None) -> Kk:
     """Validate a family card number; like a NIK it starts with the issuing kecamatan's code."""
-    digits = _sixteen_digits(value, "kk")
-    region_code = _region_code(digits, "kk")
-    _check_known_region(region_code, "kk", known_region)
+    digits = _sixteen_digits(value, "kk_number")
+    region_code = _region_code(digits, "kk_number")
+    _check_known_region(region_code, "kk_number", known_region)
     return Kk(digits, region_code)
 
 
