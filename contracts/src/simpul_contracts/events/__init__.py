@@ -1,6 +1,6 @@
 """Every event model, by producing service. Importing this package registers them all."""
 
-from simpul_contracts.events.identity import RecordLinkedV1
+from simpul_contracts.events.identity import PersonsMergedV1, PersonUnmergedV1, RecordLinkedV1, ReviewRequestedV1
 from simpul_contracts.events.registry import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
@@ -19,5 +19,8 @@ __all__ = [
     "ChildUpdatedV1",
     "ConsentChangedV1",
     "MonitoringVisitRecordedV1",
+    "PersonUnmergedV1",
+    "PersonsMergedV1",
     "RecordLinkedV1",
+    "ReviewRequestedV1",
 ]

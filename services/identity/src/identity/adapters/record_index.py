@@ -1,0 +1,139 @@
+"""The matcher of the real-time path: the domain's in-memory `PersonIndex` over every record's details, checked
+against the database on every use.
+
+How it stays correct, with one replica or many:
+- The index is a cache of record *details*, never of links. Each indexed row is labelled with the record's
+  `feature_version` (a fresh token whenever its details change), not with a person. Candidates come back per
+  record version and are resolved to persons by reading `source_records` in the caller's transaction; a version
+  that is no longer current (details changed since, or written by a transaction that rolled back) is dropped there.
+  Merges, unmerges and reviewers' decisions only change the database, so no replica's index can go stale on them.
+- Every transaction that writes source records first takes the link lock (`links.lock`: an update of the single
+  `link_clock` row, held until commit) and stamps the records it writes with the clock value. Linking is therefore
+  serialised across every replica (two records of one child arriving at two replicas at once cannot both become
+  new persons), and clock values grow in commit order. `prepare`, called under the lock, reads every committed
+  row with `feature_seq` above the last one it saw (on its own connection: committed rows only), so the index holds
+  every record committed anywhere before the match. Records this process writes are added at once, so later
+  events of the same batch see them.
+- At start the index is empty and the first `prepare` loads every record from the database: the rebuild. A replica
+  that restarts, or takes over partitions in a rebalance, needs nothing else.
+Speed is given up for this: one linking transaction at a time across the deployment, each a few milliseconds of
+matching. Details of records superseded since the last rebuild stay in memory (as dropped candidates) until the
+next restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.adapters.orm import source_records
+from identity.domain.index import MAX_CANDIDATES, PersonIndex
+from identity.domain.index import Candidate as PairCandidate
+from identity.domain.model import MatchModel
+from identity.domain.records import Record, parse_record
+from identity.domain.source_records import Candidate, Contribution, Details, RecordKey, Thresholds
+from simpul_platform.database import Database
+
+# Candidates are scored per record (one person may hold several), so ask for more than the persons wanted.
+RECORDS_PER_QUERY = 5 * MAX_CANDIDATES
+LOAD_CHUNK = 5000
+_DETAIL_COLUMNS = ("full_name", "sex", "village_code", "birth_date", "birth_date_precision", "nik", "kk_number",
+                   "mother_name")
+
+
+def as_record(key: RecordKey, details: Details) -> Record:
+    """The domain's parsed record of a source record's details."""
+    return parse_record({
+        "record_id": str(key), "source": key.source_system, "full_name": details.full_name, "sex": details.sex,
+        "birth_date": details.birth_date.isoformat() if details.birth_date else "",
+        "birth_date_precision": details.birth_date_precision or "", "nik": details.nik or "",
+        "kk_number": details.kk_number or "", "mother_name": details.mother_name or "",
+        "village_code": details.village_code,
+    })
+
+
+def details_of(row: Any) -> Details:
+    """The details stored in a `source_records` row (the birth date is kept as ISO text, encrypted)."""
+    values = {name: getattr(row, name) for name in _DETAIL_COLUMNS}
+    birth = values["birth_date"]
+    return Details(**values | {"birth_date": dt.date.fromisoformat(birth) if birth else None})
+
+
+@dataclass
+class IndexedMatcher:
+    """`Matcher` over the domain's `PersonIndex`, caught up from the database (see the module docstring)."""
+
+    database: Database
+    model: MatchModel
+    thresholds: Thresholds
+    _index: PersonIndex | None = None
+    _seen_seq: int = -1
+    _labels: dict[str, RecordKey] = field(default_factory=dict)
+    _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def prepare(self) -> None:
+        """Index every record committed since the last call (all of them the first time)."""
+        async with self._catching_up:
+            index = self._index if self._index is not None else PersonIndex(self.model)
+            async with self.database.session() as session:
+                query = (select(source_records).where(source_records.c.feature_seq > self._seen_seq,
+                                                      source_records.c.feature_version.is_not(None))
+                         .order_by(source_records.c.feature_seq))
+                for rows in (await session.execute(query)).partitions(LOAD_CHUNK):
+                    self._load(index, rows)
+            self._index = index
+
+    def _load(self, index: PersonIndex, rows: Sequence[Row[Any]]) -> None:
+        fresh = [row for row in rows if row.feature_version not in self._labels]
+        keys = [RecordKey(row.source_system, row.source_record_id) for row in fresh]
+        index.add_many([as_record(key, details_of(row)) for key, row in zip(keys, fresh, strict=True)],
+                       [row.feature_version for row in fresh])
+        self._labels.update((row.feature_version, key) for key, row in zip(keys, fresh, strict=True))
+        if rows:
+            self._seen_seq = max(self._seen_seq, *(int(row.feature_seq) for row in rows))
+
+    def add(self, key: RecordKey, version: str, details: Details) -> None:
+        """Index a record's new details (the caller's transaction wrote them with `version`)."""
+        if self._index is None:
+            raise RuntimeError("prepare() the matcher before adding records")
+        self._index.add(as_record(key, details), version)
+        self._labels[version] = key
+
+    async def candidates(self, session: AsyncSession, key: RecordKey, details: Details) -> list[Candidate]:
+        """The persons the record may be, through records other than itself, most likely first."""
+        if self._index is None:
+            raise RuntimeError("prepare() the matcher before matching")
+        pairs = [pair for pair in self._index.candidates(as_record(key, details), RECORDS_PER_QUERY)
+                 if self._labels.get(pair.person_id) not in (None, key)]
+        current = await _current_persons(session, [pair.person_id for pair in pairs])
+        return _by_person((current[pair.person_id], pair) for pair in pairs if pair.person_id in current)
+
+
+async def _current_persons(session: AsyncSession, versions: list[str]) -> dict[str, str]:
+    """version -> person for the versions that are still their record's current details."""
+    if not versions:
+        return {}
+    c = source_records.c
+    rows = await session.execute(select(c.feature_version, c.person_id).where(c.feature_version.in_(versions)))
+    return {version: person for version, person in rows.tuples()}
+
+
+def _by_person(pairs: Iterable[tuple[str, PairCandidate]]) -> list[Candidate]:
+    """One candidate per person: its best pair's score and reasons; vetoed when any of its pairs is."""
+    best: dict[str, PairCandidate] = {}
+    vetoed: set[str] = set()
+    for person, pair in pairs:
+        if pair.vetoed:
+            vetoed.add(person)
+        if person not in best or pair.probability > best[person].probability:
+            best[person] = pair
+    ranked = sorted(best.items(), key=lambda item: -item[1].probability)
+    return [Candidate(person, pair.probability, person in vetoed,
+                      tuple(Contribution(f, level, weight) for f, level, weight in pair.contributions))
+            for person, pair in ranked[:MAX_CANDIDATES]]

@@ -1,0 +1,35 @@
+"""Person API: a reviewer merges two persons into one, or undoes a merge (audited decisions)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from identity.entrypoints.http import edge
+from identity.entrypoints.http.edge import AccessReason, Reviewer
+from identity.entrypoints.http.schemas import MergeRequest, MergeResult
+from identity.service_layer import merging
+
+router = APIRouter(prefix="/persons", tags=["persons"])
+
+
+@router.post("/{person_id}/merge", response_model=MergeResult, summary="Merge a person into another (audited)")
+async def merge(person_id: str, body: MergeRequest, principal: Reviewer, request: Request, *,
+                reason: AccessReason = None) -> MergeResult:
+    """The two persons are one child: `into_person_id` keeps its id, this person's id is retired."""
+    actor, linking = edge.decider(principal, reason), edge.linking_of(request)
+    return _result(await edge.in_transaction(
+        request, lambda session: merging.merge(session, linking, actor, person_id, body.into_person_id)))
+
+
+@router.post("/{person_id}/unmerge", response_model=MergeResult, summary="Undo the merge of a person (audited)")
+async def unmerge(person_id: str, principal: Reviewer, request: Request, *,
+                  reason: AccessReason = None) -> MergeResult:
+    """Bring back a person retired by a merge, with the records it had; the two are never merged automatically."""
+    actor, linking = edge.decider(principal, reason), edge.linking_of(request)
+    return _result(await edge.in_transaction(
+        request, lambda session: merging.unmerge(session, linking, actor, person_id)))
+
+
+def _result(outcome: merging.MergeOutcome) -> MergeResult:
+    return MergeResult(merge_id=outcome.merge_id, person_id=outcome.person_id,
+                       other_person_id=outcome.other_person_id, moved_records=[str(k) for k in outcome.moved])
