@@ -82,9 +82,29 @@ def test_a_nik_with_one_mistyped_digit_still_links() -> None:
         _record("a", full_name="Ahmad Fauzi", nik="3509110203140001"),
         _record("b", full_name="Ahmad Fauzi", nik="3509110203140007"),
     ]
-    assert _levels(*records)[0, FIELD_INDEX["nik"]] == FIELDS[FIELD_INDEX["nik"]].levels.index("near")
+    level = FIELDS[FIELD_INDEX["nik"]].levels[_levels(*records)[0, FIELD_INDEX["nik"]]]
+    assert level == "serial"  # region and date alike: the typo is in the serial
     result = dedupe_records(records)
     assert result.person_of["a"] == result.person_of["b"]
+
+
+def test_niks_apart_in_a_date_each_record_confirms_are_two_children() -> None:
+    records = [
+        _record("a", full_name="Ahmad Fauzi", birth_date="2014-03-02", nik="3509110203140001"),
+        _record("b", full_name="Ahmad Fauzi", birth_date="2014-03-04", nik="3509110403140001"),
+    ]
+    assert FIELDS[FIELD_INDEX["nik"]].levels[_levels(*records)[0, FIELD_INDEX["nik"]]] == "different"
+    result = dedupe_records(records)
+    assert result.person_of["a"] != result.person_of["b"]
+
+
+def test_twins_on_one_family_card_stay_apart_without_the_mothers_name() -> None:
+    records = [
+        _record("a", full_name="Muhammad Rafa", birth_date="2018-11-20", kk_number="5203010606240026", mother_name=""),
+        _record("b", full_name="Muhammad Rafi", birth_date="2018-11-20", kk_number="5203010606240026", mother_name=""),
+    ]
+    result = dedupe_records(records)
+    assert result.person_of["a"] != result.person_of["b"]
 
 
 def test_estimation_recovers_the_parameters_of_synthetic_pairs() -> None:

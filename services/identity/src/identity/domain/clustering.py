@@ -23,7 +23,7 @@ NEW, LINKED, REVIEW = "new", "linked", "review"
 _MOTHER_SIMILAR, _KK_SAME, _VILLAGE_SAME = 2, 2, 4
 _NAME_WEAK, _NAME_SIMILAR = 2, 3
 _BIRTH_DIFFERENT, _BIRTH_MONTH = 1, 4
-_NIK_SAME = 4
+_NIK_SERIAL, _NIK_SAME = 3, 5
 
 
 def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
@@ -32,8 +32,16 @@ def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
     little with the same birth date (twins are often named Hasan / Husain, Putra / Putri). The child's own NIK,
     identical on both sides, overrides the rule."""
     name, birth = levels[:, FIELD_INDEX["name"]], levels[:, FIELD_INDEX["birth"]]
-    household = (levels[:, FIELD_INDEX["mother"]] >= _MOTHER_SIMILAR) & (
-        (levels[:, FIELD_INDEX["kk"]] == _KK_SAME) | (levels[:, FIELD_INDEX["village"]] == _VILLAGE_SAME)
+    same_kk = levels[:, FIELD_INDEX["kk"]] == _KK_SAME
+    # One household: the same mother and family card or village, or the same family card alone, or NIKs alike
+    # but for the serial (children registered one after the other: twins), as when the mother's name is missing.
+    household = (
+        (
+            (levels[:, FIELD_INDEX["mother"]] >= _MOTHER_SIMILAR)
+            & (same_kk | (levels[:, FIELD_INDEX["village"]] == _VILLAGE_SAME))
+        )
+        | same_kk
+        | (levels[:, FIELD_INDEX["nik"]] == _NIK_SERIAL)
     )
     names_differ = (name > 0) & ((name <= _NAME_WEAK) | ((name == _NAME_SIMILAR) & (birth >= _BIRTH_MONTH)))
     same_own_nik = levels[:, FIELD_INDEX["nik"]] == _NIK_SAME

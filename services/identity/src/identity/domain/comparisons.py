@@ -24,6 +24,8 @@ SUBSET_MIN_BITS = 7.0  # information the shorter name must carry for "one name c
 MOTHER_SUBSET_MIN_BITS = 6.0
 SIMILAR_JW = 0.93
 WEAK_JW = 0.85
+TOKEN_JW = 0.92  # two tokens this alike are one token with a typo
+TOKEN_MIN_LENGTH = 5
 PARALLEL_FROM = 20_000  # pairs: below this, threads cost more than they save
 
 
@@ -39,7 +41,7 @@ FIELDS = (
     Field("name", ("missing", "different", "weak", "similar", "subset", "same_common", "same", "same_rare")),
     Field("sex", ("missing", "different", "same")),
     Field("birth", ("missing", "different", "near", "year", "month", "swapped", "same")),
-    Field("nik", ("missing", "different", "near", "same_not_childs", "same")),
+    Field("nik", ("missing", "different", "near", "serial", "same_not_childs", "same")),
     Field("mother", ("missing", "different", "similar", "same")),
     Field("kk", ("missing", "different", "same")),
     Field("village", ("missing", "different", "regency", "kecamatan", "same")),
@@ -74,10 +76,23 @@ def compare(pairs: Pairs) -> Levels:
 
 
 def nik_conflicts(pairs: Pairs) -> npt.NDArray[np.bool_]:
-    """Pairs whose records hold two clearly different NIKs, each the child's own: never one person."""
+    """Pairs whose records hold two different NIKs, each the child's own, that are not one NIK mistyped: more
+    than two digits apart, or apart in the birth date they encode while each agrees with its record's own birth
+    date (two children born on different days, not a typo)."""
     a, b = _column(pairs, "nik")
     own = pairs.left_table.nik_childs[pairs.left] & pairs.right_table.nik_childs[pairs.right]
-    return own & (a > 0) & (b > 0) & (digit_differences(a, b) > 2)
+    conflict: npt.NDArray[np.bool_] = own & (a > 0) & (b > 0) & (a != b)
+    candidates = np.flatnonzero(conflict)
+    near = digit_differences(a[candidates], b[candidates]) <= 2
+    conflict[candidates[near & ~_dated_apart(pairs, a[candidates], b[candidates], candidates)]] = False
+    return conflict
+
+
+def _dated_apart(pairs: Pairs, a: IntArray, b: IntArray, positions: IntArray) -> npt.NDArray[np.bool_]:
+    """NIKs whose encoded birth dates differ, each agreeing with its own record's birth date."""
+    dated = pairs.left_table.nik_dated[pairs.left[positions]] & pairs.right_table.nik_dated[pairs.right[positions]]
+    apart: npt.NDArray[np.bool_] = dated & ((a // 10**4) % 10**6 != (b // 10**4) % 10**6)
+    return apart
 
 
 def digit_differences(a: IntArray, b: IntArray) -> IntArray:
@@ -133,10 +148,13 @@ def _nik_levels(pairs: Pairs) -> Levels:
     a, b = _column(pairs, "nik")
     own = pairs.left_table.nik_childs[pairs.left] & pairs.right_table.nik_childs[pairs.right]
     level = np.ones(len(a), dtype=np.int8)
-    both = np.flatnonzero((a > 0) & (b > 0))
-    level[both[digit_differences(a[both], b[both]) <= 2]] = 2
-    level[(a == b) & ~own] = 3
-    level[(a == b) & own] = 4
+    both = np.flatnonzero((a > 0) & (b > 0) & (a != b))
+    near = both[digit_differences(a[both], b[both]) <= 2]
+    near = near[~_dated_apart(pairs, a[near], b[near], near)]
+    level[near] = 2
+    level[near[a[near] // 10**4 == b[near] // 10**4]] = 3  # region and date alike: the serial differs
+    level[(a == b) & ~own] = 4
+    level[(a == b) & own] = 5
     level[(a == 0) | (b == 0)] = 0
     return level
 
@@ -148,15 +166,51 @@ class _NameOverlap:
         vocabulary = pairs.left_table.vocabulary
         ta = getattr(pairs.left_table, tokens)[pairs.left]
         tb = getattr(pairs.right_table, tokens)[pairs.right]
-        equal = (ta[:, :, None] == tb[:, None, :]) & (ta[:, :, None] >= 0)
+        exact = (ta[:, :, None] == tb[:, None, :]) & (ta[:, :, None] >= 0)
+        self.exact = (exact.any(axis=2) | (ta < 0)).all(axis=1) & (exact.any(axis=1) | (tb < 0)).all(axis=1)
+        equal = _tokens_alike(ta, tb, vocabulary.names)
         wa, wb = vocabulary.weights(ta), vocabulary.weights(tb)
         matched_a, matched_b = equal.any(axis=2), equal.any(axis=1)
         self.missing = (ta[:, 0] < 0) | (tb[:, 0] < 0)
         self.matched_bits = (wa * matched_a).sum(axis=1)
         total_a, total_b = wa.sum(axis=1), wb.sum(axis=1)
         self.dice = (self.matched_bits + (wb * matched_b).sum(axis=1)) / np.maximum(total_a + total_b, 1e-6)
-        self.subset = ((matched_a | (ta < 0)).all(axis=1)) | ((matched_b | (tb < 0)).all(axis=1))
+        exact_a, exact_b = exact.any(axis=2), exact.any(axis=1)  # containment counts exact tokens only
+        self.subset = ((exact_a | (ta < 0)).all(axis=1)) | ((exact_b | (tb < 0)).all(axis=1))
+        self.subset_bits = (wa * exact_a).sum(axis=1)
         self.total_bits = np.maximum(total_a, total_b)
+
+
+def _tokens_alike(ta: npt.NDArray[np.int32], tb: npt.NDArray[np.int32], texts: list[str]) -> npt.NDArray[np.bool_]:
+    """Token by token (pairs, tokens, tokens): the same canonical token, or two longer tokens one typo apart
+    (Jaro-Winkler at least TOKEN_JW: Anggraini / Anggranii, not Rafa / Rafi or Salwa / Salma)."""
+    a, b = np.broadcast_arrays(ta[:, :, None], tb[:, None, :])
+    alike: npt.NDArray[np.bool_] = (a == b) & (a >= 0)
+    differ = (a != b) & (a >= 0) & (b >= 0)
+    if not differ.any():
+        return alike
+    codes = a[differ].astype(np.int64) * (len(texts) + 1) + b[differ]
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    left, right = np.divmod(distinct, len(texts) + 1)
+    left_texts, right_texts = [texts[k] for k in left.tolist()], [texts[k] for k in right.tolist()]
+    long_enough = np.array(
+        [min(len(x), len(y)) >= TOKEN_MIN_LENGTH for x, y in zip(left_texts, right_texts, strict=True)], dtype=bool
+    )
+    similar = np.zeros(len(distinct), dtype=bool)
+    if long_enough.any():
+        chosen = np.flatnonzero(long_enough).tolist()
+        similar[chosen] = (
+            cpdist(
+                [left_texts[k] for k in chosen],
+                [right_texts[k] for k in chosen],
+                scorer=JaroWinkler.normalized_similarity,
+                workers=-1 if len(chosen) > PARALLEL_FROM else 1,
+                dtype=np.float32,
+            )
+            >= TOKEN_JW
+        )
+    alike[differ] = similar[inverse]
+    return alike
 
 
 _Leveller = Callable[[_NameOverlap, npt.NDArray[np.bool_], npt.NDArray[np.float32]], Levels]
@@ -167,7 +221,7 @@ def _names(pairs: Pairs, columns: tuple[str, str, str], leveller: _Leveller) -> 
     tokens, written, ordered = columns
     overlap = _NameOverlap(pairs, tokens)
     ka, kb = _column(pairs, written)
-    same = (ka == kb) | (overlap.dice > 0.999)
+    same = (ka == kb) | (overlap.exact & ~overlap.missing)
     similarity = np.zeros(len(ka), dtype=np.float32)
     fuzzy = np.flatnonzero(~same & ~overlap.missing)
     if len(fuzzy):
@@ -194,7 +248,7 @@ def _name_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity:
     level = np.ones(len(same), dtype=np.int8)
     level[(similarity >= WEAK_JW) | (overlap.dice >= 0.3)] = 2
     level[(similarity >= SIMILAR_JW) | (overlap.dice >= 0.7)] = 3
-    level[overlap.subset & (overlap.matched_bits >= SUBSET_MIN_BITS)] = 4
+    level[overlap.subset & (overlap.subset_bits >= SUBSET_MIN_BITS)] = 4
     level[same] = 5
     level[same & (overlap.total_bits >= COMMON_NAME_BITS)] = 6
     level[same & (overlap.total_bits >= RARE_NAME_BITS)] = 7
@@ -204,7 +258,7 @@ def _name_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity:
 
 def _mother_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity: npt.NDArray[np.float32]) -> Levels:
     level = np.ones(len(same), dtype=np.int8)
-    similar = (similarity >= SIMILAR_JW) | (overlap.subset & (overlap.matched_bits >= MOTHER_SUBSET_MIN_BITS))
+    similar = (similarity >= SIMILAR_JW) | (overlap.subset & (overlap.subset_bits >= MOTHER_SUBSET_MIN_BITS))
     level[similar] = 2
     level[same] = 3
     level[overlap.missing] = 0

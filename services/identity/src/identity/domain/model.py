@@ -22,11 +22,12 @@ import numpy.typing as npt
 from identity.domain.comparisons import FIELD_INDEX, FIELDS, Levels
 
 FloatArray = npt.NDArray[np.float64]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PRIOR_STRENGTH = 2000.0  # pseudo-pairs behind the anchored m when EM refines it
 ANCHOR_PRIOR_PAIRS = 50.0  # pseudo-pairs behind the hand-set m and u when anchoring
-NAME_SAME_COMMON, BIRTH_SAME = 5, 6
+NAME_WEAK, NAME_SAME_COMMON, BIRTH_SAME, NIK_SAME_NOT_CHILDS = 2, 5, 6, 4
 REFINE_M = False
+RANDOM_U_FIELDS = frozenset({"name", "birth", "sex", "village"})
 EM_ITERATIONS = 40
 EM_TOLERANCE = 1e-6
 PROBABILITY_CLIP = 1e-9
@@ -37,7 +38,7 @@ _PRIOR_M = {
     "name": (0.03, 0.05, 0.12, 0.15, 0.15, 0.30, 0.20),
     "sex": (0.03, 0.97),
     "birth": (0.05, 0.08, 0.12, 0.10, 0.03, 0.62),
-    "nik": (0.01, 0.08, 0.01, 0.90),
+    "nik": (0.01, 0.06, 0.02, 0.01, 0.90),
     "mother": (0.10, 0.15, 0.75),
     "kk": (0.30, 0.70),
     "village": (0.03, 0.05, 0.10, 0.82),
@@ -46,7 +47,7 @@ _PRIOR_U = {
     "name": (0.90, 0.08, 0.01, 0.005, 0.004, 0.0005, 0.00005),
     "sex": (0.5, 0.5),
     "birth": (0.93, 0.03, 0.03, 0.005, 0.0002, 0.0003),
-    "nik": (0.998, 0.001, 0.0005, 0.000001),
+    "nik": (0.998, 0.001, 0.001, 0.0005, 0.000001),
     "mother": (0.98, 0.01, 0.01),
     "kk": (0.999, 0.001),
     "village": (0.80, 0.10, 0.07, 0.03),
@@ -147,6 +148,7 @@ def estimate(
     sure_non_matches: npt.NDArray[np.bool_],
     random_pairs: Levels,
     start: MatchModel | None = None,
+    pair_match_rate: float | None = None,
 ) -> MatchModel:
     """Parameters from the data: m from candidate pairs that are surely one child (the same own NIK; for the NIK
     itself, the same name and full birth date), u from candidate pairs surely two (two clearly different own
@@ -159,12 +161,16 @@ def estimate(
     m, u = [], []
     for i in range(len(FIELDS)):
         matches = candidates[by_name_and_birth if i == nik else sure_matches, i]
-        non_matches = random_pairs[:, i] if i == nik else candidates[sure_non_matches, i]
         m.append(_frequencies(matches, model.m[i], ANCHOR_PRIOR_PAIRS))
-        u.append(_frequencies(non_matches, model.u[i], ANCHOR_PRIOR_PAIRS))
+        if i == nik:
+            u.append(_nik_u(candidates, random_pairs, model.u[i]))
+        elif FIELDS[i].name in RANDOM_U_FIELDS:
+            u.append(_frequencies(random_pairs[:, i], model.u[i], ANCHOR_PRIOR_PAIRS))
+        else:
+            u.append(_frequencies(candidates[sure_non_matches, i], model.u[i], ANCHOR_PRIOR_PAIRS))
     patterns, counts = _patterns(candidates)
-    prior = model.prior
-    if counts is not None:
+    prior = model.prior if pair_match_rate is None else pair_match_rate
+    if counts is not None and pair_match_rate is None:
         m, prior = _expectation_maximisation(patterns, counts.astype(np.float64), m, u, prior)
     return MatchModel(
         prior,
@@ -179,6 +185,19 @@ def estimate(
             "random_pairs": len(random_pairs),
         },
     )
+
+
+def _nik_u(candidates: Levels, random_pairs: Levels, prior: FloatArray) -> FloatArray:
+    """u of the NIK levels. How rarely two children share a NIK shows in random pairs; how often their NIKs are a
+    digit or two apart shows only among candidates (blocked pairs share a kecamatan and a birth month, and so
+    most of their NIK), taken from candidate pairs whose names differ, for reasons independent of the NIK."""
+    nik = FIELD_INDEX["nik"]
+    shared = _frequencies(random_pairs[:, nik], prior, ANCHOR_PRIOR_PAIRS)
+    names_differ = (candidates[:, FIELD_INDEX["name"]] > 0) & (candidates[:, FIELD_INDEX["name"]] <= NAME_WEAK)
+    apart = candidates[names_differ & (candidates[:, nik] < NIK_SAME_NOT_CHILDS), nik]
+    u: FloatArray = _frequencies(apart, prior, ANCHOR_PRIOR_PAIRS) * (1.0 - shared[NIK_SAME_NOT_CHILDS:].sum())
+    u[NIK_SAME_NOT_CHILDS:] = shared[NIK_SAME_NOT_CHILDS:]
+    return u
 
 
 def _patterns(levels: Levels) -> tuple[Levels, npt.NDArray[np.int64] | None]:

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from identity.domain.names import ParsedName
-from identity.domain.records import Record
+from identity.domain.records import BirthDate, Record
 
 MAX_TOKENS = 4
 _SEX_CODES = {"male": 1, "female": 2}
@@ -77,6 +77,7 @@ class RecordTable:
         "name_sorted",
         "nik",
         "nik_childs",
+        "nik_dated",
         "sex",
         "size",
         "tokens",
@@ -100,6 +101,7 @@ class RecordTable:
         self.day = np.zeros(capacity, dtype=np.int8)
         self.nik = np.zeros(capacity, dtype=np.int64)
         self.nik_childs = np.zeros(capacity, dtype=np.bool_)
+        self.nik_dated = np.zeros(capacity, dtype=np.bool_)  # the record's own birth date agrees with its NIK's
         self.kk = np.zeros(capacity, dtype=np.int64)
         self.village = np.zeros(capacity, dtype=np.int64)
 
@@ -123,12 +125,11 @@ class RecordTable:
         if count:
             self.vocabulary.count(token_ids)
         self.sex[row] = _SEX_CODES.get(record.effective_sex or "", 0)
-        birth = record.effective_birth
-        if birth is not None:
-            self.year[row], self.month[row], self.day[row] = birth.year, birth.month, birth.day
-        if record.nik is not None:
-            self.nik[row] = int(record.nik.value)
-            self.nik_childs[row] = record.nik_is_childs
+        birth = record.effective_birth  # every column is written: a probe row is reused
+        self.year[row], self.month[row], self.day[row] = (birth.year, birth.month, birth.day) if birth else (0, 0, 0)
+        self.nik[row] = int(record.nik.value) if record.nik is not None else 0
+        self.nik_childs[row] = record.nik is not None and record.nik_is_childs
+        self.nik_dated[row] = record.nik is not None and _agrees(record.birth, record.nik.birth)
         self.kk[row] = int(record.kk) if record.kk else 0
         self.village[row] = int(record.village) if record.village else 0
         return row
@@ -162,6 +163,7 @@ class RecordTable:
             "day",
             "nik",
             "nik_childs",
+            "nik_dated",
             "kk",
             "village",
         ):
@@ -171,3 +173,10 @@ class RecordTable:
             )
             grown[: len(column)] = column
             setattr(self, name, grown)
+
+
+def _agrees(birth: BirthDate | None, encoded: BirthDate) -> bool:
+    """Whether a record's own birth date agrees with a NIK's, to the precision the record states."""
+    if birth is None or birth.year != encoded.year:
+        return False
+    return (not birth.month or birth.month == encoded.month) and (not birth.day or birth.day == encoded.day)

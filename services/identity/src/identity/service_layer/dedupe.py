@@ -39,7 +39,7 @@ COLUMNS = (
 CHUNK = 200_000  # pairs compared at once: bounds memory, paces progress
 RANDOM_PAIRS = 300_000
 MIN_PAIRS_TO_ESTIMATE = 200  # sure matches and sure non-matches each
-NIK_SAME = 4
+NIK_SAME = 5
 Progress = Callable[[str, int, int], None]
 """Called with a stage name, the work done and the work in that stage."""
 
@@ -183,7 +183,18 @@ def _estimated(table: RecordTable, candidates: Levels, conflicts: npt.NDArray[np
     right = generator.integers(0, table.size, RANDOM_PAIRS)
     keep = left != right
     random_pairs = compare(Pairs(table, left[keep], table, right[keep]))
-    return estimate(candidates, sure_matches=sure_matches, sure_non_matches=conflicts, random_pairs=random_pairs)
+    # Pairs of one child among all pairs: the pairs sharing an own NIK, scaled up by how many pairs have two own
+    # NIKs (a NIK is present independently of how many records a child has).
+    own_share = float(table.nik_childs[: table.size].mean())
+    all_pairs = table.size * (table.size - 1) / 2
+    rate = float(np.clip(sure_matches.sum() / max(own_share**2, 1e-3) / all_pairs, 1e-9, 0.5))
+    return estimate(
+        candidates,
+        sure_matches=sure_matches,
+        sure_non_matches=conflicts,
+        random_pairs=random_pairs,
+        pair_match_rate=rate,
+    )
 
 
 def _person_id(first_record_id: str) -> str:
