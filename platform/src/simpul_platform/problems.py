@@ -26,6 +26,12 @@ class Problem(Exception):
         self.errors = errors or []
 
 
+def route_of(request: Request) -> str:
+    """The route's template (`/children/{child_id}`), not the path: a path may carry a NIK someone put in a URL."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "")) or "(no route)"
+
+
 def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     """Render a Problem."""
     body: dict[str, Any] = {
@@ -33,7 +39,7 @@ def problem_response(request: Request, problem: Problem, headers: dict[str, str]
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail or problem.title,
-        "instance": request.url.path,
+        "instance": route_of(request),
     }
     if problem.errors:
         body["errors"] = problem.errors
@@ -72,7 +78,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         try:
             return await call_next(request)
         except Exception as exc:
-            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route_of(request))
             return problem_response(request, Problem(500, "Internal error", "The error was logged with its trace id."))
 
     app.add_exception_handler(Problem, on_problem)

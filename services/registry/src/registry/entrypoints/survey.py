@@ -294,8 +294,6 @@ def _birth(row: int, text: dict[str, str], today: dt.date, errors: list[RowError
     except ValueError:
         errors.append(RowError(row, "birth_date", "must be a date as YYYY-MM-DD, DD/MM/YYYY, YYYY-MM or YYYY"))
         return {}
-    if date > today:
-        errors.append(RowError(row, "birth_date", "is in the future"))
     if precision and precision != read_precision and not (precision == "estimated" and read_precision == "year"):
         errors.append(RowError(row, "birth_date_precision", f"says {precision!r} but birth_date gives a "
                                                             f"{read_precision}"[:200]))

@@ -11,7 +11,7 @@ from registry.domain.case import Case
 from registry.domain.errors import RegistryError
 from registry.domain.visits import MonitoringVisit, Schooling, new_visit_id
 from registry.entrypoints.http import edge
-from registry.entrypoints.http.edge import AccessReason, FieldStaff, IdempotencyKey
+from registry.entrypoints.http.edge import AccessReason, ChildId, FieldStaff, IdempotencyKey
 from registry.entrypoints.http.schemas import (
     CaseRead,
     ClassificationIn,
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/children/{child_id}", tags=["cases"])
 
 
 @router.post("/classification", response_model=CaseRead, summary="Classify a child (opens the case)")
-async def classify(child_id: str, body: ClassificationIn, principal: FieldStaff, request: Request,
+async def classify(child_id: ChildId, body: ClassificationIn, principal: FieldStaff, request: Request,
                    response: Response) -> CaseRead:
     """Open the child's case with a classification, or change the classification of the open case."""
     command = children.Classify(body.classification, body.reason, body.at)
@@ -36,7 +36,7 @@ async def classify(child_id: str, body: ClassificationIn, principal: FieldStaff,
 
 
 @router.post("/status", response_model=CaseRead, summary="Move the case along its lifecycle")
-async def change_status(child_id: str, body: StatusChangeIn, principal: FieldStaff, request: Request,
+async def change_status(child_id: ChildId, body: StatusChangeIn, principal: FieldStaff, request: Request,
                         response: Response) -> CaseRead:
     """Assess, start remediation or monitoring, close (with a closure reason) or reopen; 409 names the rule."""
     return await _change_case(request, response, lambda session, registry: children.change_status(
@@ -45,7 +45,7 @@ async def change_status(child_id: str, body: StatusChangeIn, principal: FieldSta
 
 
 @router.post("/visits", status_code=201, response_model=VisitRead, summary="Record a monitoring visit")
-async def record_visit(child_id: str, body: VisitCreate, principal: FieldStaff, request: Request,
+async def record_visit(child_id: ChildId, body: VisitCreate, principal: FieldStaff, request: Request,
                        idempotency_key: IdempotencyKey = None) -> VisitRead:
     """Record a visit on the child's open case; a retry with the same key records it once."""
     runtime, registry = edge.runtime_of(request), edge.registry_of(request)
@@ -62,14 +62,14 @@ async def record_visit(child_id: str, body: VisitCreate, principal: FieldStaff, 
 
 
 @router.get("/visits", response_model=list[VisitRead], summary="A child's monitoring visits (audited)")
-async def list_visits(child_id: str, principal: FieldStaff, request: Request,
+async def list_visits(child_id: ChildId, principal: FieldStaff, request: Request,
                       reason: AccessReason = None) -> list[VisitRead]:
     """Every visit on the child's case, oldest first."""
     return await _visits(request, principal, child_id, reason)
 
 
 @router.post("/consent", status_code=201, response_model=ConsentRead, summary="Record a guardian's decision")
-async def record_consent(child_id: str, body: ConsentCreate, principal: FieldStaff, request: Request,
+async def record_consent(child_id: ChildId, body: ConsentCreate, principal: FieldStaff, request: Request,
                          idempotency_key: IdempotencyKey = None) -> ConsentRead:
     """Record a decision for one purpose; withdrawing needs consent given before."""
     runtime, registry = edge.runtime_of(request), edge.registry_of(request)
@@ -85,7 +85,7 @@ async def record_consent(child_id: str, body: ConsentCreate, principal: FieldSta
 
 
 @router.get("/consent", response_model=ConsentRead, summary="A child's guardian consent (audited)")
-async def read_consent(child_id: str, principal: FieldStaff, request: Request,
+async def read_consent(child_id: ChildId, principal: FieldStaff, request: Request,
                        reason: AccessReason = None) -> ConsentRead:
     """The decision in force per purpose and every decision recorded."""
     runtime, registry = edge.runtime_of(request), edge.registry_of(request)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,9 @@ FieldStaff = Annotated[Principal, Depends(require(Role.CADRE, Role.DISTRICT_OFFI
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+# Ids are opaque (`chd_` and hex): anything else cannot name a child, and a NUL would not even reach the database.
+CHILD_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+ChildId = Annotated[str, Path(max_length=40, pattern=CHILD_ID_PATTERN, description="The child's id")]
 # A state the request cannot change (409) as opposed to a request that is wrong in itself (422).
 _CONFLICTS = (InvalidTransition, ClosureRefused, CaseChangeRefused, ConsentRefused, children.CaseRequired,
               handlers.IdempotencyKeyReused)
@@ -65,7 +68,7 @@ def read_version(if_match: str | None) -> int:
         raise Problem(428, "Precondition required", "If-Match: send the ETag of the record you read",
                       [{"field": "If-Match", "reason": "is required to change a child record"}])
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # str.isdigit() takes superscripts, which int() refuses
         raise Problem(412, "Precondition failed", "If-Match: not an ETag of this record",
                       [{"field": "If-Match", "reason": "does not match the record's ETag"}])
     return int(value)

@@ -11,8 +11,8 @@ from registry.adapters.children_repository import ChildrenRepository, ChildSearc
 from registry.domain.case_lifecycle import CaseStatus
 from registry.domain.errors import RegistryError
 from registry.entrypoints.http import edge
-from registry.entrypoints.http.edge import AccessReason, FieldStaff, IdempotencyKey, IfMatch
-from registry.entrypoints.http.schemas import ChildCreate, ChildFields, ChildPage, ChildRead, ChildReplace
+from registry.entrypoints.http.edge import CHILD_ID_PATTERN, AccessReason, ChildId, FieldStaff, IdempotencyKey, IfMatch
+from registry.entrypoints.http.schemas import NO_NUL, ChildCreate, ChildFields, ChildPage, ChildRead, ChildReplace
 from registry.service_layer import children, handlers
 from simpul_platform.auth import Principal
 
@@ -52,13 +52,13 @@ async def register_child(body: ChildCreate, principal: FieldStaff, request: Requ
 @router.get("", response_model=ChildPage, summary="Search children in your scope (audited)")
 async def search_children(
     principal: FieldStaff, request: Request, *, reason: AccessReason = None,
-    name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=200, pattern=NO_NUL)] = None,
     village_code: Annotated[str | None, Query(pattern=r"^\d{2}\.\d{2}\.\d{2}\.[12]\d{3}$")] = None,
     status: CaseStatus | None = None,
     age_min: Annotated[int | None, Query(ge=0, le=18)] = None,
     age_max: Annotated[int | None, Query(ge=0, le=18)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=40, pattern=CHILD_ID_PATTERN)] = None,
 ) -> ChildPage:
     """Children matching every given filter, ordered by id; children without a birth date miss age filters."""
     today = dt.datetime.now(dt.UTC).date()
@@ -80,27 +80,31 @@ async def search_children(
 
 
 @router.get("/{child_id}", response_model=ChildRead, summary="Read a child record (audited)")
-async def read_child(child_id: str, principal: FieldStaff, request: Request, response: Response, *,
+async def read_child(child_id: ChildId, principal: FieldStaff, request: Request, response: Response, *,
                      reason: AccessReason = None) -> ChildRead:
     """One child, with its ETag; outside the caller's scope it does not exist (404, not 403)."""
     return await _respond(request, principal, child_id, "read", reason=reason, response=response)
 
 
 @router.patch("/{child_id}", response_model=ChildRead, summary="Change some of a child's details (If-Match)")
-async def patch_child(child_id: str, body: ChildFields, principal: FieldStaff, request: Request,
+async def patch_child(child_id: ChildId, body: ChildFields, principal: FieldStaff, request: Request,
                       response: Response, *, if_match: IfMatch = None, reason: AccessReason = None) -> ChildRead:
     """Change the fields sent; 428 without If-Match, 412 when the record changed since it was read."""
-    return await _update(request, principal, child_id, if_match, body.model_dump(exclude_unset=True),
+    return await _update(request, principal, child_id, if_match, _lists_cleared(body.model_dump(exclude_unset=True)),
                          reason=reason, response=response)
 
 
 @router.put("/{child_id}", response_model=ChildRead, summary="Replace a child's details (If-Match)")
-async def put_child(child_id: str, body: ChildReplace, principal: FieldStaff, request: Request,
+async def put_child(child_id: ChildId, body: ChildReplace, principal: FieldStaff, request: Request,
                     response: Response, *, if_match: IfMatch = None, reason: AccessReason = None) -> ChildRead:
     """Replace every detail; omitted optional fields are cleared."""
-    changes = body.model_dump()
-    changes |= {"aliases": changes["aliases"] or [], "guardians": changes["guardians"] or []}
-    return await _update(request, principal, child_id, if_match, changes, reason=reason, response=response)
+    return await _update(request, principal, child_id, if_match, _lists_cleared(body.model_dump()), reason=reason,
+                         response=response)
+
+
+def _lists_cleared(changes: dict[str, Any]) -> dict[str, Any]:
+    """Null for the aliases or the guardians clears them: the record keeps an empty list, never null."""
+    return changes | {name: [] for name in ("aliases", "guardians") if name in changes and changes[name] is None}
 
 
 async def _update(request: Request, principal: Principal, child_id: str, if_match: str | None,

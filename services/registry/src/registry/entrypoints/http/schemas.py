@@ -6,20 +6,49 @@ import datetime as dt
 import enum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.model import Sex
 from registry.domain.visits import Hazard, SchoolStatus, WorkSector
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# Free text may hold any character PostgreSQL can store: every one but NUL.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=NO_NUL)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NO_NUL)]
+Relationship = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL)]
 VillageCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}\.\d{2}\.[12]\d{3}$")]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 Digits16 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{16}$")]
 Grade = Annotated[int, Field(ge=1, le=12)]
+# A day's grace for the time zones between a field device and UTC, as for visits.
+GRACE = dt.timedelta(days=1)
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+
+
+def _took_effect(at: dt.datetime) -> dt.datetime:
+    # A change dated in the future would refuse every later change until then; year 1 does not fit in UTC.
+    if at > dt.datetime.now(dt.UTC) + GRACE:
+        raise ValueError("is in the future")
+    if at < EARLIEST:
+        raise ValueError("is before 1900")
+    return at
+
+
+def _born(birth_date: dt.date) -> dt.date:
+    # The events the registry publishes carry birth years from 1900.
+    if birth_date > dt.datetime.now(dt.UTC).date() + GRACE:
+        raise ValueError("is in the future")
+    if birth_date < EARLIEST.date():
+        raise ValueError("is before 1900")
+    return birth_date
+
+
+EffectiveTime = Annotated[AwareDatetime, AfterValidator(_took_effect)]
+BirthDate = Annotated[dt.date, AfterValidator(_born)]
 
 
 class BirthDatePrecision(enum.StrEnum):
@@ -37,8 +66,7 @@ class Guardian(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
-        examples=["mother", "father", "grandmother", "uncle"])
+    relationship: Relationship = Field(examples=["mother", "father", "grandmother", "uncle"])
 
 
 class School(BaseModel):
@@ -68,7 +96,7 @@ class ClassificationIn(BaseModel):
 
     classification: Classification
     reason: Reason
-    at: AwareDatetime | None = Field(default=None, description="When it took effect; now when omitted")
+    at: EffectiveTime | None = Field(default=None, description="When it took effect; now when omitted")
 
 
 class ChildFields(BaseModel):
@@ -76,12 +104,13 @@ class ChildFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Name | None = None
+    # Every child has a name, a sex and a village: an update may leave them out but not clear them with null.
+    full_name: Name | SkipJsonSchema[None] = None
     aliases: list[Name] | None = Field(default=None, max_length=10, description="Nicknames and other spellings")
-    sex: Sex | None = None
-    village_code: VillageCode | None = Field(default=None, description="Kemendagri village code",
-                                             examples=["35.09.11.2007"])
-    birth_date: dt.date | None = None
+    sex: Sex | SkipJsonSchema[None] = None
+    village_code: VillageCode | SkipJsonSchema[None] = Field(default=None, description="Kemendagri village code",
+                                                             examples=["35.09.11.2007"])
+    birth_date: BirthDate | None = None
     birth_date_precision: BirthDatePrecision | None = None
     mother_name: Name | None = None
     nik: Digits16 | None = Field(default=None, description="Stored encrypted; date/sex mismatches become warnings")
@@ -89,6 +118,13 @@ class ChildFields(BaseModel):
     guardians: list[Guardian] | None = Field(default=None, max_length=6)
     school: School | None = None
     work: Work | None = None
+
+    @field_validator("full_name", "sex", "village_code")
+    @classmethod
+    def _not_cleared(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be cleared: every child has one")
+        return value
 
 
 class ChildCreate(ChildFields):
@@ -167,7 +203,7 @@ class StatusChangeIn(BaseModel):
     status: CaseStatus
     reason: Reason
     closure_reason: ClosureReason | None = None
-    at: AwareDatetime | None = Field(default=None, description="When it took effect; now when omitted")
+    at: EffectiveTime | None = Field(default=None, description="When it took effect; now when omitted")
 
 
 class VisitCreate(BaseModel):
@@ -184,7 +220,7 @@ class VisitCreate(BaseModel):
     work_activities: Text = ""
     hours_per_week: int | None = None
     hazards: list[Hazard] = Field(default_factory=list, max_length=14)
-    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    notes: Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)] = ""
 
 
 class VisitRead(VisitCreate):
