@@ -24,6 +24,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, assume, given, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from schemathesis import GenerationMode
@@ -53,6 +54,7 @@ from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureRe
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.model import Sex
 from registry.domain.visits import Hazard, SchoolStatus, WorkSector
+from registry.entrypoints.http.edge import CHILD_ID_PATTERN
 from registry.entrypoints.http.schemas import BirthDatePrecision
 from simpul_platform.auth import Role, mint_token
 from simpul_platform.settings import DEV_SECRET
@@ -119,6 +121,7 @@ TABLES = (
     audit_log,
 )
 # Per operation; "alone" per kind of refused change.
+HYPOTHESIS_SEED = 20261124
 EXAMPLES = {"schemathesis": 25, "alone": 6, "together": 15, "literal search": 25}
 RUN = settings(
     derandomize=True,
@@ -444,7 +447,9 @@ def _refusals(today: dt.date) -> dict[str, tuple[list[st.SearchStrategy[Change]]
                 _query("age_max", bad_integer(0, 18)),
                 _query("limit", bad_integer(1, 100)),
                 _query(
-                    "cursor", st.one_of(oversized(40, IN_URL), st.sampled_from((*hostile.SQL_ISH, *hostile.UNSTORABLE)))
+                    "cursor", st.one_of(oversized(40, IN_URL), st.sampled_from(tuple(  # "_" may be in a child id
+                        value for value in (*hostile.SQL_ISH, *hostile.UNSTORABLE)
+                        if not re.fullmatch(CHILD_ID_PATTERN, value))))
                 ),
                 _authorization(child_specific=False),
                 _header("X-Access-Reason", oversized(500)),
@@ -580,6 +585,7 @@ def _refuse(
 ) -> None:
     attempts = st.builds(lambda bad, extra: dataclasses.replace(base, refusing=bad, riding=extra), refusing, riding)
 
+    @seed(HYPOTHESIS_SEED)
     @settings(RUN, max_examples=examples)
     @given(attempt=attempts)
     def refused(attempt: Attempt) -> None:
@@ -606,9 +612,14 @@ def _run_schemathesis(bridge: hostile.Bridge, child_id: str) -> None:
         explicit = {"path_parameters": {"child_id": child_id}} if "{child_id}" in path else {}
         cases = schema[path][method].as_strategy(generation_mode=GenerationMode.NEGATIVE, **explicit)
 
+        # An explicit seed: derandomize alone derives it from the strategy, which holds this run's child id.
+        @seed(HYPOTHESIS_SEED)
         @settings(RUN, max_examples=EXAMPLES["schemathesis"])
         @given(case=cases)
         def refused(case: schemathesis.Case) -> None:
+            # A list for a scalar query parameter travels as the parameter repeated, a valid query string (the
+            # last value counts): not a wrong type once on the wire.
+            assume(not any(isinstance(value, list) for value in (case.query or {}).values()))
             response = _send_case(bridge, case)
             hostile.assert_refused(
                 response,
@@ -653,6 +664,7 @@ def _run_literal_searches(bridge: hostile.Bridge, child_id: str) -> None:
     pieces = hostile.SQL_ISH + hostile.ODDITIES + hostile.LONE_SURROGATES
     names = st.lists(st.sampled_from(pieces), min_size=1, max_size=3).map("".join)
 
+    @seed(HYPOTHESIS_SEED)
     @settings(RUN, max_examples=EXAMPLES["literal search"])
     @given(name=names)
     def found_nothing(name: str) -> None:
