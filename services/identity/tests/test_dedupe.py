@@ -57,6 +57,18 @@ def test_twins_with_similar_names_are_not_merged() -> None:
     assert result.person_of["a"] != result.person_of["b"]
 
 
+def test_a_typo_in_a_long_token_is_the_same_name_but_twins_near_identical_names_are_not() -> None:
+    name = FIELD_INDEX["name"]
+    same = FIELDS[name].levels.index("same_common")
+    typo = _levels(_record("a", full_name="Baiq Rumenah Febriani"), _record("b", full_name="Rumenah Febrianu"))
+    assert typo[0, name] >= same
+    assert not sibling_like(typo).any()
+    for first, second in (("Nur Rani", "Nur Rina"), ("Rizki Pratama", "Rizka Pratama")):
+        twins = _levels(_record("a", full_name=first), _record("b", full_name=second))
+        assert twins[0, name] < same
+        assert sibling_like(twins).all()
+
+
 def test_siblings_with_different_birth_years_are_not_merged() -> None:
     older, younger = (
         _record("a", full_name="Nur Aini", birth_date="2012-05-01"),

@@ -1,7 +1,8 @@
 """Blocking: only records that share a key are compared, so the keys must keep true pairs together.
 
 Each key tolerates a different error: the NIK split in three overlapping parts survives a typo in any one part;
-a name token with the birth year survives a changed village, with the village a wrong birth date; the mother's
+a name token with the birth year survives a changed village, with the village a wrong birth date, with the day
+and month of birth a wrong year and a changed village together; the mother's
 name, the family card and the full birth date survive a child's name written quite differently. Blocks larger
 than `MAX_BLOCK` (a very common token in a big village) are skipped: their pairs are kept together by the more
 specific keys.
@@ -41,8 +42,10 @@ def blocking_keys(record: Record, common: Container[str] = frozenset()) -> list[
     if birth is not None:
         keys.append(f"w{whole}:{birth.year}")
         keys += [f"y{token}:{birth.year}:{kecamatan}" for token in record.name.tokens]
-        if birth.day and kecamatan:
-            keys.append(f"b{birth.year}-{birth.month}-{birth.day}:{kecamatan}")
+        if birth.day:
+            keys += [f"t{token}:{birth.month}-{birth.day}" for token in tokens]
+            if kecamatan:
+                keys.append(f"b{birth.year}-{birth.month}-{birth.day}:{kecamatan}")
     if village:
         keys += [f"v{token}:{village}:{record.effective_sex}" for token in tokens]
         keys += [f"m{token}:{village}" for token in _informative(record.mother.tokens, common)]

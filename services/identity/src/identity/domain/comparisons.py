@@ -26,6 +26,7 @@ SIMILAR_JW = 0.93
 WEAK_JW = 0.85
 TOKEN_JW = 0.92  # two tokens this alike are one token with a typo
 TOKEN_MIN_LENGTH = 5
+TYPO_SAME_MIN_LENGTH = 6  # every token matched, by a typo only between tokens this long: the same name
 PARALLEL_FROM = 20_000  # pairs: below this, threads cost more than they save
 
 
@@ -168,7 +169,12 @@ class _NameOverlap:
         tb = getattr(pairs.right_table, tokens)[pairs.right]
         exact = (ta[:, :, None] == tb[:, None, :]) & (ta[:, :, None] >= 0)
         self.exact = (exact.any(axis=2) | (ta < 0)).all(axis=1) & (exact.any(axis=1) | (tb < 0)).all(axis=1)
-        equal = _tokens_alike(ta, tb, vocabulary.names)
+        equal, long_alike = _tokens_alike(ta, tb, vocabulary.names)
+        # Every token on both sides matched exactly or, both tokens long, by a typo (Febriani / Febrianu, Santoso /
+        # Sanoso): one name. Twins' near-identical names (Rani / Rina, Rizki / Rizka, Putra / Putri) stay apart.
+        self.typo_same = ((long_alike.any(axis=2) | (ta < 0)).all(axis=1)) & (
+            (long_alike.any(axis=1) | (tb < 0)).all(axis=1)
+        )
         wa, wb = vocabulary.weights(ta), vocabulary.weights(tb)
         matched_a, matched_b = equal.any(axis=2), equal.any(axis=1)
         self.missing = (ta[:, 0] < 0) | (tb[:, 0] < 0)
@@ -178,24 +184,26 @@ class _NameOverlap:
         exact_a, exact_b = exact.any(axis=2), exact.any(axis=1)  # containment counts exact tokens only
         self.subset = ((exact_a | (ta < 0)).all(axis=1)) | ((exact_b | (tb < 0)).all(axis=1))
         self.subset_bits = (wa * exact_a).sum(axis=1)
-        self.total_bits = np.maximum(total_a, total_b)
+        self.total_bits = np.minimum(total_a, total_b)  # a misspelt token is rarer than the name it spells
 
 
-def _tokens_alike(ta: npt.NDArray[np.int32], tb: npt.NDArray[np.int32], texts: list[str]) -> npt.NDArray[np.bool_]:
+def _tokens_alike(
+    ta: npt.NDArray[np.int32], tb: npt.NDArray[np.int32], texts: list[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Token by token (pairs, tokens, tokens): the same canonical token, or two longer tokens one typo apart
-    (Jaro-Winkler at least TOKEN_JW: Anggraini / Anggranii, not Rafa / Rafi or Salwa / Salma)."""
+    (Jaro-Winkler at least TOKEN_JW: Anggraini / Anggranii, not Rafa / Rafi or Salwa / Salma); and the same with
+    typos allowed only between tokens of TYPO_SAME_MIN_LENGTH letters or more."""
     a, b = np.broadcast_arrays(ta[:, :, None], tb[:, None, :])
     alike: npt.NDArray[np.bool_] = (a == b) & (a >= 0)
     differ = (a != b) & (a >= 0) & (b >= 0)
     if not differ.any():
-        return alike
+        return alike, alike.copy()
     codes = a[differ].astype(np.int64) * (len(texts) + 1) + b[differ]
     distinct, inverse = np.unique(codes, return_inverse=True)
     left, right = np.divmod(distinct, len(texts) + 1)
     left_texts, right_texts = [texts[k] for k in left.tolist()], [texts[k] for k in right.tolist()]
-    long_enough = np.array(
-        [min(len(x), len(y)) >= TOKEN_MIN_LENGTH for x, y in zip(left_texts, right_texts, strict=True)], dtype=bool
-    )
+    shorter = np.array([min(len(x), len(y)) for x, y in zip(left_texts, right_texts, strict=True)], dtype=np.int64)
+    long_enough = shorter >= TOKEN_MIN_LENGTH
     similar = np.zeros(len(distinct), dtype=bool)
     if long_enough.any():
         chosen = np.flatnonzero(long_enough).tolist()
@@ -209,8 +217,10 @@ def _tokens_alike(ta: npt.NDArray[np.int32], tb: npt.NDArray[np.int32], texts: l
             )
             >= TOKEN_JW
         )
+    long_alike = alike.copy()
     alike[differ] = similar[inverse]
-    return alike
+    long_alike[differ] = (similar & (shorter >= TYPO_SAME_MIN_LENGTH))[inverse]
+    return alike, long_alike
 
 
 _Leveller = Callable[[_NameOverlap, npt.NDArray[np.bool_], npt.NDArray[np.float32]], Levels]
@@ -221,7 +231,7 @@ def _names(pairs: Pairs, columns: tuple[str, str, str], leveller: _Leveller) -> 
     tokens, written, ordered = columns
     overlap = _NameOverlap(pairs, tokens)
     ka, kb = _column(pairs, written)
-    same = (ka == kb) | (overlap.exact & ~overlap.missing)
+    same = (ka == kb) | ((overlap.exact | overlap.typo_same) & ~overlap.missing)
     similarity = np.zeros(len(ka), dtype=np.float32)
     fuzzy = np.flatnonzero(~same & ~overlap.missing)
     if len(fuzzy):

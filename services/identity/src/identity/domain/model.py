@@ -2,12 +2,13 @@
 
 A pair's match weight is log2 of the prior odds plus, per field, log2(m/u) of its level (0 for a missing field).
 The parameters are estimated from the data itself, without labels, from pairs whose status the data settles:
-candidate pairs sharing a child's own NIK are one child (m of the other fields), candidate pairs holding two
-clearly different own NIKs are two children (u of the other fields: blocked non-matches share villages, mothers
-and names far more often than random pairs do); the NIK's own m comes from pairs with the same name and full birth
-date, its u from random pairs. The hand-set values below are Dirichlet pseudo-counts, so that rare levels stay
-sensible on small data, and the whole model when there is too little. EM then estimates the prior match rate among
-candidates. Parameters and thresholds are stored as JSON.
+candidate pairs sharing a child's own NIK are one child (m of the other fields); u of the name, birth date, sex and
+village comes from random pairs, u of the mother's name and the family card from random pairs of one village (the
+village's agreement is counted already, and within a village they agree far more often), and candidate pairs
+holding two clearly different own NIKs are two children (u of any other field); the NIK's own m comes from pairs
+with the same name and full birth date, its u from random pairs. The hand-set values below are Dirichlet
+pseudo-counts, so that rare levels stay sensible on small data, and the whole model when there is too little. EM
+then estimates the prior match rate among candidates. Parameters and thresholds are stored as JSON.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ ANCHOR_PRIOR_PAIRS = 50.0  # pseudo-pairs behind the hand-set m and u when ancho
 NAME_WEAK, NAME_SAME_COMMON, BIRTH_SAME, NIK_SAME_NOT_CHILDS = 2, 5, 6, 4
 REFINE_M = False
 RANDOM_U_FIELDS = frozenset({"name", "birth", "sex", "village"})
+SAME_VILLAGE_U_FIELDS = frozenset({"mother", "kk"})
+VILLAGE_SAME = 4
+MIN_SAME_VILLAGE_PAIRS = 2000
 EM_ITERATIONS = 40
 EM_TOLERANCE = 1e-6
 PROBABILITY_CLIP = 1e-9
@@ -151,19 +155,25 @@ def estimate(
     pair_match_rate: float | None = None,
 ) -> MatchModel:
     """Parameters from the data: m from candidate pairs that are surely one child (the same own NIK; for the NIK
-    itself, the same name and full birth date), u from candidate pairs surely two (two clearly different own
-    NIKs; for the NIK itself, random pairs), then the prior and m refined by EM over all candidates."""
+    itself, the same name and full birth date), u from random pairs (of one village for the mother and family
+    card), else from candidate pairs surely two (two clearly different own NIKs), then the prior and m refined
+    by EM over all candidates."""
     model = start or MatchModel.default()
     nik = FIELD_INDEX["nik"]
     by_name_and_birth = (candidates[:, FIELD_INDEX["name"]] >= NAME_SAME_COMMON) & (
         candidates[:, FIELD_INDEX["birth"]] == BIRTH_SAME
     )
+    # The mother's name and family card agree far more often within a village than across; the village's
+    # agreement is already counted, so their u is taken among random pairs of one village.
+    same_village = random_pairs[random_pairs[:, FIELD_INDEX["village"]] == VILLAGE_SAME]
     m, u = [], []
     for i in range(len(FIELDS)):
         matches = candidates[by_name_and_birth if i == nik else sure_matches, i]
         m.append(_frequencies(matches, model.m[i], ANCHOR_PRIOR_PAIRS))
         if i == nik:
             u.append(_nik_u(candidates, random_pairs, model.u[i]))
+        elif FIELDS[i].name in SAME_VILLAGE_U_FIELDS and len(same_village) >= MIN_SAME_VILLAGE_PAIRS:
+            u.append(_frequencies(same_village[:, i], model.u[i], ANCHOR_PRIOR_PAIRS))
         elif FIELDS[i].name in RANDOM_U_FIELDS:
             u.append(_frequencies(random_pairs[:, i], model.u[i], ANCHOR_PRIOR_PAIRS))
         else:
