@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.su
 from bus import fresh_database, postgres_server, progress
 
 from registry.adapters import orm
-from registry.entrypoints.survey import check_row, file_digest, read_survey
+from registry.entrypoints.survey import checked_rows, file_digest, read_survey
 from registry.entrypoints.survey_cli import MIGRATIONS
 from registry.service_layer import survey_import
 from registry.service_layer.children import Registry
@@ -67,7 +67,7 @@ async def run_import(database: Database, registry: Registry,
     principal = Principal("bench", Role.DISTRICT_OFFICER, ("35", "52"))
     started, cpu = time.perf_counter(), time.process_time()
     today = dt.datetime.now(dt.UTC).date()
-    rows = (check_row(number, values, today=today) for number, values in read_survey("survey.csv", content))
+    rows = checked_rows(list(read_survey("survey.csv", content)), today=today, in_parallel=True)
     report = await survey_import.import_survey(transaction, registry, principal, rows,
                                                survey_import.SurveyFile("survey.csv", file_digest(content)))
     return report, time.perf_counter() - started, time.process_time() - cpu

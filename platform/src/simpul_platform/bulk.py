@@ -8,6 +8,7 @@ value still goes through its column type's bind processing (encryption of Encryp
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -28,9 +29,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
         return
     processors = [(index, process) for index, name in enumerate(names)
                   if (process := table.c[name].type._cached_bind_processor(dialect)) is not None]
+    values = itemgetter(*names)
     records = []
     for row in rows:
-        record = [row[name] for name in names]
+        record = list(values(row)) if len(names) > 1 else [row[names[0]]]
         for index, process in processors:
             record[index] = process(record[index])
         records.append(record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -14,7 +15,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        options: dict[str, Any] = {"hide_parameters": True}  # errors and logs never carry row values
+        # hide_parameters: errors and logs never carry row values. JSON columns are written by pydantic's encoder,
+        # several times faster than the standard library's for the many small documents of a bulk import.
+        options: dict[str, Any] = {"hide_parameters": True, "json_serializer": _json}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
@@ -38,6 +41,10 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def _json(value: Any) -> str:
+    return pydantic_core.to_json(value).decode()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

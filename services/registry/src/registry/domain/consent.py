@@ -82,8 +82,8 @@ class GuardianConsent:
 
     def history(self, purpose: ConsentPurpose) -> list[ConsentRecord]:
         """The purpose's decisions in the order they were made."""
-        ranked = sorted(enumerate(self.records), key=lambda pair: (pair[1].decided_on, pair[0]))
-        return [record for _, record in ranked if record.purpose is purpose]
+        # sorted() is stable: decisions made on the same day stay in the order they were recorded.
+        return sorted((record for record in self.records if record.purpose is purpose), key=_decided_on)
 
     def may_share(self) -> bool:
         """Whether the child's data may be shared beyond those who need it for the case."""
@@ -92,6 +92,10 @@ class GuardianConsent:
     def may_refer(self) -> bool:
         """Whether the child may be referred to a service provider on the guardian's consent."""
         return self.decision(ConsentPurpose.REFERRAL) is ConsentDecision.GIVEN
+
+
+def _decided_on(record: ConsentRecord) -> dt.date:
+    return record.decided_on
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,15 @@ every error names the spreadsheet's row and column, never the value, so an error
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,8 @@ from registry.service_layer import children
 from registry.service_layer.survey_import import RefusedRow, RowError, SurveyEntry
 
 MAX_ROWS = 100_000
+PARALLEL_FROM = 5_000  # rows from which the command line checks rows in a second process
+CHUNK_ROWS = 500
 LIST_SEPARATOR = ";"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -139,6 +144,27 @@ def _digest(child: ChildCreate, consent: tuple[tuple[ConsentPurpose, ConsentDeci
     # Of the checked values, not the cells: "L" and "male" are the same row.
     checked = child.model_dump_json().encode() + repr((consent, decided_on)).encode()
     return hashlib.sha256(checked).hexdigest()
+
+
+async def checked_rows(rows: Sequence[tuple[int, dict[str, str]]], *, today: dt.date,
+                       in_parallel: bool = False) -> AsyncIterator[SurveyEntry | RefusedRow]:
+    """Every row checked, in order. `in_parallel` (the command line, not a service process: it forks) checks a
+    big survey in a second process, chunk by chunk, while this one registers what is already checked."""
+    if not in_parallel or len(rows) < PARALLEL_FROM:
+        for number, values in rows:
+            yield check_row(number, values, today=today)
+        return
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as checker:
+        chunks = [loop.run_in_executor(checker, _check_chunk, rows[start:start + CHUNK_ROWS], today)
+                  for start in range(0, len(rows), CHUNK_ROWS)]
+        for chunk in chunks:
+            for checked in await chunk:
+                yield checked
+
+
+def _check_chunk(rows: Sequence[tuple[int, dict[str, str]]], today: dt.date) -> list[SurveyEntry | RefusedRow]:
+    return [check_row(number, values, today=today) for number, values in rows]
 
 
 def template_csv() -> str:

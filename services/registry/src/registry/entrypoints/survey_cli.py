@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from registry.entrypoints.cli import DATABASE_FAILED, MIGRATIONS, SOME_ROWS_REJECTED, UNUSABLE_INPUT, fail
-from registry.entrypoints.survey import UnusableSurvey, check_row, file_digest, read_survey, template_csv
+from registry.entrypoints.survey import UnusableSurvey, checked_rows, file_digest, read_survey, template_csv
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,7 +115,7 @@ async def _import(database_url: str | None, rows: list[tuple[int, dict[str, str]
             yield session
 
     today = dt.datetime.now(dt.UTC).date()
-    checked = (check_row(number, values, today=today) for number, values in rows)
+    checked = checked_rows(rows, today=today, in_parallel=True)
     try:
         await upgrade(url, MIGRATIONS)
         if not scope:  # an operator on the registry's own database: every province

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -65,6 +65,9 @@ class RefusedRow:
     errors: tuple[RowError, ...]
 
 
+Rows = Iterable[SurveyEntry | RefusedRow] | AsyncIterable[SurveyEntry | RefusedRow]  # checked, in file order
+
+
 @dataclass
 class ImportReport:
     """What an import did; `errors` is the per-row report a cadre fixes the file from."""
@@ -104,7 +107,7 @@ class SurveyFile:
 
 
 async def import_survey(transactions: Transactions, registry: children.Registry, principal: Principal,
-                        rows: Iterable[SurveyEntry | RefusedRow], survey: SurveyFile, *,
+                        rows: Rows, survey: SurveyFile, *,
                         source_system: str | None = None, batch_rows: int = BATCH_ROWS,
                         progress: Progress | None = None) -> ImportReport:
     """Register every good row, refuse the bad ones with reasons, and keep the report; returns the report.
@@ -219,16 +222,24 @@ async def reported(session: AsyncSession, import_id: str, principal: Principal) 
                         counts["unchanged"], [RowError(**error) for error in row.errors])
 
 
-async def _batches(rows: Iterable[SurveyEntry | RefusedRow],
-                   size: int) -> AsyncIterator[list[SurveyEntry | RefusedRow]]:
+async def _batches(rows: Rows, size: int) -> AsyncIterator[list[SurveyEntry | RefusedRow]]:
     batch: list[SurveyEntry | RefusedRow] = []
-    for row in rows:
+    async for row in _each(rows):
         batch.append(row)
         if len(batch) == size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+async def _each(rows: Rows) -> AsyncIterator[SurveyEntry | RefusedRow]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
 
 
 def _first_of_each_source(batch: Sequence[SurveyEntry | RefusedRow], seen: dict[str, int],
