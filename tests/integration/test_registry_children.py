@@ -142,6 +142,16 @@ async def test_every_lifecycle_transition_and_the_closure_rule(
         assert (await move("closed", 0, closure_reason="moved")).json()["closure_reason"] == "moved"
         visits = await registry.get(f"{child}/visits", headers=CADRE)
         assert [v["visited_on"] for v in visits.json()] == [_day(250), _day(200), _day(100)]
+        history = (await registry.get(f"{child}/case/history", headers=CADRE)).json()
+        assert [(c["previous"], c["status"]) for c in history["statuses"]] == [
+            (None, "identified"), ("identified", "assessed"), ("assessed", "remediation_in_progress"),
+            ("remediation_in_progress", "monitoring"), ("monitoring", "remediation_in_progress"),
+            ("remediation_in_progress", "monitoring"), ("monitoring", "closed"), ("closed", "monitoring"),
+            ("monitoring", "closed")]
+        assert [c["closure_reason"] for c in history["statuses"] if c["status"] == "closed"] == ["withdrawn", "moved"]
+        assert {c["by"] for c in history["statuses"]} == {"kader-kesilir"}
+        assert history["statuses"][7]["reason"] == "found working again"
+        assert [c["classification"] for c in history["classifications"]] == ["child_labourer"]
 
         found = await registry.get("/children", headers=CADRE, params={"status": "closed", "name": "siti"})
         assert [c["child_id"] for c in found.json()["items"]] == [created.json()["child_id"]]

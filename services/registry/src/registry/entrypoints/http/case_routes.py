@@ -13,15 +13,19 @@ from registry.domain.visits import MonitoringVisit, Schooling, new_visit_id
 from registry.entrypoints.http import edge
 from registry.entrypoints.http.edge import AccessReason, ChildId, FieldStaff, IdempotencyKey
 from registry.entrypoints.http.schemas import (
+    CaseHistoryRead,
     CaseRead,
+    ClassificationChangeRead,
     ClassificationIn,
     ConsentCreate,
     ConsentRead,
     StatusChangeIn,
+    StatusChangeRead,
     VisitCreate,
     VisitRead,
 )
 from registry.service_layer import children, handlers
+from simpul_platform.problems import Problem
 
 router = APIRouter(prefix="/children/{child_id}", tags=["cases"])
 
@@ -42,6 +46,28 @@ async def change_status(child_id: ChildId, body: StatusChangeIn, principal: Fiel
     return await _change_case(request, response, lambda session, registry: children.change_status(
         session, registry, principal, child_id,
         children.ChangeStatus(body.status, body.reason, body.closure_reason, body.at)))
+
+
+@router.get("/case/history", response_model=CaseHistoryRead, summary="The case's status and classification "
+            "history (audited)")
+async def case_history(child_id: ChildId, principal: FieldStaff, request: Request,
+                       reason: AccessReason = None) -> CaseHistoryRead:
+    """Every status change and classification of the child's case with who, when and why; 404 without a case."""
+    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
+    async with runtime.transaction() as session:
+        repository = ChildrenRepository(session, registry.closure_rule)
+        await _in_scope(repository, principal, child_id)
+        await handlers.record_access(session, principal, "read_case_history", child_id, reason)
+        case = await repository.case_of(child_id)
+    if case is None:
+        raise Problem(404, "No case", "child_id: the child has no case yet",
+                      [{"field": "child_id", "reason": "the child has no case yet"}])
+    return CaseHistoryRead(
+        case_id=case.case_id,
+        statuses=[StatusChangeRead(status=c.status, previous=c.previous, closure_reason=c.closure_reason, by=c.by,
+                                   at=c.at, reason=c.reason) for c in case.status_history],
+        classifications=[ClassificationChangeRead(classification=c.classification, previous=c.previous, by=c.by,
+                                                  at=c.at, reason=c.reason) for c in case.classification_history])
 
 
 @router.post("/visits", status_code=201, response_model=VisitRead, summary="Record a monitoring visit")

@@ -155,6 +155,35 @@ class CaseRead(BaseModel):
     withdrawal_rule: str = Field(description="Why the case may or may not close as withdrawn today")
 
 
+class StatusChangeRead(BaseModel):
+    """One move of the case: to which status, from which, who, when and why."""
+
+    status: CaseStatus
+    previous: CaseStatus | None
+    closure_reason: ClosureReason | None
+    by: str
+    at: dt.datetime
+    reason: str
+
+
+class ClassificationChangeRead(BaseModel):
+    """One classification of the case: which, the one before, who, when and why."""
+
+    classification: Classification
+    previous: Classification | None
+    by: str
+    at: dt.datetime
+    reason: str
+
+
+class CaseHistoryRead(BaseModel):
+    """The case's whole history, oldest first."""
+
+    case_id: str
+    statuses: list[StatusChangeRead]
+    classifications: list[ClassificationChangeRead]
+
+
 class IdentityWarning(BaseModel):
     """Where the NIK disagrees with the record: for a person to resolve."""
 
