@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -41,7 +42,59 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready")
+    _document_problems(app)
     return app
+
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. `errors` names each offending field and why, never its value.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "examples": ["about:blank"]},
+        "title": {"type": "string", "examples": ["Invalid request"]},
+        "status": {"type": "integer", "examples": [422]},
+        "detail": {"type": "string", "examples": ["nik: must have 16 digits, has 14"]},
+        "instance": {"type": "string", "description": "The route template, never the path itself",
+                     "examples": ["/children/{child_id}"]},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "reason"],
+            "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
+    },
+}
+_PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_ERRORS = {
+    "4XX": _PROBLEM | {"description": "Refused: 400 unreadable, 401 no valid token, 403 role, 404 not found or outside "
+                                      "your scope, 409 state conflict, 412/428 If-Match, 413 too large, 415 media "
+                                      "type, 422 a field is invalid (named in `errors`)"},
+    "5XX": _PROBLEM | {"description": "Failed on our side: nothing about the request is echoed"},
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every error is problem+json: say so in the OpenAPI document instead of FastAPI's HTTPValidationError."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                if "health" in operation.get("tags", []):
+                    continue
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses.update(_ERRORS)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _health_router(runtime: ServiceRuntime) -> APIRouter:
