@@ -8,14 +8,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import func, select, text
 
 from identity.adapters.orm import delivery, source_records
+from identity.domain.model import MatchModel
 from simpul_contracts.events import ChildIdentityRecordedV1, RecordLinkedV1
 from simpul_platform.topic_reader import read_topic
 from tests.support.database import scalar
@@ -172,3 +176,30 @@ async def test_two_replicas_linking_at_once_agree_on_one_person(
     persons = {await person_of(url, record.source_record_id) for record in records}
     assert len(persons) == 1
     assert await outbox_count(url, RecordLinkedV1.event_type) == len(records)
+
+
+async def test_parameters_estimated_from_the_stored_records_drive_the_service(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, tmp_path: Path
+) -> None:
+    url = make_database("identity")
+    model = tmp_path / "model.json"
+    empty = _simpul("identity", "estimate", "--database-url", url, "--model", str(model))
+    assert empty.returncode == 3  # not migrated yet: a database failure, nothing written
+    assert not model.exists()
+    async with identity(url, kafka_bootstrap, namespace):
+        for number, record in enumerate((child("r-1", **SITI, nik=NIK), child("r-2", **BAMBANG)), start=1):
+            await publish_event(kafka_bootstrap, namespace, record)
+            await applied(url, number)
+    estimated = _simpul("identity", "estimate", "--database-url", url, "--model", str(model))
+    assert estimated.returncode == 0, estimated.stderr
+    assert "parameters of 2 records" in estimated.stderr
+    assert MatchModel.from_json(model.read_text(encoding="utf-8")).auto_link > 0
+    async with identity(url, kafka_bootstrap, namespace, match_model_path=model):  # read at start
+        await publish_event(kafka_bootstrap, namespace, child("survey-3", **SITI, nik=NIK))
+        await applied(url, 3)
+    assert await person_of(url, "survey-3") == await person_of(url, "r-1")
+
+
+def _simpul(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).with_name("simpul")), *arguments], capture_output=True,
+                          text=True, timeout=120, check=False)

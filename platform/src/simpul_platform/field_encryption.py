@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import SecretStr
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement
@@ -180,6 +181,11 @@ class _Process:
 
 
 _PROCESS = _Process()
+
+
+def keyring_from(setting: SecretStr | None) -> Keyring:
+    """The keyring a `<SERVICE>_FIELD_KEYRING` setting names; the development keyring (with a warning) when unset."""
+    return Keyring.from_setting(setting.get_secret_value()) if setting is not None else development_keyring()
 
 
 def configure_field_encryption(keyring: Keyring | None) -> None:

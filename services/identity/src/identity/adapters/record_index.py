@@ -65,6 +65,14 @@ def details_of(row: Any) -> Details:
     return Details(**values | {"birth_date": dt.date.fromisoformat(birth) if birth else None})
 
 
+async def stored_records(database: Database) -> list[Record]:
+    """Every source record's current details, as the domain's records (for estimating the model offline)."""
+    async with database.session() as session:
+        query = select(source_records).where(source_records.c.feature_version.is_not(None))
+        return [as_record(RecordKey(row.source_system, row.source_record_id), details_of(row))
+                for rows in (await session.execute(query)).partitions(LOAD_CHUNK) for row in rows]
+
+
 @dataclass
 class IndexedMatcher:
     """`Matcher` over the domain's `PersonIndex`, caught up from the database (see the module docstring)."""

@@ -11,6 +11,7 @@ import typer
 
 UNUSABLE_INPUT = 2
 UNUSABLE_MODEL = 3
+DATABASE_FAILED = 3
 OUTPUT_FAILED = 4
 
 identity_app = typer.Typer(help="Identity: one pseudonymous person per child.", no_args_is_help=True)
@@ -83,6 +84,40 @@ def dedupe(
     )
 
 
+@identity_app.command()
+def estimate(
+    model: Annotated[Path, typer.Option(help="Where to write the match parameters (JSON); the service reads them "
+                                             "from IDENTITY_MATCH_MODEL_PATH at its next start")],
+    database_url: Annotated[str | None, typer.Option(
+        help="Identity database (default: IDENTITY_DATABASE_URL, else the local SQLite file)")] = None,
+) -> None:
+    """Estimate the match parameters from the records the identity service holds, for its real-time matching.
+
+    The same estimation as `dedupe` (m and u from pairs the data settles: shared and conflicting own NIKs, random
+    pairs), over every stored record. Run it when the records have grown or changed (a new district, a big
+    import), then restart the service. Exit status: 0 written, 3 database failure, 4 model not writable.
+    """
+    import asyncio  # noqa: PLC0415
+
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from identity.service_layer.dedupe import estimate_stored  # noqa: PLC0415
+
+    started = time.perf_counter()
+    try:
+        estimated, records = asyncio.run(estimate_stored(database_url, progress=_Progress()))
+    except (OSError, SQLAlchemyError) as error:
+        _fail(f"database: {str(error).splitlines()[0]}; nothing written", DATABASE_FAILED)
+    if estimated is None:
+        _fail("the database holds no source records yet; nothing written", DATABASE_FAILED)
+    try:
+        model.write_text(estimated.to_json(), encoding="utf-8")
+    except OSError as error:
+        _fail(f"{model}: {error.strerror or error}", OUTPUT_FAILED)
+    typer.echo(f"identity: parameters of {records} records written to {model} "
+               f"({time.perf_counter() - started:.1f} s)", err=True)
+
+
 class _Progress:
     """A line on stderr per stage and about every 10 % of the comparisons."""
 
@@ -100,5 +135,5 @@ class _Progress:
 
 
 def _fail(message: str, status: int) -> NoReturn:
-    typer.echo(f"identity dedupe: {message}", err=True)
+    typer.echo(f"identity: {message}", err=True)
     raise typer.Exit(status)

@@ -154,6 +154,25 @@ def dedupe_records(
     )
 
 
+async def estimate_stored(database_url: str | None, *,
+                          progress: Progress | None = None) -> tuple[MatchModel | None, int]:
+    """The match parameters estimated from every record the identity database holds (None when it holds none),
+    and how many records there were."""
+    from identity.adapters.record_index import stored_records  # noqa: PLC0415  (only this job reads them all)
+    from identity.config import IdentitySettings  # noqa: PLC0415
+    from simpul_platform.database import Database  # noqa: PLC0415
+    from simpul_platform.field_encryption import configure_field_encryption, keyring_from  # noqa: PLC0415
+
+    settings = IdentitySettings()
+    configure_field_encryption(keyring_from(settings.field_keyring))
+    database = Database(database_url or settings.resolved_database_url(), pool_size=1)
+    try:
+        records = await stored_records(database)
+    finally:
+        await database.dispose()
+    return (dedupe_records(records, progress=progress).model if records else None), len(records)
+
+
 def write_clusters(result: DedupeResult, path: Path, *, with_scores: bool = False) -> None:
     """`record_id,person_id` (plus `score,decision`) for every record, in input order."""
     with path.open("w", encoding="utf-8", newline="") as output:

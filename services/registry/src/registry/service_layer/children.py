@@ -25,12 +25,11 @@ from simpul_contracts import Event
 from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.auth import Principal
 from simpul_platform.field_encryption import (
-    Keyring,
     blind_index,
     configure_field_encryption,
     decode_key,
     development_blind_index_key,
-    development_keyring,
+    keyring_from,
 )
 from simpul_platform.outbox import Outbox
 
@@ -82,8 +81,7 @@ class Registry:
 
 def configure(settings: RegistrySettings, outbox: Outbox) -> Registry:
     """The use cases' dependencies from settings; sets the process's keyring for the encrypted columns."""
-    keyring = settings.field_keyring
-    configure_field_encryption(Keyring.from_setting(keyring.get_secret_value()) if keyring else development_keyring())
+    configure_field_encryption(keyring_from(settings.field_keyring))
     index_key = settings.blind_index_key
     return Registry(
         outbox=outbox,
