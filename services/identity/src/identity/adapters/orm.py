@@ -20,6 +20,7 @@ from sqlalchemy import (
     false,
 )
 
+from simpul_platform.audit import audit_table
 from simpul_platform.delivery_tables import delivery_tables
 from simpul_platform.field_encryption import EncryptedString
 
@@ -126,15 +127,4 @@ merges = Table(
     Column("unmerged_at", DateTime(timezone=True)),
 )
 
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("role", String(40), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("resource", String(40), nullable=False),
-    Column("resource_id", String(130), nullable=False, index=True),
-    Column("reason", String(500)),
-)
+audit_log = audit_table(metadata)

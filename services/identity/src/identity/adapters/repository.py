@@ -22,6 +22,7 @@ from identity.adapters.orm import (
 )
 from identity.adapters.record_index import details_of
 from identity.domain.source_records import Details, RecordKey
+from simpul_platform.audit import audit as write_audit
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,5 @@ async def close_merge(session: AsyncSession, merge_id: str, by: str, at: dt.date
 async def audit(session: AsyncSession, *, subject: str, role: str, action: str, resource: str, resource_id: str,
                 reason: str | None) -> None:
     """Write who did what to which resource, when and why."""
-    await session.execute(insert(audit_log).values(
-        at=dt.datetime.now(dt.UTC), subject=subject, role=role, action=action,
-        resource=resource, resource_id=resource_id, reason=(reason or "")[:500] or None))
+    await write_audit(session, audit_log, subject=subject, role=role, action=action, resource=resource,
+                      resource_ids=[resource_id], reason=reason)

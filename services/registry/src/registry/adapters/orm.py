@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from registry.domain.model import DatePrecision, Sex
+from simpul_platform.audit import audit_table
 from simpul_platform.delivery_tables import delivery_tables
 from simpul_platform.field_encryption import EncryptedString
 
@@ -191,15 +192,4 @@ region_versions = Table(
           postgresql_where=text("valid_to IS NULL"), sqlite_where=text("valid_to IS NULL")),
 )
 
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("role", String(40), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("resource", String(40), nullable=False),
-    Column("resource_id", String(64), nullable=False, index=True),
-    Column("reason", String(500)),
-)
+audit_log = audit_table(metadata, resource_id_length=64)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
 from registry.domain.errors import RegistryError
+from simpul_platform.audit import audit
 from simpul_platform.auth import Principal
 
 
@@ -50,17 +51,8 @@ async def region_codes(session: AsyncSession) -> tuple[list[str], list[str]]:
 async def record_access(session: AsyncSession, principal: Principal, action: str, child_id: str,
                         reason: str | None) -> None:
     """Audit an access to a child record: who, what, when, why."""
-    await session.execute(
-        insert(orm.audit_log).values(
-            at=dt.datetime.now(dt.UTC),
-            subject=principal.subject,
-            role=principal.role.value,
-            action=action,
-            resource="child",
-            resource_id=child_id,
-            reason=(reason or "")[:500] or None,
-        )
-    )
+    await audit(session, orm.audit_log, subject=principal.subject, role=principal.role.value, action=action,
+                resource="child", resource_ids=[child_id], reason=reason)
 
 
 def fingerprint(target: str, body: Any) -> str:

@@ -26,8 +26,8 @@ from registry.domain.consent import ConsentDecision, ConsentPurpose, GuardianCon
 from registry.domain.errors import RegistryError
 from registry.service_layer import children
 from simpul_contracts import Event
+from simpul_platform.audit import audit
 from simpul_platform.auth import Principal
-from simpul_platform.bulk import insert_rows
 
 BATCH_ROWS = 500
 YIELD_EVERY = 25
@@ -303,12 +303,8 @@ async def _registered(session: AsyncSession, source_system: str, ids: Sequence[s
 
 async def _audit(session: AsyncSession, principal: Principal, child_ids: Sequence[str],
                  action: str = "import") -> None:
-    if not child_ids:
-        return
-    now = dt.datetime.now(dt.UTC)
-    await insert_rows(session, orm.audit_log, [
-        {"at": now, "subject": principal.subject, "role": principal.role.value, "action": action,
-         "resource": "child", "resource_id": child_id, "reason": "survey import"} for child_id in child_ids])
+    await audit(session, orm.audit_log, subject=principal.subject, role=principal.role.value, action=action,
+                resource="child", resource_ids=child_ids, reason="survey import")
 
 
 async def _start(session: AsyncSession, report: ImportReport, principal: Principal, survey: SurveyFile) -> None:
