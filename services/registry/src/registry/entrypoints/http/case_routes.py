@@ -53,12 +53,7 @@ async def change_status(child_id: ChildId, body: StatusChangeIn, principal: Fiel
 async def case_history(child_id: ChildId, principal: FieldStaff, request: Request,
                        reason: AccessReason = None) -> CaseHistoryRead:
     """Every status change and classification of the child's case with who, when and why; 404 without a case."""
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-    async with runtime.transaction() as session:
-        repository = ChildrenRepository(session, registry.closure_rule)
-        await _in_scope(repository, principal, child_id)
-        await handlers.record_access(session, principal, "read_case_history", child_id, reason)
-        case = await repository.case_of(child_id)
+    case = await _audited_case(request, principal, child_id, "read_case_history", reason)
     if case is None:
         raise Problem(404, "No case", "child_id: the child has no case yet",
                       [{"field": "child_id", "reason": "the child has no case yet"}])
@@ -138,13 +133,19 @@ async def _change_case(request: Request, response: Response, change: Any) -> Cas
 
 
 async def _visits(request: Request, principal: Any, child_id: str, reason: str | None) -> list[VisitRead]:
+    case = await _audited_case(request, principal, child_id, "read_visits", reason)
+    return [_visit_view(visit) for visit in sorted(case.visits, key=lambda v: v.visited_on)] if case else []
+
+
+async def _audited_case(request: Request, principal: Any, child_id: str, action: str,
+                        reason: str | None) -> Case | None:
+    """The child's case (None without one), once the caller's scope is checked and the read audited."""
     runtime, registry = edge.runtime_of(request), edge.registry_of(request)
     async with runtime.transaction() as session:
         repository = ChildrenRepository(session, registry.closure_rule)
         await _in_scope(repository, principal, child_id)
-        await handlers.record_access(session, principal, "read_visits", child_id, reason)
-        case = await repository.case_of(child_id)
-    return [_visit_view(visit) for visit in sorted(case.visits, key=lambda v: v.visited_on)] if case else []
+        await handlers.record_access(session, principal, action, child_id, reason)
+        return await repository.case_of(child_id)
 
 
 async def _in_scope(repository: ChildrenRepository, principal: Any, child_id: str) -> None:
