@@ -44,7 +44,6 @@ from registry.service_layer.children import Registry
 from simpul_platform.auth import Principal, Role
 from simpul_platform.database import Database
 from simpul_platform.field_encryption import (
-    configure_field_encryption,
     development_blind_index_key,
     development_keyring,
 )
@@ -84,8 +83,7 @@ async def bench(url: str, rows: int, profile: cProfile.Profile | None) -> bool:
     sample = survey(rows)
     content = sample.text.encode()
     await upgrade(url, MIGRATIONS)
-    configure_field_encryption(development_keyring())
-    database = Database(url, pool_size=2)
+    database = Database(url, pool_size=2, keyring=development_keyring())
     registry = Registry(Outbox(orm.delivery.outbox), "bench-survey", development_blind_index_key())
     try:
         progress(f"importing {rows} rows ({len(sample.bad)} bad) ...")

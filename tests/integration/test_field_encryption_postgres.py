@@ -14,7 +14,7 @@ from simpul_platform.field_encryption import (
     InvalidTokenError,
     Keyring,
     blind_index,
-    configure_field_encryption,
+    bind_keyring,
 )
 
 NIK = "3509114203140001"  # fake: a plausible shape, no real person
@@ -42,9 +42,9 @@ def database_url(any_store: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    """The children table created through SQLAlchemy Core on the async engine."""
-    database = Database(database_url, pool_size=2)
+async def database(database_url: str, keyring: Keyring) -> AsyncIterator[Database]:
+    """The children table created through SQLAlchemy Core on the async engine, with the service's keyring."""
+    database = Database(database_url, pool_size=2, keyring=keyring)
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     yield database
@@ -52,12 +52,9 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def keyring() -> Iterator[Keyring]:
-    """The process keyring, as a service configures it at startup; unset afterwards."""
-    keyring = Keyring.from_setting(KEY0)
-    configure_field_encryption(keyring)
-    yield keyring
-    configure_field_encryption(None)
+def keyring() -> Keyring:
+    """The service's keyring, as its bootstrap reads it from settings."""
+    return Keyring.from_setting(KEY0)
 
 
 async def _add(database: Database, child_id: int, nik: str, kk: str | None = None) -> None:
@@ -104,7 +101,7 @@ async def test_a_token_copied_into_another_column_does_not_decrypt(database: Dat
 
 async def test_rows_written_before_a_key_rotation_stay_readable(database: Database, keyring: Keyring) -> None:
     await _add(database, 1, NIK)
-    configure_field_encryption(Keyring.from_setting(f"{KEY1},{KEY0}"))  # the restart after rotating the setting
+    bind_keyring(database.engine.sync_engine, Keyring.from_setting(f"{KEY1},{KEY0}"))  # restart after rotating
     await _add(database, 2, OTHER_NIK)
 
     assert (await _raw(database, "nik", 1)).startswith("v1:key0:")

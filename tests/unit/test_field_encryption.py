@@ -21,8 +21,8 @@ from simpul_platform.field_encryption import (
     NotConfiguredError,
     UnknownKeyError,
     blind_index,
-    configure_field_encryption,
-    configured_keyring,
+    bind_keyring,
+    bound_keyring,
     decode_key,
     development_blind_index_key,
     development_keyring,
@@ -58,11 +58,11 @@ def keyring() -> Keyring:
 
 
 @pytest.fixture
-def process_keyring(keyring: Keyring) -> Iterator[Keyring]:
-    """The keyring configured for the process, unset again afterwards."""
-    configure_field_encryption(keyring)
+def process_keyring(engine: Engine, keyring: Keyring) -> Iterator[Keyring]:
+    """The keyring bound to the engine, as a service's Database binds it."""
+    bind_keyring(engine, keyring)
     yield keyring
-    configure_field_encryption(None)
+    bind_keyring(engine, None)
 
 
 # --- tokens --------------------------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_unconfigured_column_refuses_without_the_value(engine: Engine) -> None:
     assert isinstance(error.value.orig, NotConfiguredError)
     assert NIK not in str(error.value)
     with pytest.raises(NotConfiguredError):
-        configured_keyring()
+        bound_keyring(engine.dialect)
 
 
 def test_statement_cache_keeps_each_purpose_and_follows_the_process_keyring(
@@ -305,7 +305,7 @@ def test_statement_cache_keeps_each_purpose_and_follows_the_process_keyring(
     assert EncryptedString("a")._static_cache_key != EncryptedString("b")._static_cache_key
 
     rotated = Keyring.from_setting(f"{SETTING_KEY1},{SETTING_KEY0}")
-    configure_field_encryption(rotated)  # a cached statement picks up the keyring configured now
+    bind_keyring(engine, rotated)  # a cached statement picks up the keyring bound now
     assert stored("children.nik").startswith("v1:key1:")
 
 
@@ -335,3 +335,20 @@ def test_column_refuses_non_text_values(engine: Engine, process_keyring: Keyring
 def test_column_needs_a_purpose() -> None:
     with pytest.raises(ValueError, match="purpose"):
         EncryptedString("")
+
+
+def test_two_engines_in_one_process_keep_their_own_keys(keyring: Keyring) -> None:
+    # Two services in one process: each engine encrypts under its own keyring, and neither can read the other's.
+    other = Keyring.from_setting(SETTING_KEY1)
+    engines = [create_engine("sqlite://", hide_parameters=True) for _ in range(2)]
+    for engine, ring in zip(engines, (keyring, other), strict=True):
+        bind_keyring(engine, ring)
+    column = EncryptedString("children.nik")
+    tokens = []
+    for engine in engines:
+        with engine.connect() as connection:
+            tokens.append(connection.execute(select(cast(literal(NIK, column), String))).scalar_one())
+    assert keyring.decrypt(tokens[0], "children.nik") == NIK
+    assert other.decrypt(tokens[1], "children.nik") == NIK
+    with pytest.raises(UnknownKeyError):
+        keyring.decrypt(tokens[1], "children.nik")

@@ -16,31 +16,19 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from opentelemetry import context, propagate, trace
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from simpul_contracts import CloudEvent, ContractError, EnvelopeError, Event, event_types
-from simpul_platform.database import Database
+from simpul_contracts import ContractError, EnvelopeError, Event, event_types
 from simpul_platform.dead_letters import DeadLetters
 from simpul_platform.delivery import Delivery, decode, read_envelope
 from simpul_platform.failpoints import failpoint
-from simpul_platform.inbox import Inbox
 from simpul_platform.metrics import METRICS
+from simpul_platform.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simpul.consumer")
-Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class BatchHandler:
-    """A handler that applies consecutive events of its type together (one bulk statement instead of N)."""
-
-    apply: Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
-
-
-def in_batches(apply: Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]) -> BatchHandler:
-    """Register `apply` to receive runs of deliveries rather than one event at a time."""
-    return BatchHandler(apply)
+# A consumer entry point: parse a run of consecutive deliveries of one event type, call one handler with the
+# unit of work the consumer opened. The consumer commits, with the inbox, once for the whole polled batch.
+BatchHandler = Callable[[Any, Sequence[Delivery]], Awaitable[None]]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 RETRY_PAUSE_SECONDS = 0.2
 UNAVAILABLE_PAUSE_SECONDS = 1.0
@@ -59,12 +47,11 @@ class EventConsumer:
 
     name: str
     topic: str
-    handlers: Mapping[type[Event], Handler | BatchHandler]
-    database: Database
-    inbox: Inbox
+    handlers: Mapping[type[Event], BatchHandler]
+    unit_of_work: Callable[[], UnitOfWork]
+    inbox: str
     dead_letters: DeadLetters
     max_attempts: int = 3
-    after_commit: Callable[[], None] = lambda: None
     _known_types: dict[str, type[Event]] = field(default_factory=event_types)
 
     async def process(self, records: Sequence[Record]) -> None:
@@ -112,51 +99,43 @@ class EventConsumer:
                 await asyncio.sleep(RETRY_PAUSE_SECONDS * attempt)
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
-        async with self.database.session() as session, session.begin():
-            unique = list(_first_of_each(deliveries))
-            claimed = await self.inbox.claim(session, unique)
-            fresh = [d for d in unique if d.envelope.id in claimed]
-            for run in _runs(fresh, self.handlers):
-                await self._handle(session, run)
+        async with self.unit_of_work() as uow:
+            fresh = await uow.claim(self.inbox, list(_first_of_each(deliveries)))
+            for run in _runs(fresh):
+                await self._handle(uow, run)
+            await uow.commit()
         failpoint("consumer.after_commit")
         duplicates = len(deliveries) - len(fresh)
         METRICS.events_consumed.add(len(fresh), {"consumer": self.name})
         METRICS.events_duplicate.add(duplicates, {"consumer": self.name})
         if duplicates:
             log.info("%s: skipped %d already-applied event(s) on %s", self.name, duplicates, self.topic)
-        if fresh:
-            self.after_commit()
 
-    async def _handle(self, session: AsyncSession, run: Sequence[Delivery]) -> None:
+    async def _handle(self, uow: UnitOfWork, run: Sequence[Delivery]) -> None:
         handler = self.handlers[type(run[0].event)]
         attributes = {"messaging.system": "kafka", "messaging.destination.name": self.topic,
                       "messaging.consumer.group.name": self.name, "cloudevents.event_type": run[0].envelope.type}
-        if isinstance(handler, BatchHandler):
-            # One span for the run, linked to the trace of every event in it (OpenTelemetry's batch convention).
+        if len(run) == 1:  # a run of one continues its event's trace
+            parent, links = _context_of(run[0]), None
+            attributes |= {"messaging.message.id": run[0].envelope.id}
+        else:  # one span for the run, linked to every event's trace (OpenTelemetry's batch convention)
+            parent = None
             links = [trace.Link(trace.get_current_span(_context_of(d)).get_span_context()) for d in run]
-            with tracer.start_as_current_span(f"{self.topic} process", kind=trace.SpanKind.CONSUMER, links=links,
-                                              attributes=attributes | {"messaging.batch.message_count": len(run)}):
-                await handler.apply(session, run)
-            return
-        delivery = run[0]
-        with tracer.start_as_current_span(
-            f"{self.topic} process", context=_context_of(delivery), kind=trace.SpanKind.CONSUMER,
-            attributes=attributes | {"messaging.message.id": delivery.envelope.id},
-        ):
-            await handler(session, delivery.event, delivery.envelope)
+            attributes |= {"messaging.batch.message_count": len(run)}
+        with tracer.start_as_current_span(f"{self.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
+                                          links=links, attributes=attributes):
+            await handler(uow, run)
 
 
 def _context_of(delivery: Delivery) -> context.Context:
     return propagate.extract({"traceparent": delivery.traceparent} if delivery.traceparent else {})
 
 
-def _runs(deliveries: Sequence[Delivery], handlers: Mapping[type[Event], Handler | BatchHandler]
-          ) -> Iterable[Sequence[Delivery]]:
-    """Consecutive deliveries for the same batch handler together, every other delivery alone: order is kept."""
+def _runs(deliveries: Sequence[Delivery]) -> Iterable[Sequence[Delivery]]:
+    """Consecutive deliveries of the same event type together: the batch's order is kept across types."""
     run: list[Delivery] = []
     for delivery in deliveries:
-        handler = handlers[type(delivery.event)]
-        if run and isinstance(handler, BatchHandler) and handlers[type(run[0].event)] is handler:
+        if run and type(run[0].event) is type(delivery.event):
             run.append(delivery)
             continue
         if run:

@@ -8,11 +8,13 @@ import pydantic_core
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from simpul_platform.field_encryption import Keyring, bind_keyring
+
 
 class Database:
     """The service's store: engine, session factory, health."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, keyring: Keyring | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # hide_parameters: errors and logs never carry row values. JSON columns are written by pydantic's encoder,
@@ -23,6 +25,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        bind_keyring(self.engine.sync_engine, keyring)  # this service's keys for its encrypted columns
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> AsyncSession:

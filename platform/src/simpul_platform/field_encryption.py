@@ -1,8 +1,9 @@
 """Encryption at rest for restricted fields (NIK, KK): AES-256-GCM tokens under a rotating keyring, blind indexes.
 
 Stored form: `v1:<key_id>:<base64url(nonce | ciphertext | tag)>`, so keys rotate: a `Keyring` encrypts under its
-current key and decrypts under whichever key a token names. Services call `configure_field_encryption(keyring)`
-once at startup; `EncryptedString` columns use it unless given their own. Errors never carry values or keys.
+current key and decrypts under whichever key a token names. Each service binds its keyring to its own engine
+(`Database(url, keyring=...)`); `EncryptedString` columns use it unless given their own.
+Errors never carry values or keys.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text, TypeDecorator
@@ -174,30 +175,26 @@ def development_blind_index_key() -> bytes:
     return hashlib.sha256(_DEVELOPMENT_SEED + b"/blind-index").digest()
 
 
-class _Process:
-    """Holds the process's keyring (a module attribute would need `global`)."""
-
-    keyring: Keyring | None = None
-
-
-_PROCESS = _Process()
-
-
 def keyring_from(setting: SecretStr | None) -> Keyring:
     """The keyring a `<SERVICE>_FIELD_KEYRING` setting names; the development keyring (with a warning) when unset."""
     return Keyring.from_setting(setting.get_secret_value()) if setting is not None else development_keyring()
 
 
-def configure_field_encryption(keyring: Keyring | None) -> None:
-    """Set the keyring of `EncryptedString` columns not given one; call at startup (None unsets, for tests)."""
-    _PROCESS.keyring = keyring
+def bind_keyring(engine: Engine, keyring: Keyring | None) -> None:
+    """Make `keyring` the one of `EncryptedString` columns (not given their own) on this engine; None unbinds.
+
+    The keyring belongs to the engine's dialect, so two services in one process, each with its own engine, keep
+    their own keys; nothing is process-global.
+    """
+    engine.dialect.field_keyring = keyring  # type: ignore[attr-defined]
 
 
-def configured_keyring() -> Keyring:
-    """The process's keyring, or NotConfiguredError: encrypted columns never fall back to a development key."""
-    if _PROCESS.keyring is None:
-        raise NotConfiguredError("field encryption is not configured: call configure_field_encryption at startup")
-    return _PROCESS.keyring
+def bound_keyring(dialect: Dialect) -> Keyring:
+    """The keyring bound to the dialect's engine, or NotConfiguredError: never a silent development key."""
+    keyring: Keyring | None = getattr(dialect, "field_keyring", None)
+    if keyring is None:
+        raise NotConfiguredError("field encryption is not configured: bind a keyring to the service's engine")
+    return keyring
 
 
 # Operators that take no value, plus `== None` (IS NULL); anything else on random-nonce ciphertext is meaningless.
@@ -210,7 +207,7 @@ class EncryptedString(TypeDecorator[str]):
     impl = Text
     # The statement cache keys a type on its __init__ arguments read back from same-named attributes, so
     # `purpose` and `keyring` are kept under those names: different columns never share compiled processors.
-    # The process keyring is looked up per value, so it is not part of the key and need not exist yet.
+    # The engine's keyring is looked up per value, so it is not part of the key and need not exist yet.
     cache_ok = True
 
     class Comparator(TypeDecorator.Comparator[str]):
@@ -235,8 +232,8 @@ class EncryptedString(TypeDecorator[str]):
         self.purpose = purpose
         self.keyring = keyring
 
-    def _keyring(self) -> Keyring:
-        return self.keyring if self.keyring is not None else configured_keyring()
+    def _keyring(self, dialect: Dialect) -> Keyring:
+        return self.keyring if self.keyring is not None else bound_keyring(dialect)
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         """The token stored for `value` (NULL stays NULL)."""
@@ -244,7 +241,7 @@ class EncryptedString(TypeDecorator[str]):
             return None
         if not isinstance(value, str):
             raise TypeError(f"{self.purpose} takes str, not {type(value).__name__}")
-        return self._keyring().encrypt(value, self.purpose)
+        return self._keyring(dialect).encrypt(value, self.purpose)
 
     def process_result_value(self, value: Any | None, dialect: Dialect) -> str | None:
         """The plaintext of a stored token (NULL stays NULL)."""
@@ -252,4 +249,4 @@ class EncryptedString(TypeDecorator[str]):
             return None
         if not isinstance(value, str):
             raise InvalidTokenError(f"{self.purpose}: stored value is not text")
-        return self._keyring().decrypt(value, self.purpose)
+        return self._keyring(dialect).decrypt(value, self.purpose)

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from simpul_platform.errors import DomainError, ErrorKind
+
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -54,12 +56,31 @@ def field_errors(error: RequestValidationError) -> list[dict[str, str]]:
     ]
 
 
+STATUS_OF_KIND = {
+    ErrorKind.INVALID: (422, "Invalid request"),
+    ErrorKind.NOT_FOUND: (404, "Not found"),
+    ErrorKind.FORBIDDEN: (403, "Forbidden"),
+    ErrorKind.CONFLICT: (409, "Conflict"),
+    ErrorKind.STALE: (412, "Precondition failed"),
+}
+
+
+def domain_problem(error: DomainError) -> Problem:
+    """The problem+json of a domain error: its kind gives the status, its field and reason the detail."""
+    status, title = STATUS_OF_KIND[error.kind]
+    return Problem(status, title, str(error), [{"field": error.field, "reason": error.reason}])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error leave the API as problem+json."""
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
         return problem_response(request, exc)
+
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(request, domain_problem(exc))
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -82,6 +103,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem_response(request, Problem(500, "Internal error", "The error was logged with its trace id."))
 
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(DomainError, on_domain_error)
     app.middleware("http")(contain_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

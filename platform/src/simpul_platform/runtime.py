@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,16 +13,17 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
-from simpul_platform.consumer import EventConsumer, Handler
+from simpul_platform.consumer import BatchHandler, EventConsumer
 from simpul_platform.database import Database
 from simpul_platform.dead_letters import DeadLetters
 from simpul_platform.delivery_tables import DeliveryTables
-from simpul_platform.inbox import Inbox
+from simpul_platform.field_encryption import keyring_from
 from simpul_platform.messaging import create_broker, subscribe
 from simpul_platform.migrations import upgrade
 from simpul_platform.outbox import Outbox
 from simpul_platform.relay import OutboxRelay
 from simpul_platform.settings import ServiceSettings
+from simpul_platform.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 SHUTDOWN_STEP_SECONDS = 15.0
@@ -42,18 +43,18 @@ class ServiceRuntime:
     consumers: list[EventConsumer] = field(default_factory=list)
     _relay_task: asyncio.Task[None] | None = None
 
-    def consume(self, topic: str, handlers: Mapping[type[Event], Handler]) -> EventConsumer:
-        """Subscribe this service's consumer group to a topic with per-event-type handlers."""
+    def consume(self, topic: str, handlers: Mapping[type[Event], BatchHandler],
+                unit_of_work: Callable[[], UnitOfWork]) -> EventConsumer:
+        """Subscribe this service's consumer group to a topic: each polled batch applied in one unit of work."""
         name = self.settings.service_name
         consumer = EventConsumer(
             name=self.settings.topic_namespace + name,
             topic=self.settings.topic_namespace + topic,
             handlers=handlers,
-            database=self.database,
-            inbox=Inbox(self.tables.processed_events, f"{name}:{topic}"),  # logical: survives namespaces
+            unit_of_work=unit_of_work,
+            inbox=f"{name}:{topic}",  # logical: survives namespaces
             dead_letters=DeadLetters(self.broker, name),
             max_attempts=self.settings.consumer_max_attempts,
-            after_commit=self.relay.wake,
         )
         subscribe(self.broker, consumer, batch_size=self.settings.consumer_batch_size)
         self.consumers.append(consumer)
@@ -111,7 +112,7 @@ def build_runtime(
     settings: ServiceSettings, tables: DeliveryTables, migrations: Path, *, for_documentation: bool = False
 ) -> ServiceRuntime:
     """Wire a runtime from settings; nothing connects until `start`."""
-    database = Database(settings.resolved_database_url())
+    database = Database(settings.resolved_database_url(), keyring=keyring_from(settings.field_keyring))
     broker = create_broker(
         settings.kafka_bootstrap_servers, settings.service_name, for_documentation=for_documentation
     )

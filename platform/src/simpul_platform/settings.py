@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     )
     jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(os.environ.get("SIMPUL_JWT_SECRET", DEV_SECRET)))
     jwt_public_key: str | None = None
+    field_keyring: SecretStr | None = Field(
+        default=None, description="`key1:<base64 32 bytes>,key0:<...>`: keys of encrypted columns, first = current")
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL when given, else a SQLite file under the state dir (the embedded quick-start default)."""

@@ -16,7 +16,6 @@ from identity.entrypoints.http.routes import router as review_router
 from identity.service_layer.linking import Linking
 from identity.service_layer.matching_port import Thresholds
 from simpul_contracts.events import PersonsMergedV1, PersonUnmergedV1, RecordLinkedV1, ReviewRequestedV1
-from simpul_platform.field_encryption import configure_field_encryption, keyring_from
 from simpul_platform.runtime import ServiceRuntime, build_runtime
 from simpul_platform.web import create_app
 
@@ -42,8 +41,7 @@ def build(settings: IdentitySettings | None = None, *, for_documentation: bool =
 
 
 def configure(settings: IdentitySettings, runtime: ServiceRuntime) -> Linking:
-    """Linking's dependencies from settings; sets the process's keyring for the encrypted columns."""
-    configure_field_encryption(keyring_from(settings.field_keyring))
+    """Linking's dependencies from settings."""
     model = (MatchModel.from_json(settings.match_model_path.read_text(encoding="utf-8"))
              if settings.match_model_path else MatchModel.default())
     thresholds = Thresholds(auto_link=settings.auto_link_threshold or model.auto_link,

@@ -161,11 +161,11 @@ async def estimate_stored(database_url: str | None, *,
     from identity.adapters.record_index import stored_records  # noqa: PLC0415  (only this job reads them all)
     from identity.config import IdentitySettings  # noqa: PLC0415
     from simpul_platform.database import Database  # noqa: PLC0415
-    from simpul_platform.field_encryption import configure_field_encryption, keyring_from  # noqa: PLC0415
+    from simpul_platform.field_encryption import keyring_from  # noqa: PLC0415
 
     settings = IdentitySettings()
-    configure_field_encryption(keyring_from(settings.field_keyring))
-    database = Database(database_url or settings.resolved_database_url(), pool_size=1)
+    database = Database(database_url or settings.resolved_database_url(), pool_size=1,
+                        keyring=keyring_from(settings.field_keyring))
     try:
         records = await stored_records(database)
     finally:

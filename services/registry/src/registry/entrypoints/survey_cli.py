@@ -102,12 +102,13 @@ async def _import(database_url: str | None, rows: list[tuple[int, dict[str, str]
     from registry.service_layer.survey_import import import_survey as run_import  # noqa: PLC0415
     from simpul_platform.auth import Principal, Role  # noqa: PLC0415
     from simpul_platform.database import Database  # noqa: PLC0415
+    from simpul_platform.field_encryption import keyring_from  # noqa: PLC0415
     from simpul_platform.migrations import upgrade  # noqa: PLC0415
     from simpul_platform.outbox import Outbox  # noqa: PLC0415
 
     settings = RegistrySettings()
     url = database_url or settings.resolved_database_url()
-    database = Database(url, pool_size=1)
+    database = Database(url, pool_size=1, keyring=keyring_from(settings.field_keyring))
 
     @contextlib.asynccontextmanager
     async def transaction() -> AsyncIterator[AsyncSession]:

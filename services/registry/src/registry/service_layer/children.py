@@ -26,10 +26,8 @@ from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.auth import Principal
 from simpul_platform.field_encryption import (
     blind_index,
-    configure_field_encryption,
     decode_key,
     development_blind_index_key,
-    keyring_from,
 )
 from simpul_platform.outbox import Outbox
 
@@ -80,8 +78,7 @@ class Registry:
 
 
 def configure(settings: RegistrySettings, outbox: Outbox) -> Registry:
-    """The use cases' dependencies from settings; sets the process's keyring for the encrypted columns."""
-    configure_field_encryption(keyring_from(settings.field_keyring))
+    """The use cases' dependencies from settings."""
     index_key = settings.blind_index_key
     return Registry(
         outbox=outbox,
