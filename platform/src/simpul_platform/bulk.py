@@ -1,4 +1,4 @@
-"""Many rows into one table at once: COPY on PostgreSQL, a multi-row INSERT elsewhere.
+"""Many rows into one table at once: COPY (or one unnest statement) on PostgreSQL, a multi-row INSERT elsewhere.
 
 A multi-row INSERT through SQLAlchemy handles each value in Python, which dominates a bulk import of thousands
 of rows. COPY runs on the session's own connection, so the rows stay inside the caller's transaction, and every
@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 COPY_FROM = 200  # rows from which COPY pays for itself
@@ -44,3 +46,32 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
 def _needs_python_defaults(table: Table, names: list[str]) -> bool:
     # COPY skips SQLAlchemy's client-side defaults; the database's own (server defaults, sequences) still apply.
     return any(column.default is not None and column.name not in names for column in table.columns)
+
+
+def from_arrays(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """`SELECT * FROM unnest(:a, :b, ...)` over one array per column, and its parameters (PostgreSQL only).
+
+    One statement with one parameter per column, however many rows: asyncpg sends each array as one binary
+    value, where a multi-row VALUES has a parameter per value and SQLAlchemy processes each in Python.
+    """
+    arrays = [bindparam(f"{name}_values", type_=ARRAY(table.c[name].type)) for name in names]
+    rowset = func.unnest(*arrays).table_valued(*names).render_derived()
+    return select(*(rowset.c[name] for name in names)), {f"{n}_values": [row[n] for row in rows] for n in names}
+
+
+async def upsert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], *,
+                      key: Sequence[str]) -> None:
+    """Insert `rows` or update the rows with the same `key` columns, in one statement (no key twice in `rows`)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        rowset, parameters = from_arrays(table, names, rows)
+        statement = postgresql.insert(table).from_select(names, rowset)
+        changes = {name: statement.excluded[name] for name in names if name not in key}
+        await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changes), parameters)
+        return
+    fallback = sqlite.insert(table)
+    changes = {name: fallback.excluded[name] for name in names if name not in key}
+    await session.execute(fallback.on_conflict_do_update(index_elements=list(key), set_=changes), list(rows))

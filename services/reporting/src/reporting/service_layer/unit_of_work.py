@@ -1,0 +1,22 @@
+"""Reporting's unit of work: the platform's, with reporting's repository."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reporting.adapters.repository import RecordPersons, SqlRecordPersons
+from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
+
+
+class ReportingUnitOfWork(UnitOfWork):
+    """What reporting's handlers see: the record -> person links, besides publish/audit/inbox."""
+
+    record_persons: RecordPersons
+
+
+class SqlReportingUnitOfWork(SqlUnitOfWork, ReportingUnitOfWork):
+    """Reporting's unit of work over its database."""
+
+    def repositories(self, session: AsyncSession) -> None:
+        """The SQL repositories over this transaction's session."""
+        self.record_persons = SqlRecordPersons(session)
