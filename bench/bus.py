@@ -1,25 +1,28 @@
-"""Event-bus throughput: raw aiokafka against our outbox -> relay -> Kafka -> inbox consumer path.
+"""Event-bus throughput: raw aiokafka against the path a service runs, outbox -> relay -> Kafka -> consumer.
 
-What is measured, with N events of 1 KB each (default 20,000) on a real Kafka broker and a real PostgreSQL:
+What is measured, with N events (default 20,000) on a real Kafka broker and a real PostgreSQL:
 
-* RAW: an AIOKafkaProducer (acks=all, idempotent, linger_ms=5; send() futures gathered in chunks) writes N records
-  to a fresh 3-partition topic while an AIOKafkaConsumer (consumer group, getmany) reads them back. Time: from the
-  first send to the last record consumed.
-* OUR PATH: the same N payloads as a bench-only contract event, written with `Outbox.add` in transactions of
-  `--tx-batch` events into a fresh database, published by `OutboxRelay` through the broker of
-  `messaging.create_broker`, and applied by an `EventConsumer` subscribed with `messaging.subscribe`, whose handler
-  inserts one `bench_effects` row per event (the inbox records the event ids in the same transaction). The wiring
-  and batch sizes are those of a service with default settings, including its telemetry set-up (OpenTelemetry SDK
-  providers, SQLAlchemy instrumentation, JSON logs at INFO); `--bare` leaves telemetry unconfigured. Time: from the
-  first outbox write until the poller sees N effect rows; the poller also notes when the outbox was fully written
-  and fully published, which gives the stage rates. Correctness is checked afterwards: N effects, N inbox rows,
-  no unsent outbox row.
+* RAW: an AIOKafkaProducer (acks=all, idempotent, linger_ms=5; send() futures gathered in chunks) writes the same N
+  record values our path sends (identity's RecordLinkedV1 as JSON) to a fresh 3-partition topic while an
+  AIOKafkaConsumer (consumer group, getmany of a service's consumer batch size) reads them back; once with
+  aiokafka's default 16 KiB producer batches and once with the relay's tuning (OutboxRelay.max_batch_bytes).
+* OUR PATH: the reporting service exactly as uvicorn runs it: `reporting.bootstrap.build(settings)` and its app's
+  lifespan (JSON logs, OpenTelemetry providers, SQLAlchemy spans, migrations, broker, relay), with default
+  settings but a fresh database and topic namespace. N RecordLinkedV1 events are published through reporting's
+  unit of work (`uow.publish` + `commit`: the platform Outbox, `--tx-batch` events per transaction, each commit
+  waking the relay), sent by the runtime's OutboxRelay to identity.link.v1, and applied by reporting's real
+  consumer: EventConsumer (one unit of work per polled batch, inbox claimed in it) -> the identity_links entry
+  point -> contract_mapping -> handler remember_record_persons -> SqlRecordPersons (bulk upsert). Time: from the
+  first outbox write until the poller sees N record_persons rows; the poller also notes when the outbox was fully
+  written and published and when the first event was applied, which gives the stage rates. Correctness afterwards:
+  N record_persons rows, N inbox rows, no unsent outbox row. `--bare` skips the app (no telemetry set-up).
 
-Both consumers join their group before the clock starts. Infrastructure: `--bootstrap` (or KAFKA_BOOTSTRAP_SERVERS)
-and `--postgres-url` (an admin URL) when given, else a throwaway Kafka broker and PostgreSQL cluster (fsync off)
-started here with simpul_infra and stopped at the end. Figures go to stdout, progress to stderr.
+`--runs K` repeats both paths K times on the same broker and server (fresh topics and database each time) and
+prints every run, then min / median / max. Infrastructure: `--bootstrap` (or KAFKA_BOOTSTRAP_SERVERS) and
+`--postgres-url` (an admin URL) when given, else a throwaway Kafka broker and PostgreSQL cluster (fsync off)
+started here and stopped at the end. Figures go to stdout, progress to stderr.
 
-Run:  .venv/bin/python bench/bus.py [--events N] [--bootstrap HOST:PORT] [--postgres-url URL] [--profile]
+Run:  .venv/bin/python bench/bus.py [--events N] [--runs K] [--bootstrap HOST:PORT] [--postgres-url URL] [--profile]
 """
 
 from __future__ import annotations
@@ -28,215 +31,65 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import datetime as dt
+import inspect
 import io
 import os
 import pstats
-import secrets
-import shutil
 import signal
+import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
 
-from simpul_contracts import CloudEvent, DataClass, Event
-from simpul_infra import kafka, postgres
-from simpul_infra.pg_server import PostgresServer
-from simpul_infra.ports import free_port
-from simpul_infra.topics import DLQ_SUFFIX, TopicSpec, ensure_topics
-from simpul_platform.consumer import BatchHandler, Handler, in_batches
-from simpul_platform.database import Database
-from simpul_platform.delivery import Delivery
-from simpul_platform.delivery_tables import DeliveryTables, delivery_tables
-from simpul_platform.runtime import ServiceRuntime, build_runtime
-from simpul_platform.settings import ServiceSettings
-from simpul_platform.telemetry import configure_logging, configure_telemetry, trace_engine
+from sqlalchemy import func, select  # noqa: E402
 
-PAYLOAD_BYTES = 1024
+from bench.bus_support import (  # noqa: E402
+    PHASE_TIMEOUT_S,
+    POLL_S,
+    create_topic,
+    fresh_database,
+    kafka_bootstrap,
+    measure_raw,
+    postgres_server,
+    progress,
+    wait_assigned,
+)
+from reporting.adapters.orm import record_persons  # noqa: E402
+from reporting.bootstrap import Wiring, build, wire  # noqa: E402
+from reporting.config import ReportingSettings  # noqa: E402
+from simpul_contracts.events import RecordLinkedV1  # noqa: E402
+from simpul_contracts.events.identity import LinkReason  # noqa: E402
+from simpul_infra.pg_server import PostgresServer  # noqa: E402
+from simpul_platform.database import Database  # noqa: E402
+from simpul_platform.relay import OutboxRelay  # noqa: E402
+
 AIOKAFKA_DEFAULT_BATCH = 16 * 1024
-RELAY_BATCH = 256 * 1024  # OutboxRelay's max_batch_bytes default
-PARTITIONS = 3
-RAW_SEND_CHUNK = 1000
-PHASE_TIMEOUT_S = 120.0
-SETUP_TIMEOUT_S = 60.0  # topic creation, group join, schema: on top of PHASE_TIMEOUT_S for each path
-JOIN_TIMEOUT_S = 30.0
-POLL_S = 0.02
+SETUP_TIMEOUT_S = 90.0  # migrations, topic creation, group join: on top of PHASE_TIMEOUT_S for each path
 TARGET_RATIO = 0.25
-TARGET_RATE = 2000.0
-DEFAULTS = ServiceSettings()  # a service's default batch sizes and poll interval
+TARGET_RATE = 10_000.0
+VILLAGES = [f"35.09.{d:02d}.{2000 + v}" for d in range(1, 11) for v in range(1, 21)]  # 200 villages
+DEFAULTS = ReportingSettings()  # a service's default batch sizes and poll interval
 
 
-class BenchPayloadV1(Event):
-    """A 1 KB opaque payload: bench-only, never part of the published contracts."""
-
-    event_type: ClassVar[str] = "simpul.bench.payload.v1"
-    topic: ClassVar[str] = "bench.payload.v1"  # physical name: <fresh namespace>bench.payload.v1
-    source: ClassVar[str] = "simpul/bench"
-    data_class: ClassVar[DataClass] = DataClass.AGGREGATE
-
-    seq: int
-    body: str
-
-    @property
-    def key(self) -> str:
-        """Keyed by sequence number, so events spread over the partitions."""
-        return f"bench-{self.seq}"
+def relay_batch_bytes() -> int:
+    """The relay's producer batch size (build_runtime keeps its default), so the raw comparison follows it."""
+    return int(inspect.signature(OutboxRelay).parameters["max_batch_bytes"].default)
 
 
-def progress(message: str) -> None:
-    """A progress line on stderr."""
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Infrastructure
-
-
-@contextlib.contextmanager
-def kafka_bootstrap(given: str | None) -> Iterator[str]:
-    """The given bootstrap address, else a throwaway single-node broker on free ports."""
-    if given:
-        yield given
-        return
-    data_dir = Path(tempfile.mkdtemp(prefix="simpul-bench-kafka-"))
-    port, controller_port = free_port(), free_port()
-    while controller_port == port:
-        controller_port = free_port()
-    try:
-        progress(f"starting Kafka in {data_dir} ...")
-        bootstrap = kafka.start(data_dir, port=port, controller_port=controller_port)
-        progress(f"Kafka answers on {bootstrap}")
-        yield bootstrap
-    finally:
-        progress("stopping Kafka ...")
-        kafka.stop(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def postgres_server(admin_url: str | None) -> Iterator[PostgresServer]:
-    """The server of the given admin URL, else a throwaway cluster with fsync off."""
-    if admin_url:
-        yield PostgresServer.from_url(admin_url)
-        return
-    base = Path(tempfile.mkdtemp(prefix="simpul-bench-pg-"))
-    base.chmod(0o755)  # as root the server runs as `postgres`, which must enter it
-    try:
-        progress(f"starting PostgreSQL in {base} ...")
-        server = postgres.start(base / "cluster", fast=True)
-        progress(f"PostgreSQL answers on {server.host}:{server.port}")
-        yield server
-    finally:
-        progress("stopping PostgreSQL ...")
-        postgres.stop(base / "cluster")
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def fresh_database(server: PostgresServer) -> Iterator[str]:
-    """A new, empty database for this run (dropped afterwards); yields its asyncpg URL."""
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    server.create_database(name)
-    try:
-        yield server.url(name)
-    finally:
-        server.drop_database(name)
-
-
-async def create_topic(bootstrap: str, name: str) -> None:
-    """A fresh 3-partition topic and its dead-letter topic."""
-    specs = [TopicSpec(name, PARTITIONS, retention_ms=-1), TopicSpec(name + DLQ_SUFFIX, 1, retention_ms=-1)]
-    await ensure_topics(bootstrap, specs)
-
-
-async def wait_assigned(consumer: AIOKafkaConsumer) -> None:
-    """Wait until the group gave the consumer every partition, so joining is not timed."""
-    deadline = time.monotonic() + JOIN_TIMEOUT_S
-    while len(consumer.assignment()) < PARTITIONS:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"consumer not assigned {PARTITIONS} partitions within {JOIN_TIMEOUT_S:.0f} s")
-        await asyncio.sleep(POLL_S)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# RAW aiokafka
-
-
-async def raw_produce(producer: AIOKafkaProducer, topic: str, payloads: Sequence[bytes]) -> None:
-    """Send every payload; await the acknowledgements one chunk at a time."""
-    for start in range(0, len(payloads), RAW_SEND_CHUNK):
-        chunk = range(start, min(start + RAW_SEND_CHUNK, len(payloads)))
-        futures = [await producer.send(topic, payloads[i], key=f"bench-{i}".encode()) for i in chunk]
-        await asyncio.gather(*futures)
-
-
-async def raw_consume(consumer: AIOKafkaConsumer, expected: int) -> float:
-    """Read until `expected` records arrived; return the monotonic time of the last one."""
-    received = 0
-    deadline = time.monotonic() + PHASE_TIMEOUT_S
-    while received < expected:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"raw consumer got {received} of {expected} records in {PHASE_TIMEOUT_S:.0f} s")
-        batches = await consumer.getmany(timeout_ms=200, max_records=DEFAULTS.consumer_batch_size)
-        received += sum(len(records) for records in batches.values())
-    return time.monotonic()
-
-
-async def measure_raw(bootstrap: str, events: int, max_batch_size: int = AIOKAFKA_DEFAULT_BATCH) -> float:
-    """Produce and consume concurrently; return the elapsed seconds from first send to last record consumed."""
-    topic = f"bench-raw-{uuid.uuid4().hex[:12]}"
-    await create_topic(bootstrap, topic)
-    payloads = [os.urandom(PAYLOAD_BYTES) for _ in range(events)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5,
-                                max_batch_size=max_batch_size)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"{topic}-group",
-                                auto_offset_reset="earliest", enable_auto_commit=True)
-    await producer.start()
-    await consumer.start()
-    try:
-        await wait_assigned(consumer)
-        progress(f"raw: producing and consuming {events:,} records on {topic} ...")
-        started = time.monotonic()
-        _, finished = await asyncio.gather(raw_produce(producer, topic, payloads), raw_consume(consumer, events))
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return finished - started
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# OUR PATH: outbox -> relay -> Kafka -> EventConsumer (inbox) -> PostgreSQL
-
-
-@dataclass
-class Schema:
-    """The bench database: the platform's outbox and inbox tables, and the consumer's effect table."""
-
-    metadata: MetaData
-    delivery: DeliveryTables
-    effects: Table
-
-
-def bench_schema() -> Schema:
-    """Tables defined exactly as a service defines its delivery tables, plus `bench_effects`."""
-    metadata = MetaData()
-    delivery = delivery_tables(metadata)
-    effects = Table(
-        "bench_effects",
-        metadata,
-        Column("event_id", String(64), primary_key=True),
-        Column("seq", Integer, nullable=False),
-        Column("body_chars", Integer, nullable=False),
-    )
-    return Schema(metadata, delivery, effects)
+def link_events(events: int) -> list[RecordLinkedV1]:
+    """N link events of N records, two records per person, spread over 200 villages."""
+    at = dt.datetime.now(dt.UTC)
+    return [RecordLinkedV1(source_system="simpul-registry", source_record_id=f"chd_{i:08d}", person_id=f"prs_{i // 2}",
+                           village_code=VILLAGES[i % len(VILLAGES)], reason=LinkReason.NEW_PERSON, linked_at=at)
+            for i in range(events)]
 
 
 @dataclass
@@ -246,6 +99,7 @@ class Timeline:
     started: float
     written: float | None = None
     published: float | None = None
+    first_applied: float | None = None
     applied: float | None = None
 
 
@@ -259,39 +113,21 @@ class Counts:
 
 
 @dataclass
-class OurResult:
-    """The timeline and the final counts of our path."""
+class Run:
+    """One run of both paths: raw seconds per tuning, our timeline and counts, the load average around it."""
 
+    raw_seconds: dict[str, float]
     timeline: Timeline
     counts: Counts
+    load: tuple[float, float]
 
 
-def bench_events(events: int) -> list[BenchPayloadV1]:
-    """N events whose serialized body is exactly PAYLOAD_BYTES long."""
-    overhead = len(BenchPayloadV1(seq=0, body="").to_bytes())
-    return [BenchPayloadV1(seq=i, body=secrets.token_hex(PAYLOAD_BYTES)[: PAYLOAD_BYTES - overhead - len(str(i))])
-            for i in range(events)]
-
-
-def effect_handler(effects: Table, *, per_event: bool) -> Handler | BatchHandler:
-    """The consumer's effect: one row per applied event, one INSERT per event or one bulk INSERT per run."""
-
-    async def apply(session: AsyncSession, event: BenchPayloadV1, envelope: CloudEvent) -> None:
-        await session.execute(insert(effects).values(event_id=envelope.id, seq=event.seq, body_chars=len(event.body)))
-
-    async def apply_run(session: AsyncSession, run: Sequence[Delivery]) -> None:
-        rows = [{"event_id": d.envelope.id, "seq": d.event.seq, "body_chars": len(d.event.body)}  # type: ignore[attr-defined]
-                for d in run]
-        await session.execute(insert(effects), rows)
-
-    return apply if per_event else in_batches(apply_run)
-
-
-async def write_outbox(runtime: ServiceRuntime, events: Sequence[Event], tx_batch: int) -> None:
-    """Queue the events through the outbox, `tx_batch` per transaction (each commit nudges the relay)."""
+async def publish_through_outbox(wiring: Wiring, events: Sequence[RecordLinkedV1], tx_batch: int) -> None:
+    """Publish the events through reporting's unit of work, `tx_batch` per transaction."""
     for start in range(0, len(events), tx_batch):
-        async with runtime.transaction() as session:
-            await runtime.outbox.add(session, *events[start : start + tx_batch])
+        async with wiring.unit_of_work() as uow:
+            uow.publish(*events[start : start + tx_batch])
+            await uow.commit()
 
 
 async def count(database: Database, query: Any) -> int:
@@ -300,22 +136,22 @@ async def count(database: Database, query: Any) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
-async def final_counts(database: Database, schema: Schema) -> Counts:
+async def final_counts(wiring: Wiring) -> Counts:
     """Effects, inbox rows and unsent outbox rows."""
-    outbox, inbox = schema.delivery.outbox, schema.delivery.processed_events
+    database, tables = wiring.runtime.database, wiring.runtime.tables
+    outbox = tables.outbox
     return Counts(
-        effects=await count(database, select(func.count()).select_from(schema.effects)),
-        inbox=await count(database, select(func.count()).select_from(inbox)),
+        effects=await count(database, select(func.count()).select_from(record_persons)),
+        inbox=await count(database, select(func.count()).select_from(tables.processed_events)),
         unsent=await count(database, select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))),
     )
 
 
-async def watch(database: Database, schema: Schema, timeline: Timeline, writer: asyncio.Task[None],
-                events: int) -> None:
-    """Poll the database until N effects exist, noting when writing and publishing completed."""
-    outbox = schema.delivery.outbox
+async def watch(wiring: Wiring, timeline: Timeline, writer: asyncio.Task[None], events: int) -> None:
+    """Poll the database until N effects exist, noting when writing, publishing and applying reached milestones."""
+    database, outbox = wiring.runtime.database, wiring.runtime.tables.outbox
     unsent = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
-    applied = select(func.count()).select_from(schema.effects)
+    applied = select(func.count()).select_from(record_persons)
     deadline = timeline.started + PHASE_TIMEOUT_S
     while timeline.applied is None:
         if writer.done():
@@ -323,64 +159,93 @@ async def watch(database: Database, schema: Schema, timeline: Timeline, writer: 
             timeline.written = timeline.written or time.monotonic()
         if timeline.written and timeline.published is None and await count(database, unsent) == 0:
             timeline.published = time.monotonic()
-        if await count(database, applied) >= events:
+        done = await count(database, applied)
+        if done and timeline.first_applied is None:
+            timeline.first_applied = time.monotonic()
+        if done >= events:
             timeline.applied = time.monotonic()
         elif time.monotonic() > deadline:
-            raise TimeoutError(f"our path did not apply {events:,} events within {PHASE_TIMEOUT_S:.0f} s")
+            raise TimeoutError(f"our path applied {done:,} of {events:,} events within {PHASE_TIMEOUT_S:.0f} s")
         else:
             await asyncio.sleep(POLL_S)
 
 
-def build_bench_runtime(schema: Schema, database_url: str, bootstrap: str, namespace: str, *,
-                        per_event: bool) -> ServiceRuntime:
-    """A service runtime (relay, broker, consumer) with a service's defaults, over the bench's own tables."""
-    settings = ServiceSettings(service_name="bench", database_url=database_url, kafka_bootstrap_servers=bootstrap,
-                               topic_namespace=namespace, migrate_on_start=False)
-    runtime = build_runtime(settings, schema.delivery, Path("unused-no-migrations"))
-    runtime.consume(BenchPayloadV1.topic, {BenchPayloadV1: effect_handler(schema.effects, per_event=per_event)})
-    return runtime
+@contextlib.asynccontextmanager
+async def running_reporting(settings: ReportingSettings, *, bare: bool) -> AsyncIterator[Wiring]:
+    """Reporting started as uvicorn starts it (the app's lifespan), or only its runtime when `bare`."""
+    if bare:
+        wiring = wire(settings)
+        await wiring.runtime.start()
+        try:
+            yield wiring
+        finally:
+            await wiring.runtime.stop()
+        return
+    app = build(settings)
+    async with app.router.lifespan_context(app):
+        yield app.state.wiring
 
 
-async def run_pipeline(runtime: ServiceRuntime, schema: Schema, events: Sequence[Event], tx_batch: int) -> Timeline:
-    """Start relay and consumer, write the events, wait until all are applied."""
-    await runtime.start()
-    try:
-        await wait_assigned(runtime.broker.subscribers[0].consumer)
-        topic = runtime.consumers[0].topic
-        progress(f"our path: writing, relaying and consuming {len(events):,} events on {topic} ...")
-        timeline = Timeline(started=time.monotonic())
-        writer = asyncio.create_task(write_outbox(runtime, events, tx_batch))
-        await watch(runtime.database, schema, timeline, writer, len(events))
-    finally:
-        await runtime.stop()  # each shutdown step is bounded there
-    return timeline
-
-
-async def measure_ours(bootstrap: str, database_url: str, args: argparse.Namespace) -> OurResult:
-    """Our path end to end on a fresh topic and database; the counts are read after the consumer stopped."""
+async def measure_ours(bootstrap: str, database_url: str, events: Sequence[RecordLinkedV1],
+                       args: argparse.Namespace) -> tuple[Timeline, Counts]:
+    """Our path end to end on a fresh namespace and database."""
     namespace = f"bench-{uuid.uuid4().hex[:12]}."
-    await create_topic(bootstrap, namespace + BenchPayloadV1.topic)
-    schema = bench_schema()
-    runtime = build_bench_runtime(schema, database_url, bootstrap, namespace, per_event=args.per_event_handler)
-    if not args.bare:
-        configure_service_telemetry(runtime.database)
-    try:
-        async with runtime.database.engine.begin() as connection:
-            await connection.run_sync(schema.metadata.create_all)
-        timeline = await run_pipeline(runtime, schema, bench_events(args.events), args.tx_batch)
-        counts = await final_counts(runtime.database, schema)
-    finally:
-        await runtime.database.dispose()
-    return OurResult(timeline, counts)
+    await create_topic(bootstrap, namespace + RecordLinkedV1.topic)
+    settings = ReportingSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap,
+                                 topic_namespace=namespace)
+    async with running_reporting(settings, bare=args.bare) as wiring:
+        await wait_assigned(wiring.runtime.broker.subscribers[0].consumer)  # type: ignore[attr-defined]
+        progress(f"our path: publishing, relaying and consuming {len(events):,} events under {namespace} ...")
+        timeline = Timeline(started=time.monotonic())
+        writer = asyncio.create_task(publish_through_outbox(wiring, events, args.tx_batch))
+        await watch(wiring, timeline, writer, len(events))
+        counts = await final_counts(wiring)
+    return timeline, counts
+
+
+async def one_run(args: argparse.Namespace, bootstrap: str, server: PostgresServer, profile: cProfile.Profile | None,
+                  ) -> Run:
+    """Both raw tunings, then our path, each with a hard time limit."""
+    load_before = os.getloadavg()[0]
+    events = link_events(args.events)
+    payloads = [event.to_bytes() for event in events]
+    raw_seconds = {}
+    for label, batch in (("aiokafka defaults", AIOKAFKA_DEFAULT_BATCH), ("relay's tuning", relay_batch_bytes())):
+        async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
+            raw_seconds[label] = await measure_raw(bootstrap, payloads, batch, DEFAULTS.consumer_batch_size)
+        progress(f"raw ({label}): {args.events / raw_seconds[label]:,.0f} events/s")
+    with fresh_database(server) as database_url:
+        if profile:
+            profile.enable()
+        async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
+            timeline, counts = await measure_ours(bootstrap, database_url, events, args)
+        if profile:
+            profile.disable()
+    return Run(raw_seconds, timeline, counts, (load_before, os.getloadavg()[0]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Report
 
 
-def rate(events: int, started: float, finished: float | None) -> float | None:
-    """Events per second over an interval, None when the interval never closed."""
-    return None if finished is None else events / max(finished - started, 1e-9)
+def rate(events: int, started: float | None, finished: float | None) -> float:
+    """Events per second over an interval, 0 when it never closed."""
+    return 0.0 if started is None or finished is None else events / max(finished - started, 1e-9)
+
+
+def figures(events: int, run: Run) -> dict[str, float]:
+    """Every figure of one run, events/s or a ratio, by name."""
+    t = run.timeline
+    ours = rate(events, t.started, t.applied)
+    values = {f"raw aiokafka, {label}": events / seconds for label, seconds in run.raw_seconds.items()}
+    values |= {
+        "our path, end to end": ours,
+        "  outbox written (uow.publish + commit)": rate(events, t.started, t.written),
+        "  relay published (all rows sent)": rate(events, t.started, t.published),
+        "  consumer applied (first to last)": rate(events, t.first_applied, t.applied),
+    }
+    values |= {f"ratio our / raw, {label}": ours * seconds / events for label, seconds in run.raw_seconds.items()}
+    return values
 
 
 def verdict(ok: bool) -> str:
@@ -388,42 +253,49 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def report(events: int, tx_batch: int, raw_seconds: dict[str, float], ours: OurResult, telemetry: bool) -> None:
-    """The figures table, the stage breakdown, the correctness check and the targets."""
-    timeline, counts = ours.timeline, ours.counts
-    our_rate = rate(events, timeline.started, timeline.applied) or 0.0
-    ratios = {label: our_rate * seconds / events for label, seconds in raw_seconds.items()}
+def correct(events: int, counts: Counts) -> bool:
+    """N effects, N inbox rows, nothing left in the outbox."""
+    return counts.effects == events and counts.inbox == events and counts.unsent == 0
+
+
+def show(name: str, value: float) -> str:
+    """A figure as events/s or as a percentage."""
+    return f"{value:>9.1%}" if name.startswith("ratio") else f"{value:>9,.0f}"
+
+
+def report(args: argparse.Namespace, runs: Sequence[Run]) -> None:
+    """Every run's figures, min / median / max over the runs, correctness and the targets."""
+    table = [figures(args.events, run) for run in runs]
+    names = list(table[0])
+    size = len(link_events(1)[0].to_bytes())
     lines = [
         "",
-        f"Event bus throughput: {events:,} events of {PAYLOAD_BYTES} B, {PARTITIONS} partitions",
-        f"our path: {tx_batch} events per outbox transaction, relay batch {DEFAULTS.outbox_batch_size}, "
-        f"consumer batch {DEFAULTS.consumer_batch_size}, telemetry {'on (as a service)' if telemetry else 'off'}",
+        f"Event bus throughput: {args.events:,} RecordLinkedV1 events of about {size} B, 3 partitions, "
+        f"{len(runs)} run(s)",
+        f"our path: reporting as uvicorn runs it ({'bare runtime' if args.bare else 'app lifespan, telemetry on'}), "
+        f"{args.tx_batch} events per outbox transaction, relay batch {DEFAULTS.outbox_batch_size} rows / "
+        f"{relay_batch_bytes() // 1024} KiB, consumer batch {DEFAULTS.consumer_batch_size}",
         "",
-        f"{'path':<44}{'seconds':>10}{'events/s':>12}",
-        *(f"{'raw aiokafka, ' + label:<44}{seconds:>10.2f}{events / seconds:>12,.0f}"
-          for label, seconds in raw_seconds.items()),
-        f"{'our path (outbox -> relay -> consumer)':<44}{timeline.applied - timeline.started:>10.2f}"
-        f"{our_rate:>12,.0f}" if timeline.applied else "our path: did not finish",
-        *(f"{'ratio our / raw, ' + label:<44}{'':>10}{ratio:>11.1%}" for label, ratio in ratios.items()),
-        "",
-        "stages of our path (pipelined, from the first outbox write):",
+        f"{'events/s (ratio)':<44}" + "".join(f"{'run ' + str(i + 1):>10}" for i in range(len(runs)))
+        + f"{'min':>10}{'median':>10}{'max':>10}",
     ]
-    for label, instant in (("outbox written (Outbox.add, committed)", timeline.written),
-                           ("outbox published (relay, all rows sent)", timeline.published),
-                           ("events applied (consumer, effects + inbox)", timeline.applied)):
-        stage_rate = rate(events, timeline.started, instant)
-        seconds = f"{instant - timeline.started:>10.2f}" if instant else f"{'-':>10}"
-        lines.append(f"  {label:<42}{seconds}{stage_rate or 0:>12,.0f}")
-    correct = counts.effects == events and counts.inbox == events and counts.unsent == 0
+    for name in names:
+        values = [row[name] for row in table]
+        cells = [*values, min(values), statistics.median(values), max(values)]
+        lines.append(f"{name:<44}" + "".join(f"{show(name, v):>10}" for v in cells))
+    lines.append(f"{'load average (1 min) before / after':<44}"
+                 + "".join(f"{f'{a:.1f}/{b:.1f}':>10}" for a, b in (run.load for run in runs)))
+    ratio_tuned = statistics.median(row["ratio our / raw, relay's tuning"] for row in table)
+    ours = statistics.median(row["our path, end to end"] for row in table)
     lines += [
         "",
-        f"correctness: bench_effects={counts.effects:,} processed_events={counts.inbox:,} "
-        f"unsent outbox={counts.unsent:,} -> {verdict(correct)}",
-        "",
-        "targets:",
-        *(f"  our path >= {TARGET_RATIO:.0%} of raw ({label}){'':<{22 - len(label)}}{ratio:>8.1%}       "
-          f"{verdict(ratio >= TARGET_RATIO)}" for label, ratio in ratios.items()),
-        f"  our path >= {TARGET_RATE:,.0f} events/s    {our_rate:>8,.0f}       {verdict(our_rate >= TARGET_RATE)}",
+        "correctness (record_persons, processed_events, unsent outbox): "
+        + ", ".join(f"{r.counts.effects:,}/{r.counts.inbox:,}/{r.counts.unsent:,} "
+                    f"{verdict(correct(args.events, r.counts))}" for r in runs),
+        "targets (medians):",
+        f"  our path >= {TARGET_RATIO:.0%} of raw aiokafka with the relay's tuning {ratio_tuned:>8.1%}  "
+        f"{verdict(ratio_tuned >= TARGET_RATIO)}",
+        f"  our path >= {TARGET_RATE:,.0f} events/s end to end          {ours:>9,.0f}  {verdict(ours >= TARGET_RATE)}",
     ]
     print("\n".join(lines), flush=True)
 
@@ -436,25 +308,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--events", type=int, default=20_000, help="events per path (default 20,000)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of both paths (default 1)")
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
                         help="a running Kafka (default: $KAFKA_BOOTSTRAP_SERVERS, else start one)")
     parser.add_argument("--postgres-url", help="admin URL of a running PostgreSQL (default: start a cluster)")
     parser.add_argument("--tx-batch", type=int, default=500, help="events per outbox transaction (default 500)")
-    parser.add_argument("--per-event-handler", action="store_true",
-                        help="the consumer's effect as one INSERT per event instead of a batch handler")
-    parser.add_argument("--bare", action="store_true", help="our path without a service's telemetry set-up")
+    parser.add_argument("--bare", action="store_true", help="reporting's runtime without the app (no telemetry)")
     parser.add_argument("--profile", action="store_true", help="cProfile our path; print the hottest functions")
     args = parser.parse_args(argv)
-    if args.events < 1 or args.tx_batch < 1:
-        parser.error("--events and --tx-batch must be positive")
+    if args.events < 1 or args.tx_batch < 1 or args.runs < 1:
+        parser.error("--events, --tx-batch and --runs must be positive")
     return args
-
-
-def configure_service_telemetry(database: Database) -> None:
-    """What a service's lifespan installs: JSON logs, OpenTelemetry providers, SQLAlchemy spans."""
-    configure_logging()
-    configure_telemetry("bench")
-    trace_engine(database.engine.sync_engine)
 
 
 def component(filename: str, function: str) -> str:
@@ -475,30 +339,23 @@ def print_profile(profile: cProfile.Profile) -> None:
         totals[component(filename, function)] = totals.get(component(filename, function), 0.0) + own_seconds
     grand_total = sum(totals.values()) or 1.0
     print("own time by component (cProfile; 'select.epoll' is the event loop waiting on I/O):", file=out)
-    for name, seconds in sorted(totals.items(), key=lambda item: -item[1])[:20]:
+    for name, seconds in sorted(totals.items(), key=lambda item: -item[1])[:25]:
         print(f"  {seconds:8.2f} s {seconds / grand_total:6.1%}  {name}", file=out)
-    stats.strip_dirs().sort_stats("tottime").print_stats(30)
+    stats.strip_dirs().sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(40)
     print(out.getvalue(), file=sys.stderr)
 
 
-async def run(args: argparse.Namespace, bootstrap: str, database_url: str) -> None:
-    """Both measurements, each with a hard time limit, then the report."""
-    progress(f"load average before: {os.getloadavg()[0]:.2f} (figures compare only on a quiet machine)")
-    raw_seconds = {}
-    for label, batch in (("aiokafka defaults", AIOKAFKA_DEFAULT_BATCH), ("relay's tuning", RELAY_BATCH)):
-        async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
-            raw_seconds[label] = await measure_raw(bootstrap, args.events, batch)
-        progress(f"raw ({label}): {args.events / raw_seconds[label]:,.0f} events/s")
+async def run(args: argparse.Namespace, bootstrap: str, server: PostgresServer) -> None:
+    """The runs, then the report."""
     profile = cProfile.Profile() if args.profile else None
+    runs = []
+    for number in range(1, args.runs + 1):
+        progress(f"run {number} of {args.runs}, load average {os.getloadavg()[0]:.2f}")
+        runs.append(await one_run(args, bootstrap, server, profile))
     if profile:
-        profile.enable()
-    async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
-        ours = await measure_ours(bootstrap, database_url, args)
-    if profile:
-        profile.disable()
         print_profile(profile)
-    report(args.events, args.tx_batch, raw_seconds, ours, telemetry=not args.bare)
-    progress(f"load average after: {os.getloadavg()[0]:.2f}")
+    report(args, runs)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -509,8 +366,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with contextlib.ExitStack() as stack:
         bootstrap = stack.enter_context(kafka_bootstrap(args.bootstrap))
         server = stack.enter_context(postgres_server(args.postgres_url))
-        database_url = stack.enter_context(fresh_database(server))
-        asyncio.run(run(args, bootstrap, database_url))
+        asyncio.run(run(args, bootstrap, server))
 
 
 if __name__ == "__main__":
