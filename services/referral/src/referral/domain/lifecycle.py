@@ -1,0 +1,87 @@
+"""The referral lifecycle's vocabulary: statuses, which are open, the steps and service records it keeps.
+
+issued -> acknowledged -> accepted | declined (reason) -> in_service -> completed | revoked (reason) | expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import TypedDict
+
+from referral.domain.errors import require, require_aware
+
+
+class ReferralStatus(enum.StrEnum):
+    """Where a referral stands."""
+
+    ISSUED = "issued"
+    ACKNOWLEDGED = "acknowledged"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+S = ReferralStatus
+OPEN = frozenset({S.ISSUED, S.ACKNOWLEDGED, S.ACCEPTED, S.IN_SERVICE})
+"""Not yet closed: the provider still holds the referral."""
+AWAITING_ANSWER = frozenset({S.ISSUED, S.ACKNOWLEDGED})
+"""The provider has not accepted or declined: the response deadlines run."""
+REREFERABLE = frozenset({S.DECLINED, S.EXPIRED, S.REVOKED})
+"""Closed without the service: the child may be referred again, the history linked."""
+
+
+class RevocationReason(enum.StrEnum):
+    """Why a referral was taken back from its provider."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    PROVIDER_SUSPENDED = "provider_suspended"
+    PROVIDER_OFFBOARDED = "provider_offboarded"
+    CASE_CLOSED = "case_closed"
+    DISTRICT_DECISION = "district_decision"
+
+
+SYSTEM = "system"
+"""Who acts when a rule does (a deadline, a consent withdrawal, a provider's suspension, a case closure)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the lifecycle: the status reached, who, when, and why when it takes a reason."""
+
+    status: ReferralStatus
+    by: str
+    at: dt.datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        require(bool(self.by.strip()), "by", "every step names who took it")
+        require_aware(self.at, "at")
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """A service delivered to the child under the referral."""
+
+    service_type: str
+    delivered_on: dt.date
+    recorded_by: str
+    recorded_at: dt.datetime
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        require(bool(self.recorded_by.strip()), "recorded_by", "a service record names who recorded it")
+        require_aware(self.recorded_at, "recorded_at")
+
+
+class About(TypedDict):
+    """The fields every referral event starts with."""
+
+    referral_id: str
+    provider_id: str
+    by: str
+    at: dt.datetime
