@@ -20,27 +20,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import datetime as dt
 import pstats
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.surveys: the seeded survey
 
 from bus import fresh_database, postgres_server, progress
 
 from registry.adapters import orm
+from registry.bootstrap import MIGRATIONS, Wiring
+from registry.domain import survey as survey_import
+from registry.domain.survey import ImportSurvey, SurveyFile
 from registry.entrypoints.survey import checked_rows, file_digest, read_survey
-from registry.entrypoints.survey_cli import MIGRATIONS
-from registry.service_layer import survey_import
-from registry.service_layer.children import Registry
+from registry.service_layer.handlers.survey import import_survey
+from registry.service_layer.unit_of_work import RegistryRules
 from simpul_platform.auth import Principal, Role
 from simpul_platform.database import Database
 from simpul_platform.field_encryption import (
@@ -48,27 +48,19 @@ from simpul_platform.field_encryption import (
     development_keyring,
 )
 from simpul_platform.migrations import upgrade
-from simpul_platform.outbox import Outbox
 from tests.support.surveys import survey
 
 TARGET_ROWS_PER_SECOND = 2000
 
 
-async def run_import(database: Database, registry: Registry,
-                     content: bytes) -> tuple[survey_import.ImportReport, float, float]:
+async def run_import(wiring: Wiring, content: bytes) -> tuple[survey_import.ImportReport, float, float]:
     """Import the survey as the CLI does; the report, the seconds it took and the CPU seconds this process used."""
-
-    @contextlib.asynccontextmanager
-    async def transaction() -> AsyncIterator[AsyncSession]:
-        async with database.session() as session, session.begin():
-            yield session
-
     principal = Principal("bench", Role.DISTRICT_OFFICER, ("35", "52"))
     started, cpu = time.perf_counter(), time.process_time()
     today = dt.datetime.now(dt.UTC).date()
     rows = checked_rows(list(read_survey("survey.csv", content)), today=today, in_parallel=True)
-    report = await survey_import.import_survey(transaction, registry, principal, rows,
-                                               survey_import.SurveyFile("survey.csv", file_digest(content)))
+    command = ImportSurvey(principal, rows, SurveyFile("survey.csv", file_digest(content)))
+    report = await import_survey(command, wiring.unit_of_work)
     return report, time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -84,17 +76,17 @@ async def bench(url: str, rows: int, profile: cProfile.Profile | None) -> bool:
     content = sample.text.encode()
     await upgrade(url, MIGRATIONS)
     database = Database(url, pool_size=2, keyring=development_keyring())
-    registry = Registry(Outbox(orm.delivery.outbox), "bench-survey", development_blind_index_key())
+    wiring = Wiring(database, RegistryRules("bench-survey", development_blind_index_key()))
     try:
         progress(f"importing {rows} rows ({len(sample.bad)} bad) ...")
         if profile:
             profile.enable()
-        first, first_seconds, first_cpu = await run_import(database, registry, content)
+        first, first_seconds, first_cpu = await run_import(wiring, content)
         if profile:
             profile.disable()
         children, events = await count(database, orm.children), await count(database, orm.delivery.outbox)
         progress("importing the same file again ...")
-        again, again_seconds, _ = await run_import(database, registry, content)
+        again, again_seconds, _ = await run_import(wiring, content)
         children_after, events_after = await count(database, orm.children), await count(database, orm.delivery.outbox)
     finally:
         await database.dispose()

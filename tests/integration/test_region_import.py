@@ -13,12 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from registry.adapters.orm import region_versions, regions
-from registry.bootstrap import MIGRATIONS
+from registry.bootstrap import MIGRATIONS, Wiring, rules_from
+from registry.config import RegistrySettings
+from registry.domain.commands import ImportRegions
 from registry.domain.regions import ImportPlan, read_region_list
 from registry.reference import pilot_regions
-from registry.service_layer import regions as region_import
+from registry.service_layer.handlers import regions as region_import
 from simpul_platform.database import Database
 from simpul_platform.migrations import upgrade
+from simpul_platform.unit_of_work import execute
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "regions_pilot_districts.csv"
 KESILIR = "35.09.11.2007"
@@ -62,11 +65,11 @@ def modified(tmp_path: Path) -> Path:
 
 
 async def load(database: Database, path: Path, **options: Any) -> ImportPlan:
-    """Import a list the way the command does: read, then one transaction."""
+    """Import a list the way the command does: read, then one unit of work."""
     with path.open(encoding="utf-8-sig", newline="") as lines:
         rows = read_region_list(lines)
-    async with database.session() as session, session.begin():
-        return await region_import.import_regions(session, rows, **options)
+    wiring = Wiring(database, rules_from(RegistrySettings()))
+    return await execute(wiring.unit_of_work(), region_import.import_regions, ImportRegions(rows, **options))
 
 
 async def stored(database: Database) -> tuple[dict[str, Any], list[Any]]:

@@ -1,87 +1,73 @@
-"""Child records, their cases and their guardians' consent: explicit mapping between rows and domain objects."""
+"""Child records, their cases and their guardians' consent in SQL: explicit mapping between rows and domain objects."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
+from registry.adapters.repository import ChildrenRepository, SourceKey
 from registry.domain.case import Case, ClassificationChange, StatusChange
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
 from registry.domain.closure import ClosureRule
 from registry.domain.consent import ConsentDecision, ConsentPurpose, ConsentRecord, GuardianConsent
+from registry.domain.details import Guardian, School, Work
+from registry.domain.errors import VersionConflict
+from registry.domain.identity_numbers import ConsistencyWarning, WarningCode
 from registry.domain.model import Child
+from registry.domain.record import ChildRecord, ChildSearch
 from registry.domain.visits import Hazard, MonitoringVisit, Schooling, SchoolStatus, WorkSector
 from simpul_platform.bulk import insert_rows
 
 _CHILD_FIELDS = ("child_id", "full_name", "sex", "village_code", "source_system", "source_record_id",
                  "registered_at", "birth_date", "birth_date_precision", "mother_name", "person_id")
+_RECORD_FIELDS = ("aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "version", "source_digest")
 
 
-@dataclass
-class ChildRecord:
-    """A child with the record's details the domain's Child does not carry, and the record's version (ETag)."""
-
-    child: Child
-    aliases: list[str] = field(default_factory=list)
-    birth_date_estimated: bool = False
-    nik: str | None = None
-    nik_index: str | None = None
-    kk_number: str | None = None
-    identity_warnings: list[dict[str, str]] = field(default_factory=list)
-    guardians: list[dict[str, str]] = field(default_factory=list)
-    school: dict[str, Any] | None = None
-    work: dict[str, Any] | None = None
-    version: int = 1
-    updated_at: dt.datetime | None = None
-    source_digest: str | None = None  # the survey row it came from, when bulk imported
-
-    def row(self) -> dict[str, Any]:
-        """The record as a row of `children`."""
-        values = {name: getattr(self.child, name) for name in _CHILD_FIELDS}
-        details = {name: getattr(self, name) for name in (
-            "aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "identity_warnings", "guardians",
-            "school", "work", "version", "updated_at", "source_digest")}
-        return values | details | {"name_search": " | ".join([self.child.full_name, *self.aliases]).lower()}
+def child_row(record: ChildRecord) -> dict[str, Any]:
+    """The record as a row of `children`."""
+    child = record.child
+    values = {name: getattr(child, name) for name in _CHILD_FIELDS}
+    values |= {name: getattr(record, name) for name in _RECORD_FIELDS}
+    return values | {
+        "identity_warnings": [{"code": w.code.value, "field": w.field, "reason": w.reason}
+                              for w in record.identity_warnings],
+        "guardians": [{"name": g.name, "relationship": g.relationship} for g in record.guardians],
+        "school": {"status": record.school.status.value, "grade": record.school.grade} if record.school else None,
+        "work": _work_json(record.work) if record.work else None,
+        "updated_at": record.updated_at,
+        "name_search": " | ".join([child.full_name, *record.aliases]).lower()}
 
 
-@dataclass(frozen=True)
-class ChildSearch:
-    """What a search asks for; scope is the caller's region codes."""
-
-    scope: tuple[str, ...]
-    name: str | None = None  # part of the full name or of an alias
-    nik_index: str | None = None  # the blind index of a NIK: children with exactly that NIK
-    village_code: str | None = None
-    status: CaseStatus | None = None
-    born_after: dt.date | None = None
-    born_on_or_before: dt.date | None = None
-    after: str | None = None
-    limit: int = 20
-
-
-class VersionConflict(Exception):
-    """The record changed since the version the caller read."""
+def _work_json(work: Work) -> dict[str, Any]:
+    return {"sectors": [s.value for s in work.sectors], "tasks": work.tasks, "hours_per_week": work.hours_per_week,
+            "hazards": [h.value for h in work.hazards]}
 
 
 def _child_record(row: Any) -> ChildRecord:
     values = row._mapping
     child = Child(**{name: values[name] for name in _CHILD_FIELDS})
     child.registered_at = _aware(child.registered_at)
-    details = {name: values[name] for name in (
-        "aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "identity_warnings", "guardians",
-        "school", "work", "version", "source_digest")}
     updated_at = values["updated_at"]
-    return ChildRecord(child, **details, updated_at=_aware(updated_at) if updated_at else None)
+    school, work = values["school"], values["work"]
+    return ChildRecord(
+        child, **{name: values[name] for name in _RECORD_FIELDS},
+        identity_warnings=[ConsistencyWarning(WarningCode(w["code"]), w["field"], w["reason"])
+                           for w in values["identity_warnings"]],
+        guardians=[Guardian(g["name"], g["relationship"]) for g in values["guardians"]],
+        school=School(SchoolStatus(school["status"]), school.get("grade")) if school else None,
+        work=Work(tuple(WorkSector(s) for s in work.get("sectors", ())), work.get("tasks", ""),
+                  work.get("hours_per_week"), tuple(Hazard(h) for h in work.get("hazards", ()))) if work else None,
+        updated_at=_aware(updated_at) if updated_at else None)
 
 
-class ChildrenRepository:
-    """Loads and stores child records, cases and consent within the caller's session."""
+class SqlChildrenRepository(ChildrenRepository):
+    """Loads and stores child records, cases and consent within the unit of work's session."""
 
     def __init__(self, session: AsyncSession, closure_rule: ClosureRule) -> None:
         self.session = session
@@ -96,13 +82,13 @@ class ChildrenRepository:
 
     async def add(self, record: ChildRecord) -> None:
         """Store a new record."""
-        await self.session.execute(insert(orm.children).values(record.row()))
+        await self.session.execute(insert(orm.children).values(child_row(record)))
 
     async def add_all(self, records: Sequence[ChildRecord], cases: Sequence[Case],
                       consents: Sequence[GuardianConsent]) -> None:
         """Store many new records with their new cases and consent, a statement per table (bulk import)."""
         session = self.session
-        await insert_rows(session, orm.children, [record.row() for record in records])
+        await insert_rows(session, orm.children, [child_row(record) for record in records])
         await insert_rows(session, orm.cases, [_case_row(case) for case in cases])
         await insert_rows(session, orm.case_status_changes, [
             _status_row(case.case_id, seq, change) for case in cases for seq, change in enumerate(case.status_history)])
@@ -117,12 +103,35 @@ class ChildrenRepository:
         record.version = read_version + 1
         c = orm.children.c
         query = update(orm.children).where(c.child_id == record.child.child_id, c.version == read_version)
-        if (await self.session.execute(query.values(record.row()))).rowcount != 1:  # type: ignore[attr-defined]
+        if (await self.session.execute(query.values(child_row(record)))).rowcount != 1:  # type: ignore[attr-defined]
             raise VersionConflict
 
-    async def touch(self, record: ChildRecord) -> None:
-        """Advance the record's version for a change of its case or consent, so stale ETags stop matching."""
-        await self.save(record, record.version)
+    async def by_sources(self, keys: Collection[SourceKey]) -> dict[SourceKey, ChildRecord]:
+        """The records registered from these source records, in one query."""
+        if not keys:
+            return {}
+        c = orm.children.c
+        rows = await self.session.execute(select(orm.children).where(
+            tuple_(c.source_system, c.source_record_id).in_(list(keys))))
+        records = [_child_record(row) for row in rows]
+        return {(r.child.source_system, r.child.source_record_id): r for r in records}
+
+    async def registered(self, source_system: str, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Child id and row digest of each source record id already registered."""
+        c = orm.children.c
+        query = select(c.source_record_id, c.child_id, c.source_digest).where(
+            c.source_system == source_system, c.source_record_id.in_(ids))
+        rows = await self.session.execute(query)
+        return {row.source_record_id: (row.child_id, row.source_digest or "") for row in rows}
+
+    async def link_persons(self, records: Sequence[ChildRecord]) -> None:
+        """Store the records' person ids in one statement; versions stay."""
+        if not records:
+            return
+        c = orm.children.c
+        await self.session.execute(
+            update(orm.children).where(c.child_id == bindparam("b_child_id")).values(person_id=bindparam("b_person")),
+            [{"b_child_id": r.child.child_id, "b_person": r.child.person_id} for r in records])
 
     async def search(self, search: ChildSearch) -> list[ChildRecord]:
         """Records matching the search within its scope, ordered by child id, at most `limit`."""
@@ -131,17 +140,28 @@ class ChildrenRepository:
 
     async def case_of(self, child_id: str) -> Case | None:
         """The child's case with its histories and visits, or None."""
-        row = (await self.session.execute(select(orm.cases).where(orm.cases.c.child_id == child_id))).first()
-        if row is None:
-            return None
-        case_id = row.case_id
-        statuses = [_status_change(r) for r in await self._rows(orm.case_status_changes, case_id, "seq")]
-        classes = [_classification_change(r) for r in await self._rows(orm.case_classification_changes, case_id,
-                                                                       "seq")]
-        visits = [_visit(r) for r in await self._rows(orm.monitoring_visits, case_id, "visited_on")]
-        case = Case(case_id, child_id, statuses, classes, visits, closure_rule=self.closure_rule)
-        self._stored[id(case)] = (len(statuses), len(classes), len(visits))
-        return case
+        return (await self.cases_of([child_id])).get(child_id)
+
+    async def cases_of(self, child_ids: Collection[str]) -> dict[str, Case]:
+        """The cases of many children with their histories and visits: four queries, however many children."""
+        if not child_ids:
+            return {}
+        rows = list(await self.session.execute(select(orm.cases).where(orm.cases.c.child_id.in_(list(child_ids)))))
+        if not rows:
+            return {}
+        case_ids = [row.case_id for row in rows]
+        statuses = await self._rows(orm.case_status_changes, case_ids, "seq")
+        classes = await self._rows(orm.case_classification_changes, case_ids, "seq")
+        visits = await self._rows(orm.monitoring_visits, case_ids, "visited_on")
+        cases = {}
+        for row in rows:
+            case_id = row.case_id
+            case = Case(case_id, row.child_id, [_status_change(r) for r in statuses[case_id]],
+                        [_classification_change(r) for r in classes[case_id]],
+                        [_visit(r) for r in visits[case_id]], closure_rule=self.closure_rule)
+            self._stored[id(case)] = (len(case.status_history), len(case.classification_history), len(case.visits))
+            cases[row.child_id] = case
+        return cases
 
     async def save_case(self, case: Case) -> None:
         """Store what is new on the case: its row when new, then the new history entries and visits."""
@@ -176,9 +196,12 @@ class ChildrenRepository:
             await self.session.execute(insert(orm.consent_records).values(_consent_row(consent.child_id, record)))
         self._stored_consent[id(consent)] = len(consent.records)
 
-    async def _rows(self, table: Any, case_id: str, order: str) -> list[Any]:
-        query = select(table).where(table.c.case_id == case_id).order_by(table.c[order])
-        return list(await self.session.execute(query))
+    async def _rows(self, table: Any, case_ids: list[str], order: str) -> dict[str, list[Any]]:
+        query = select(table).where(table.c.case_id.in_(case_ids)).order_by(table.c.case_id, table.c[order])
+        by_case: dict[str, list[Any]] = defaultdict(list)
+        for row in await self.session.execute(query):
+            by_case[row.case_id].append(row)
+        return by_case
 
 
 def _search_query(search: ChildSearch) -> Select[Any]:

@@ -1,15 +1,18 @@
-"""Domain <-> wire: the only place registry objects become contract events."""
+"""Domain <-> wire, both ways: the only place registry objects become contract events and incoming events
+become commands."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from registry.adapters.children_repository import ChildRecord
 from registry.domain.case import Case
 from registry.domain.case_events import CaseIdentified, CaseStatusChanged, ChildReclassified, MonitoringVisitRecorded
+from registry.domain.commands import AttachPersons, PersonLink
 from registry.domain.consent import ConsentPurpose, ConsentRecord, GuardianConsent
 from registry.domain.model import Child
+from registry.domain.record import ChildRecord
 from registry.domain.visits import MonitoringVisit
 from simpul_contracts import Event
 from simpul_contracts.events import (
@@ -20,6 +23,7 @@ from simpul_contracts.events import (
     ChildUpdatedV1,
     ConsentChangedV1,
     MonitoringVisitRecordedV1,
+    RecordLinkedV1,
 )
 from simpul_contracts.events import registry as wire
 from simpul_contracts.events.common import DatePrecision, Sex
@@ -113,3 +117,9 @@ def consent_changed(child: Child, case: Case | None, consent: GuardianConsent,
         decision=wire.ConsentDecision(record.decision.value), decided_on=record.decided_on,
         decision_in_force=wire.ConsentDecision(in_force.value), recorded_at=record.recorded_at,
         recorded_by=record.recorded_by)
+
+
+def attach_persons(links: Iterable[RecordLinkedV1]) -> AttachPersons:
+    """Identity's link events, in order, as the command keeping their person ids."""
+    return AttachPersons(tuple(PersonLink(link.source_system, link.source_record_id, link.person_id)
+                               for link in links))

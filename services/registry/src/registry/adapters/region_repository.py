@@ -1,4 +1,4 @@
-"""Regions and their version history in the registry's tables, read and written in the caller's transaction."""
+"""Regions and their version history in the registry's tables, read and written in the unit of work's session."""
 
 from __future__ import annotations
 
@@ -9,16 +9,44 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters.orm import region_versions, regions
+from registry.adapters.repository import RegionRepository
 from registry.domain.regions import Region, Revision, StoredRegion
 
 IMPORT_LOCK = 3509112007  # any constant shared by every importer; Kesilir's code is as good as any
 
 
-class RegionRepository:
-    """The stored regions: what an import diffs against, and where its plan is written."""
+VILLAGE_LEVELS = ("desa", "kelurahan")
+
+
+class SqlRegionRepository(RegionRepository):
+    """The stored regions: what registrations check, what an import diffs against, and where its plan is written."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def is_current_village(self, code: str) -> bool:
+        """True when `code` is a village of the reference data that has not been retired."""
+        c = regions.c
+        query = select(c.code).where(c.code == code, c.retired_at.is_(None), c.level.in_(VILLAGE_LEVELS))
+        return (await self.session.execute(query)).first() is not None
+
+    async def is_known_kecamatan(self, code: str) -> bool:
+        """True when `code` is a kecamatan of the reference data, retired ones included."""
+        query = select(regions.c.code).where(regions.c.code == code, regions.c.level == "kecamatan")
+        return (await self.session.execute(query)).first() is not None
+
+    async def codes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Every current village code and every kecamatan code (retired included)."""
+        c = regions.c
+        rows = (await self.session.execute(select(c.code, c.level, c.retired_at).where(
+            c.level.in_([*VILLAGE_LEVELS, "kecamatan"])))).all()
+        villages = frozenset(r.code for r in rows if r.level != "kecamatan" and r.retired_at is None)
+        return villages, frozenset(r.code for r in rows if r.level == "kecamatan")
+
+    async def provinces(self) -> tuple[str, ...]:
+        """Every province code."""
+        query = select(regions.c.code).where(regions.c.level == "provinsi")
+        return tuple((await self.session.execute(query)).scalars())
 
     async def lock_for_import(self) -> None:
         """Make concurrent imports on PostgreSQL wait for each other rather than fail on the same new codes."""

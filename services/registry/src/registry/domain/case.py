@@ -33,11 +33,11 @@ from registry.domain.case_lifecycle import (
     check_move,
 )
 from registry.domain.closure import ClosureRule, WithdrawalAssessment, assess_withdrawal
-from registry.domain.errors import RegistryError
+from registry.domain.errors import RegistryConflict
 from registry.domain.visits import MonitoringVisit
 
 
-class CaseChangeRefused(RegistryError):
+class CaseChangeRefused(RegistryConflict):
     """A change the case cannot take as it stands."""
 
 

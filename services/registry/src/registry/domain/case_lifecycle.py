@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from registry.domain.errors import RegistryError
+from registry.domain.errors import RegistryConflict
 
 
 class CaseStatus(enum.StrEnum):
@@ -58,7 +58,7 @@ OUTCOME_OF: dict[ClosureReason, Classification] = {
 }
 
 
-class InvalidTransition(RegistryError):
+class InvalidTransition(RegistryConflict):
     """A move the lifecycle does not allow; names the current and the requested status."""
 
     def __init__(self, current: CaseStatus, requested: CaseStatus, detail: str = "") -> None:
@@ -68,7 +68,7 @@ class InvalidTransition(RegistryError):
         self.requested = requested
 
 
-class ClosureRefused(RegistryError):
+class ClosureRefused(RegistryConflict):
     """A closure reason the case's classification or visits do not support."""
 
     def __init__(self, reason: str) -> None:

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 from registry.domain.attribution import require_aware, require_person, require_reason
-from registry.domain.errors import RegistryError
+from registry.domain.errors import RegistryConflict, RegistryError
 from registry.domain.regions import CODE, Level, level_of
 
 
@@ -31,7 +31,7 @@ class ConsentDecision(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class ConsentRefused(RegistryError):
+class ConsentRefused(RegistryConflict):
     """A consent decision that cannot be recorded."""
 
 

@@ -11,8 +11,6 @@ import typer
 
 from registry.domain.regions import ImportPlan, ListedRow, UnusableRegionList, read_region_list
 
-# registry.bootstrap.MIGRATIONS, repeated: entrypoints may not import the composition root (import layering).
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 SOME_ROWS_REJECTED = 1
 UNUSABLE_INPUT = 2
 DATABASE_FAILED = 3
@@ -75,21 +73,16 @@ async def _import(database_url: str | None, rows: Sequence[ListedRow]) -> Import
     # would add a second to every `simpul` command.
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    from registry.config import RegistrySettings  # noqa: PLC0415
-    from registry.service_layer.regions import import_regions  # noqa: PLC0415
-    from simpul_platform.database import Database  # noqa: PLC0415
-    from simpul_platform.migrations import upgrade  # noqa: PLC0415
+    from registry.bootstrap import for_command_line  # noqa: PLC0415  (the composition root, at run time)
+    from registry.domain.commands import ImportRegions  # noqa: PLC0415
+    from registry.service_layer.handlers.regions import import_regions  # noqa: PLC0415
+    from simpul_platform.unit_of_work import execute  # noqa: PLC0415
 
-    url = database_url or RegistrySettings().resolved_database_url()
-    database = Database(url, pool_size=1)
     try:
-        await upgrade(url, MIGRATIONS)
-        async with database.session() as session, session.begin():
-            return await import_regions(session, rows, progress=_Progress())
+        async with for_command_line(database_url) as wiring:
+            return await execute(wiring.unit_of_work(), import_regions, ImportRegions(rows, progress=_Progress()))
     except (OSError, SQLAlchemyError) as error:
         raise ImportFailed(str(error).splitlines()[0]) from error
-    finally:
-        await database.dispose()
 
 
 class _Progress:

@@ -20,10 +20,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from registry.domain.commands import Classify
 from registry.domain.consent import ConsentDecision, ConsentPurpose
+from registry.domain.errors import RegistryError
+from registry.domain.survey import RefusedRow, RowError, SurveyEntry
+from registry.entrypoints.http import edge
 from registry.entrypoints.http.schemas import ChildCreate
-from registry.service_layer import children
-from registry.service_layer.survey_import import RefusedRow, RowError, SurveyEntry
 
 MAX_ROWS = 100_000
 PARALLEL_FROM = 5_000  # rows from which the command line checks rows in a second process
@@ -129,12 +131,14 @@ def check_row(row: int, values: dict[str, str], *, today: dt.date) -> SurveyEntr
         errors += [_row_error(row, error) for error in invalid.errors()]
     if errors:
         return RefusedRow(row, tuple(errors))
-    details = child.model_dump(exclude={"source_record_id", "classification"})
-    details |= {"aliases": details["aliases"] or [], "guardians": details["guardians"] or []}
+    try:
+        details = edge.details(child)
+    except RegistryError as error:  # the domain's invariants, should a row get past the schema's own
+        return RefusedRow(row, (RowError(row, error.field, error.reason),))
     classify = child.classification
     return SurveyEntry(
         row=row, source_record_id=values["source_record_id"].strip(), details=details,
-        classify=children.Classify(classify.classification, classify.reason) if classify else None,
+        classify=Classify(classify.classification, classify.reason) if classify else None,
         consent=consent, consent_decided_on=decided_on,
         digest=_digest(child, consent, decided_on))
 

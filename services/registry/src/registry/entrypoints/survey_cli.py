@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import datetime as dt
 import getpass
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from registry.entrypoints.cli import DATABASE_FAILED, MIGRATIONS, SOME_ROWS_REJECTED, UNUSABLE_INPUT, fail
+from registry.entrypoints.cli import DATABASE_FAILED, SOME_ROWS_REJECTED, UNUSABLE_INPUT, fail
 from registry.entrypoints.survey import UnusableSurvey, checked_rows, file_digest, read_survey, template_csv
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from registry.service_layer.survey_import import ImportReport
+    from registry.domain.survey import ImportReport
 
 registry_app = typer.Typer(help="Children in bulk: import a survey, write its template.", no_args_is_help=True)
 
@@ -92,45 +88,26 @@ class _DatabaseFailed(Exception):
 async def _import(database_url: str | None, rows: list[tuple[int, dict[str, str]]], name: str, sha256: str, *,
                   subject: str, source_system: str | None, scope: tuple[str, ...]) -> ImportReport:
     # Imported here, not at the top: `simpul` mounts this app, and these would slow every `simpul` command.
-    from sqlalchemy import select  # noqa: PLC0415
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    from registry.adapters import orm  # noqa: PLC0415
-    from registry.config import RegistrySettings  # noqa: PLC0415
-    from registry.service_layer.children import configure  # noqa: PLC0415
-    from registry.service_layer.survey_import import SurveyFile  # noqa: PLC0415
-    from registry.service_layer.survey_import import import_survey as run_import  # noqa: PLC0415
+    from registry.bootstrap import for_command_line  # noqa: PLC0415  (the composition root, at run time)
+    from registry.domain.commands import ListProvinces  # noqa: PLC0415
+    from registry.domain.survey import ImportSurvey, SurveyFile  # noqa: PLC0415
+    from registry.service_layer.handlers.regions import every_province  # noqa: PLC0415
+    from registry.service_layer.handlers.survey import import_survey  # noqa: PLC0415
     from simpul_platform.auth import Principal, Role  # noqa: PLC0415
-    from simpul_platform.database import Database  # noqa: PLC0415
-    from simpul_platform.field_encryption import keyring_from  # noqa: PLC0415
-    from simpul_platform.migrations import upgrade  # noqa: PLC0415
-    from simpul_platform.outbox import Outbox  # noqa: PLC0415
+    from simpul_platform.unit_of_work import execute  # noqa: PLC0415
 
-    settings = RegistrySettings()
-    url = database_url or settings.resolved_database_url()
-    database = Database(url, pool_size=1, keyring=keyring_from(settings.field_keyring))
-
-    @contextlib.asynccontextmanager
-    async def transaction() -> AsyncIterator[AsyncSession]:
-        async with database.session() as session, session.begin():
-            yield session
-
-    today = dt.datetime.now(dt.UTC).date()
-    checked = checked_rows(rows, today=today, in_parallel=True)
+    checked = checked_rows(rows, today=dt.datetime.now(dt.UTC).date(), in_parallel=True)
     try:
-        await upgrade(url, MIGRATIONS)
-        if not scope:  # an operator on the registry's own database: every province
-            async with transaction() as session:
-                query = select(orm.regions.c.code).where(orm.regions.c.level == "provinsi")
-                scope = tuple((await session.execute(query)).scalars())
-        registry = configure(settings, Outbox(orm.delivery.outbox))
-        principal = Principal(subject, Role.DISTRICT_OFFICER, scope)
-        return await run_import(transaction, registry, principal, checked, SurveyFile(name, sha256),
-                                source_system=source_system, progress=_Progress(len(rows)))
+        async with for_command_line(database_url) as wiring:
+            if not scope:  # an operator on the registry's own database: every province
+                scope = await execute(wiring.unit_of_work(), every_province, ListProvinces())
+            command = ImportSurvey(Principal(subject, Role.DISTRICT_OFFICER, scope), checked,
+                                   SurveyFile(name, sha256), source_system, progress=_Progress(len(rows)))
+            return await import_survey(command, wiring.unit_of_work)
     except (OSError, SQLAlchemyError) as error:
         raise _DatabaseFailed(str(error).splitlines()[0]) from error
-    finally:
-        await database.dispose()
 
 
 class _Progress:

@@ -1,17 +1,22 @@
-"""Consumer of identity.link.v1: person ids for our children."""
+"""Consumer of identity.link.v1: person ids for our children, a polled batch's links in one command."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from __future__ import annotations
 
-from registry.service_layer import children
-from simpul_contracts import CloudEvent
+from collections.abc import Mapping, Sequence
+
+from registry.adapters import contract_mapping
+from registry.service_layer.handlers.children import attach_persons
+from registry.service_layer.unit_of_work import RegistryUnitOfWork
+from simpul_contracts import Event
 from simpul_contracts.events import RecordLinkedV1
-from simpul_platform.runtime import ServiceRuntime
+from simpul_platform.consumer import BatchHandler
+from simpul_platform.delivery import Delivery
 
 
-def register(runtime: ServiceRuntime, registry: children.Registry) -> None:
-    """Subscribe the registry to identity's link events."""
+async def on_links(uow: RegistryUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+    """A run of identity's link events, applied in the consumer's unit of work (it commits, with the inbox)."""
+    links = [d.event for d in deliveries if isinstance(d.event, RecordLinkedV1)]
+    await attach_persons(contract_mapping.attach_persons(links), uow)
 
-    async def attach_person(session: AsyncSession, event: RecordLinkedV1, _envelope: CloudEvent) -> None:
-        await children.attach_person(session, registry, event)
 
-    runtime.consume(RecordLinkedV1.topic, {RecordLinkedV1: attach_person})
+HANDLERS: Mapping[type[Event], BatchHandler] = {RecordLinkedV1: on_links}

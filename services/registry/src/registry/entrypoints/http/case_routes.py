@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
-from registry.adapters.children_repository import ChildrenRepository
-from registry.domain.case import Case
-from registry.domain.errors import RegistryError
+from registry.domain.commands import (
+    ChangeStatus,
+    Classify,
+    ClassifyChild,
+    ReadCase,
+    ReadConsent,
+    RecordConsent,
+    RecordVisit,
+)
+from registry.domain.errors import NoCase
 from registry.domain.visits import MonitoringVisit, Schooling, new_visit_id
 from registry.entrypoints.http import edge
 from registry.entrypoints.http.edge import AccessReason, ChildId, FieldStaff, IdempotencyKey
@@ -24,8 +29,10 @@ from registry.entrypoints.http.schemas import (
     VisitCreate,
     VisitRead,
 )
-from registry.service_layer import children, handlers
-from simpul_platform.problems import Problem
+from registry.service_layer.handlers import cases
+from registry.service_layer.handlers.cases import CaseChanged
+from registry.service_layer.idempotency import create_once
+from simpul_platform.auth import Principal
 
 router = APIRouter(prefix="/children/{child_id}", tags=["cases"])
 
@@ -34,18 +41,16 @@ router = APIRouter(prefix="/children/{child_id}", tags=["cases"])
 async def classify(child_id: ChildId, body: ClassificationIn, principal: FieldStaff, request: Request,
                    response: Response) -> CaseRead:
     """Open the child's case with a classification, or change the classification of the open case."""
-    command = children.Classify(body.classification, body.reason, body.at)
-    return await _change_case(request, response, lambda session, registry: children.classify_child(
-        session, registry, principal, child_id, command))
+    command = ClassifyChild(principal, child_id, Classify(body.classification, body.reason, body.at))
+    return _changed(await edge.run(request, cases.classify_child, command), response)
 
 
 @router.post("/status", response_model=CaseRead, summary="Move the case along its lifecycle")
 async def change_status(child_id: ChildId, body: StatusChangeIn, principal: FieldStaff, request: Request,
                         response: Response) -> CaseRead:
     """Assess, start remediation or monitoring, close (with a closure reason) or reopen; 409 names the rule."""
-    return await _change_case(request, response, lambda session, registry: children.change_status(
-        session, registry, principal, child_id,
-        children.ChangeStatus(body.status, body.reason, body.closure_reason, body.at)))
+    command = ChangeStatus(principal, child_id, body.status, body.reason, body.closure_reason, body.at)
+    return _changed(await edge.run(request, cases.change_status, command), response)
 
 
 @router.get("/case/history", response_model=CaseHistoryRead, summary="The case's status and classification "
@@ -53,10 +58,9 @@ async def change_status(child_id: ChildId, body: StatusChangeIn, principal: Fiel
 async def case_history(child_id: ChildId, principal: FieldStaff, request: Request,
                        reason: AccessReason = None) -> CaseHistoryRead:
     """Every status change and classification of the child's case with who, when and why; 404 without a case."""
-    case = await _audited_case(request, principal, child_id, "read_case_history", reason)
+    case = await edge.run(request, cases.read_case, ReadCase(principal, child_id, "read_case_history", reason))
     if case is None:
-        raise Problem(404, "No case", "child_id: the child has no case yet",
-                      [{"field": "child_id", "reason": "the child has no case yet"}])
+        raise NoCase
     return CaseHistoryRead(
         case_id=case.case_id,
         statuses=[StatusChangeRead(status=c.status, previous=c.previous, closure_reason=c.closure_reason, by=c.by,
@@ -69,17 +73,12 @@ async def case_history(child_id: ChildId, principal: FieldStaff, request: Reques
 async def record_visit(child_id: ChildId, body: VisitCreate, principal: FieldStaff, request: Request,
                        idempotency_key: IdempotencyKey = None) -> VisitRead:
     """Record a visit on the child's open case; a retry with the same key records it once."""
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-
-    async def create(session: Any) -> str:
-        visit = _visit(new_visit_id(), principal.subject, body)
-        await children.record_visit(session, registry, principal, child_id, visit)
-        return visit.visit_id
-
-    digest = handlers.fingerprint(f"POST /children/{child_id}/visits", body.model_dump(mode="json"))
-    visit_id = await edge.create_once(runtime, principal, idempotency_key, digest, create)
+    visit = _visit(new_visit_id(), principal.subject, body)
+    key = edge.idempotency(principal, idempotency_key, f"POST /children/{child_id}/visits", body)
+    created = await create_once(edge.units_of_work(request), cases.record_visit,
+                                RecordVisit(principal, child_id, visit), key, lambda _changed: visit.visit_id)
     visits = await _visits(request, principal, child_id, None)
-    return next(visit for visit in visits if visit.visit_id == visit_id)
+    return next(visit for visit in visits if visit.visit_id == created.resource_id)
 
 
 @router.get("/visits", response_model=list[VisitRead], summary="A child's monitoring visits (audited)")
@@ -93,15 +92,9 @@ async def list_visits(child_id: ChildId, principal: FieldStaff, request: Request
 async def record_consent(child_id: ChildId, body: ConsentCreate, principal: FieldStaff, request: Request,
                          idempotency_key: IdempotencyKey = None) -> ConsentRead:
     """Record a decision for one purpose; withdrawing needs consent given before."""
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-
-    async def create(session: Any) -> str:
-        await children.record_consent(session, registry, principal, child_id, purpose=body.purpose,
-                                      decision=body.decision, decided_on=body.decided_on)
-        return child_id
-
-    digest = handlers.fingerprint(f"POST /children/{child_id}/consent", body.model_dump(mode="json"))
-    await edge.create_once(runtime, principal, idempotency_key, digest, create)
+    key = edge.idempotency(principal, idempotency_key, f"POST /children/{child_id}/consent", body)
+    command = RecordConsent(principal, child_id, body.purpose, body.decision, body.decided_on)
+    await create_once(edge.units_of_work(request), cases.record_consent, command, key, lambda _consent: child_id)
     return await read_consent(child_id, principal, request, None)
 
 
@@ -109,50 +102,19 @@ async def record_consent(child_id: ChildId, body: ConsentCreate, principal: Fiel
 async def read_consent(child_id: ChildId, principal: FieldStaff, request: Request,
                        reason: AccessReason = None) -> ConsentRead:
     """The decision in force per purpose and every decision recorded."""
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-    async with runtime.transaction() as session:
-        repository = ChildrenRepository(session, registry.closure_rule)
-        await _in_scope(repository, principal, child_id)
-        await handlers.record_access(session, principal, "read_consent", child_id, reason)
-        return edge.consent_view(await repository.consent_of(child_id))
+    return edge.consent_view(await edge.run(request, cases.read_consent, ReadConsent(principal, child_id, reason)))
 
 
-async def _change_case(request: Request, response: Response, change: Any) -> CaseRead:
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-    try:
-        async with runtime.transaction() as session:
-            case: Case = await change(session, registry)
-            record = await ChildrenRepository(session, registry.closure_rule).get(case.child_id)
-    except RegistryError as error:
-        raise edge.problem(error) from None
-    if record is not None:
-        response.headers["ETag"] = edge.etag(record.version)
-    view = edge.case_view(case)
+def _changed(changed: CaseChanged, response: Response) -> CaseRead:
+    response.headers["ETag"] = edge.etag(changed.version)
+    view = edge.case_view(changed.case)
     assert view is not None
     return view
 
 
-async def _visits(request: Request, principal: Any, child_id: str, reason: str | None) -> list[VisitRead]:
-    case = await _audited_case(request, principal, child_id, "read_visits", reason)
+async def _visits(request: Request, principal: Principal, child_id: str, reason: str | None) -> list[VisitRead]:
+    case = await edge.run(request, cases.read_case, ReadCase(principal, child_id, "read_visits", reason))
     return [_visit_view(visit) for visit in sorted(case.visits, key=lambda v: v.visited_on)] if case else []
-
-
-async def _audited_case(request: Request, principal: Any, child_id: str, action: str,
-                        reason: str | None) -> Case | None:
-    """The child's case (None without one), once the caller's scope is checked and the read audited."""
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-    async with runtime.transaction() as session:
-        repository = ChildrenRepository(session, registry.closure_rule)
-        await _in_scope(repository, principal, child_id)
-        await handlers.record_access(session, principal, action, child_id, reason)
-        return await repository.case_of(child_id)
-
-
-async def _in_scope(repository: ChildrenRepository, principal: Any, child_id: str) -> None:
-    try:
-        await children.child_in_scope(repository, principal, child_id)
-    except RegistryError as error:
-        raise edge.problem(error) from None
 
 
 def _visit(visit_id: str, visitor: str, body: VisitCreate) -> MonitoringVisit:

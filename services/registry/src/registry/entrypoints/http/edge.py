@@ -1,26 +1,28 @@
-"""What every child endpoint shares: the runtime, domain errors as problems, ETags, idempotent creates, views."""
+"""What every child endpoint shares: the unit of work, ETags, bodies as domain values, views."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import BaseModel
 
-from registry.adapters.children_repository import ChildRecord
-from registry.domain.case import Case, CaseChangeRefused
-from registry.domain.case_lifecycle import ClosureRefused, InvalidTransition
-from registry.domain.consent import ConsentPurpose, ConsentRefused, GuardianConsent
-from registry.domain.errors import RegistryError
+from registry.domain.case import Case
+from registry.domain.consent import ConsentPurpose, GuardianConsent
+from registry.domain.details import BirthPrecision, ChildChanges, ChildDetails, Guardian, School, Work
 from registry.entrypoints.http import schemas
-from registry.service_layer import children, handlers
+from registry.service_layer.handlers.children import ChildView
+from registry.service_layer.idempotency import IdempotencyKey as Key
+from registry.service_layer.idempotency import fingerprint
+from registry.service_layer.unit_of_work import RegistryUnitOfWork, UnitsOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.problems import Problem
-from simpul_platform.runtime import ServiceRuntime
+from simpul_platform.unit_of_work import execute
 
+C = TypeVar("C")
+R = TypeVar("R")
 FieldStaff = Annotated[Principal, Depends(require(Role.CADRE, Role.DISTRICT_OFFICER, Role.SERVICE))]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
@@ -28,33 +30,22 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 # Ids are opaque (`chd_` and hex): anything else cannot name a child, and a NUL would not even reach the database.
 CHILD_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 ChildId = Annotated[str, Path(max_length=40, pattern=CHILD_ID_PATTERN, description="The child's id")]
-# A state the request cannot change (409) as opposed to a request that is wrong in itself (422).
-_CONFLICTS = (InvalidTransition, ClosureRefused, CaseChangeRefused, ConsentRefused, children.CaseRequired,
-              handlers.IdempotencyKeyReused)
-_STATUS_OF: tuple[tuple[type[RegistryError] | tuple[type[RegistryError], ...], int, str], ...] = (
-    (children.ChildNotFound, 404, "Child not found"),
-    (children.OutsideScope, 403, "Outside your scope"),
-    (children.StaleVersion, 412, "Precondition failed"),
-    (_CONFLICTS, 409, "Conflict"),
-)
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
-    """The service runtime."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
+def units_of_work(request: Request) -> UnitsOfWork:
+    """The registry's unit of work factory, as the composition root built it."""
+    factory: UnitsOfWork = request.app.state.unit_of_work
+    return factory
 
 
-def registry_of(request: Request) -> children.Registry:
-    """The registry's use-case dependencies."""
-    registry: children.Registry = request.app.state.registry
-    return registry
+async def run(request: Request, handler: Callable[[C, RegistryUnitOfWork], Awaitable[R]], command: C) -> R:
+    """Run one handler in a fresh unit of work and commit."""
+    return await execute(units_of_work(request)(), handler, command)
 
 
-def problem(error: RegistryError) -> Problem:
-    """The problem+json for a domain error, naming the field and the reason."""
-    status, title = next(((s, t) for kind, s, t in _STATUS_OF if isinstance(error, kind)), (422, "Invalid request"))
-    return Problem(status, title, str(error), [{"field": error.field, "reason": error.reason}])
+def idempotency(principal: Principal, key: str | None, target: str, body: BaseModel) -> Key | None:
+    """The Idempotency-Key of a create with the fingerprint of its request, when the client sent one."""
+    return Key(principal.subject, key, fingerprint(target, body.model_dump(mode="json"))) if key else None
 
 
 def etag(version: int) -> str:
@@ -74,27 +65,6 @@ def read_version(if_match: str | None) -> int:
     return int(value)
 
 
-async def create_once(runtime: ServiceRuntime, principal: Principal, key: str | None, digest: str,
-                      create: Callable[[AsyncSession], Awaitable[str]]) -> str:
-    """Run a create at most once per idempotency key; a retry gets the id of what the first attempt created."""
-    for attempt in (1, 2):
-        try:
-            async with runtime.transaction() as session:
-                if key is not None and (existing := await handlers.replayed(session, principal, key, digest)):
-                    return existing
-                created = await create(session)
-                if key is not None:
-                    await handlers.remember(session, principal, key, digest, created)
-            return created
-        except RegistryError as error:
-            raise problem(error) from None
-        except IntegrityError:
-            # Two attempts with one key raced: the loser's transaction rolled back; look again for the winner's.
-            if key is None or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 def case_view(case: Case | None) -> schemas.CaseRead | None:
     """The case as the API shows it."""
     if case is None:
@@ -104,18 +74,20 @@ def case_view(case: Case | None) -> schemas.CaseRead | None:
                             closure_reason=case.closure_reason, withdrawal_rule=assessment.explanation)
 
 
-def child_view(record: ChildRecord, case: Case | None) -> schemas.ChildRead:
+def child_view(view: ChildView) -> schemas.ChildRead:
     """The record as the API shows it."""
+    record, case = view.record, view.case
     child = record.child
-    precision: Any = "estimated" if record.birth_date_estimated else child.birth_date_precision
     return schemas.ChildRead(
         child_id=child.child_id, version=record.version, full_name=child.full_name, aliases=record.aliases,
-        sex=child.sex, village_code=child.village_code, birth_date=child.birth_date, birth_date_precision=precision,
+        sex=child.sex, village_code=child.village_code, birth_date=child.birth_date,
+        birth_date_precision=record.precision,
         mother_name=child.mother_name, nik=record.nik, kk_number=record.kk_number,
-        identity_warnings=[schemas.IdentityWarning(**w) for w in record.identity_warnings],
-        guardians=[schemas.Guardian(**g) for g in record.guardians],
-        school=schemas.School(**record.school) if record.school else None,
-        work=schemas.Work(**record.work) if record.work else None, source_system=child.source_system,
+        identity_warnings=[schemas.IdentityWarning(code=w.code.value, field=w.field, reason=w.reason)
+                           for w in record.identity_warnings],
+        guardians=[schemas.Guardian(name=g.name, relationship=g.relationship) for g in record.guardians],
+        school=schemas.School(status=record.school.status, grade=record.school.grade) if record.school else None,
+        work=_work_view(record.work) if record.work else None, source_system=child.source_system,
         source_record_id=child.source_record_id, person_id=child.person_id, registered_at=child.registered_at,
         case=case_view(case))
 
@@ -126,3 +98,30 @@ def consent_view(consent: GuardianConsent) -> schemas.ConsentRead:
     history = [schemas.ConsentEntry(purpose=r.purpose, decision=r.decision, decided_on=r.decided_on,
                                     recorded_by=r.recorded_by, recorded_at=r.recorded_at) for r in consent.records]
     return schemas.ConsentRead(in_force=purposes, history=history)
+
+
+def _work_view(work: Work) -> schemas.Work:
+    return schemas.Work(sectors=list(work.sectors), tasks=work.tasks, hours_per_week=work.hours_per_week,
+                        hazards=list(work.hazards))
+
+
+def changes(body: schemas.ChildFields, given: frozenset[str]) -> ChildChanges:
+    """The details a body gives, as the domain's changes (a null list clears it)."""
+    return ChildChanges(given, **_values(body))
+
+
+def details(body: schemas.ChildFields) -> ChildDetails:
+    """Every detail a body gives (a registration or a replacement)."""
+    return ChildDetails(**_values(body))
+
+
+def _values(body: schemas.ChildFields) -> dict[str, Any]:
+    return {
+        "full_name": body.full_name, "sex": body.sex, "village_code": body.village_code,
+        "aliases": tuple(body.aliases or ()), "birth_date": body.birth_date,
+        "birth_date_precision": BirthPrecision(body.birth_date_precision) if body.birth_date_precision else None,
+        "mother_name": body.mother_name, "nik": body.nik, "kk_number": body.kk_number,
+        "guardians": tuple(Guardian(g.name, g.relationship) for g in body.guardians or ()),
+        "school": School(body.school.status, body.school.grade) if body.school else None,
+        "work": Work(tuple(body.work.sectors), body.work.tasks, body.work.hours_per_week,
+                     tuple(body.work.hazards)) if body.work else None}

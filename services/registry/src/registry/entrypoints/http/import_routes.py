@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from registry.domain.survey import ImportReport, ImportSurvey, ReadImport, SurveyFile
 from registry.entrypoints.http import edge
 from registry.entrypoints.http.edge import FieldStaff
 from registry.entrypoints.survey import (
@@ -21,8 +22,7 @@ from registry.entrypoints.survey import (
     template_csv,
     template_xlsx,
 )
-from registry.service_layer import survey_import
-from simpul_platform.auth import Principal
+from registry.service_layer.handlers import survey
 from simpul_platform.problems import Problem
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -78,10 +78,9 @@ async def import_children(request: Request, principal: FieldStaff, response: Res
     except UnusableSurvey as error:
         raise Problem(422, "Unusable survey", f"file: {error}; nothing imported",
                       [{"field": "file", "reason": str(error)}]) from None
-    runtime, registry = edge.runtime_of(request), edge.registry_of(request)
-    report = await survey_import.import_survey(
-        runtime.transaction, registry, principal, (check_row(number, values, today=today) for number, values in rows),
-        survey_import.SurveyFile(name, file_digest(content)), source_system=source_system)
+    checked = (check_row(number, values, today=today) for number, values in rows)
+    command = ImportSurvey(principal, checked, SurveyFile(name, file_digest(content)), source_system)
+    report = await survey.import_survey(command, edge.units_of_work(request))
     response.headers["Location"] = f"/imports/children/{report.import_id}"
     return _view(report)
 
@@ -105,14 +104,14 @@ async def template_as_xlsx() -> Response:
 @router.get("/{import_id}", response_model=ImportReportRead, summary="An import's report (yours only)")
 async def read_import(import_id: str, principal: FieldStaff, request: Request) -> ImportReportRead:
     """The report of an import you ran; 404 for anybody else's."""
-    return _view(await _report(request, principal, import_id))
+    return _view(await edge.run(request, survey.read_import, ReadImport(principal, import_id)))
 
 
 @router.get("/{import_id}/errors.csv", summary="An import's rejected rows as CSV (yours only)",
             response_class=Response, responses={200: {"content": {CSV_MEDIA_TYPE: {}}}})
 async def import_errors(import_id: str, principal: FieldStaff, request: Request) -> Response:
     """row,column,reason for every refused row: the list a cadre fixes the survey from."""
-    report = await _report(request, principal, import_id)
+    report = await edge.run(request, survey.read_import, ReadImport(principal, import_id))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["row", "column", "reason"])
@@ -133,15 +132,6 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-async def _report(request: Request, principal: Principal, import_id: str) -> survey_import.ImportReport:
-    async with edge.runtime_of(request).transaction() as session:
-        report = await survey_import.reported(session, import_id, principal)
-    if report is None:
-        raise Problem(404, "Import not found", "import_id: no import of yours with this id",
-                      [{"field": "import_id", "reason": "no import of yours with this id"}])
-    return report
-
-
-def _view(report: survey_import.ImportReport) -> ImportReportRead:
+def _view(report: ImportReport) -> ImportReportRead:
     return ImportReportRead(**report.counts(), import_id=report.import_id, source_system=report.source_system,
                             errors=[RowErrorRead(row=e.row, column=e.column, reason=e.reason) for e in report.errors])
