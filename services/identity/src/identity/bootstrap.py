@@ -1,7 +1,10 @@
-"""Composition root of the identity service."""
+"""Composition root of the identity service: the app, its consumer and the command line's dependencies."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,16 +13,25 @@ from identity.adapters import orm
 from identity.adapters.record_index import IndexedMatcher
 from identity.config import IdentitySettings
 from identity.domain.model import MatchModel
+from identity.domain.source_records import Thresholds
 from identity.entrypoints.consumers import registry_children
 from identity.entrypoints.http.person_routes import router as person_router
 from identity.entrypoints.http.routes import router as review_router
-from identity.service_layer.linking import Linking
-from identity.service_layer.matching_port import Thresholds
+from identity.service_layer.unit_of_work import IdentityUnitOfWork, SqlIdentityUnitOfWork
 from simpul_contracts.events import PersonsMergedV1, PersonUnmergedV1, RecordLinkedV1, ReviewRequestedV1
-from simpul_platform.runtime import ServiceRuntime, build_runtime
+from simpul_platform.database import Database
+from simpul_platform.field_encryption import keyring_from
+from simpul_platform.runtime import build_runtime
 from simpul_platform.web import create_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What identity's entry points need: a fresh unit of work on demand."""
+
+    unit_of_work: Callable[[], IdentityUnitOfWork]
 
 
 def build(settings: IdentitySettings | None = None, *, for_documentation: bool = False) -> FastAPI:
@@ -27,8 +39,8 @@ def build(settings: IdentitySettings | None = None, *, for_documentation: bool =
     settings = settings or IdentitySettings()
     runtime = build_runtime(settings, orm.delivery, MIGRATIONS, for_documentation=for_documentation)
     runtime.publishes(RecordLinkedV1, ReviewRequestedV1, PersonsMergedV1, PersonUnmergedV1)
-    linking = configure(settings, runtime)
-    registry_children.register(runtime, linking)
+    wiring = _wiring(settings, runtime.database, after_commit=runtime.relay.wake)
+    registry_children.register(runtime, wiring.unit_of_work)
     app = create_app(
         runtime,
         title="Simpul identity",
@@ -36,15 +48,31 @@ def build(settings: IdentitySettings | None = None, *, for_documentation: bool =
         "with a review queue for unsure matches.",
         routers=[review_router, person_router],
     )
-    app.state.linking = linking
+    app.state.wiring = wiring
     return app
 
 
-def configure(settings: IdentitySettings, runtime: ServiceRuntime) -> Linking:
-    """Linking's dependencies from settings."""
+@contextlib.asynccontextmanager
+async def command_line(database_url: str | None = None) -> AsyncIterator[Wiring]:
+    """The command line's dependencies (one connection), closed on exit."""
+    settings = IdentitySettings()
+    database = Database(database_url or settings.resolved_database_url(), pool_size=1,
+                        keyring=keyring_from(settings.field_keyring))
+    try:
+        yield _wiring(settings, database)
+    finally:
+        await database.dispose()
+
+
+def match_model(settings: IdentitySettings) -> tuple[MatchModel, Thresholds]:
+    """The match parameters from settings (the file, else the hand-set model) and the thresholds to apply."""
     model = (MatchModel.from_json(settings.match_model_path.read_text(encoding="utf-8"))
              if settings.match_model_path else MatchModel.default())
-    thresholds = Thresholds(auto_link=settings.auto_link_threshold or model.auto_link,
-                            review=settings.review_threshold or model.review)
-    matcher = IndexedMatcher(runtime.database, model, thresholds)
-    return Linking(runtime.outbox, matcher, settings.nik_digest_key.get_secret_value().encode())
+    return model, Thresholds(auto_link=settings.auto_link_threshold or model.auto_link,
+                             review=settings.review_threshold or model.review)
+
+
+def _wiring(settings: IdentitySettings, database: Database, after_commit: Callable[[], None] = lambda: None) -> Wiring:
+    matcher = IndexedMatcher(database, *match_model(settings))
+    digest_key = settings.nik_digest_key.get_secret_value().encode()
+    return Wiring(lambda: SqlIdentityUnitOfWork(database, matcher, digest_key, after_commit))

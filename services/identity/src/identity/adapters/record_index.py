@@ -36,8 +36,8 @@ from identity.adapters.orm import source_records
 from identity.domain.index import MAX_CANDIDATES, PersonIndex
 from identity.domain.index import Candidate as PairCandidate
 from identity.domain.model import MatchModel
-from identity.domain.records import Record, parse_record
-from identity.domain.source_records import Candidate, Contribution, Details, RecordKey, Thresholds
+from identity.domain.records import Record
+from identity.domain.source_records import Candidate, Contribution, Details, RecordKey, Thresholds, as_record
 from simpul_platform.database import Database
 
 # Candidates are scored per record (one person may hold several), so ask for more than the persons wanted.
@@ -47,17 +47,6 @@ _DETAIL_COLUMNS = ("full_name", "sex", "village_code", "birth_date", "birth_date
                    "mother_name")
 
 
-def as_record(key: RecordKey, details: Details) -> Record:
-    """The domain's parsed record of a source record's details."""
-    return parse_record({
-        "record_id": str(key), "source": key.source_system, "full_name": details.full_name, "sex": details.sex,
-        "birth_date": details.birth_date.isoformat() if details.birth_date else "",
-        "birth_date_precision": details.birth_date_precision or "", "nik": details.nik or "",
-        "kk_number": details.kk_number or "", "mother_name": details.mother_name or "",
-        "village_code": details.village_code,
-    })
-
-
 def details_of(row: Any) -> Details:
     """The details stored in a `source_records` row (the birth date is kept as ISO text, encrypted)."""
     values = {name: getattr(row, name) for name in _DETAIL_COLUMNS}
@@ -65,12 +54,11 @@ def details_of(row: Any) -> Details:
     return Details(**values | {"birth_date": dt.date.fromisoformat(birth) if birth else None})
 
 
-async def stored_records(database: Database) -> list[Record]:
+async def stored_records(session: AsyncSession) -> list[Record]:
     """Every source record's current details, as the domain's records (for estimating the model offline)."""
-    async with database.session() as session:
-        query = select(source_records).where(source_records.c.feature_version.is_not(None))
-        return [as_record(RecordKey(row.source_system, row.source_record_id), details_of(row))
-                for rows in (await session.execute(query)).partitions(LOAD_CHUNK) for row in rows]
+    query = select(source_records).where(source_records.c.feature_version.is_not(None))
+    return [as_record(RecordKey(row.source_system, row.source_record_id), details_of(row))
+            for rows in (await session.execute(query)).partitions(LOAD_CHUNK) for row in rows]
 
 
 @dataclass
@@ -120,7 +108,7 @@ class IndexedMatcher:
         pairs = [pair for pair in self._index.candidates(as_record(key, details), RECORDS_PER_QUERY)
                  if self._labels.get(pair.person_id) not in (None, key)]
         current = await _current_persons(session, [pair.person_id for pair in pairs])
-        return _by_person((current[pair.person_id], pair) for pair in pairs if pair.person_id in current)
+        return by_person((current[pair.person_id], pair) for pair in pairs if pair.person_id in current)
 
 
 async def _current_persons(session: AsyncSession, versions: list[str]) -> dict[str, str]:
@@ -132,7 +120,7 @@ async def _current_persons(session: AsyncSession, versions: list[str]) -> dict[s
     return {version: person for version, person in rows.tuples()}
 
 
-def _by_person(pairs: Iterable[tuple[str, PairCandidate]]) -> list[Candidate]:
+def by_person(pairs: Iterable[tuple[str, PairCandidate]]) -> list[Candidate]:
     """One candidate per person: its best pair's score and reasons; vetoed when any of its pairs is."""
     best: dict[str, PairCandidate] = {}
     vetoed: set[str] = set()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from identity.domain.records import Record, parse_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,42 @@ class Details:
 
     def __repr__(self) -> str:  # tracebacks and logs never show the values
         return "Details(<restricted>)"
+
+
+def as_record(key: RecordKey, details: Details) -> Record:
+    """The matching engine's parsed record of a source record's details."""
+    return parse_record({
+        "record_id": str(key), "source": key.source_system, "full_name": details.full_name, "sex": details.sex,
+        "birth_date": details.birth_date.isoformat() if details.birth_date else "",
+        "birth_date_precision": details.birth_date_precision or "", "nik": details.nik or "",
+        "kk_number": details.kk_number or "", "mother_name": details.mother_name or "",
+        "village_code": details.village_code,
+    })
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """A source record as identity holds it: its person, whether a reviewer placed it there, and its details
+    (None for a record identity knows only by a reviewer's decision, before its details arrived)."""
+
+    key: RecordKey
+    person_id: str
+    village_code: str
+    verified: bool = False
+    details: Details | None = None
+    linked_at: dt.datetime | None = None
+
+    def own_nik(self) -> str | None:
+        """The child's own well-formed NIK (not a parent's written in its place), if the record has one."""
+        if self.details is None or not self.details.nik:
+            return None
+        parsed = as_record(self.key, self.details)
+        return parsed.nik.value if parsed.nik is not None and parsed.nik_is_childs else None
+
+    def moved_to(self, person_id: str, at: dt.datetime, *, verified: bool | None = None) -> SourceRecord:
+        """The record linked to another person (and marked placed by a reviewer or not, when given)."""
+        return replace(self, person_id=person_id, linked_at=at,
+                       verified=self.verified if verified is None else verified)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from identity.domain.model import MatchModel
 
 UNUSABLE_INPUT = 2
 UNUSABLE_MODEL = 3
@@ -101,11 +104,9 @@ def estimate(
 
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    from identity.service_layer.dedupe import estimate_stored  # noqa: PLC0415
-
     started = time.perf_counter()
     try:
-        estimated, records = asyncio.run(estimate_stored(database_url, progress=_Progress()))
+        estimated, records = asyncio.run(_estimate(database_url))
     except (OSError, SQLAlchemyError) as error:
         _fail(f"database: {str(error).splitlines()[0]}; nothing written", DATABASE_FAILED)
     if estimated is None:
@@ -116,6 +117,17 @@ def estimate(
         _fail(f"{model}: {error.strerror or error}", OUTPUT_FAILED)
     typer.echo(f"identity: parameters of {records} records written to {model} "
                f"({time.perf_counter() - started:.1f} s)", err=True)
+
+
+async def _estimate(database_url: str | None) -> tuple[MatchModel | None, int]:
+    from identity.bootstrap import command_line  # noqa: PLC0415
+    from identity.domain.commands import EstimateMatchModel  # noqa: PLC0415
+    from identity.service_layer.handlers.estimate import estimate_match_model  # noqa: PLC0415
+    from simpul_platform.unit_of_work import execute  # noqa: PLC0415
+
+    async with command_line(database_url) as wiring:
+        estimate = await execute(wiring.unit_of_work(), estimate_match_model, EstimateMatchModel(_Progress()))
+    return estimate.model, estimate.records
 
 
 class _Progress:

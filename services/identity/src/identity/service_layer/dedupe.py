@@ -18,8 +18,18 @@ import numpy as np
 import numpy.typing as npt
 
 from identity.domain.blocking import blocking_keys, candidate_pairs, common_tokens
-from identity.domain.clustering import ScoredPairs, cluster, sibling_like
-from identity.domain.comparisons import FIELD_INDEX, FIELDS, Levels, Pairs, compare, nik_conflicts
+from identity.domain.clustering import ScoredPairs, certain, cluster, sibling_like
+from identity.domain.comparisons import (
+    FIELD_INDEX,
+    FIELDS,
+    Levels,
+    Pairs,
+    compare,
+    evidence,
+    fitting_nik,
+    level,
+    nik_conflicts,
+)
 from identity.domain.model import MatchModel, estimate, probability
 from identity.domain.records import Record, parse_record
 from identity.domain.table import IntArray, RecordTable
@@ -39,7 +49,7 @@ COLUMNS = (
 CHUNK = 200_000  # pairs compared at once: bounds memory, paces progress
 RANDOM_PAIRS = 300_000
 MIN_PAIRS_TO_ESTIMATE = 200  # sure matches and sure non-matches each
-NIK_SAME = 5
+NIK_SAME = level("nik", "same")
 Progress = Callable[[str, int, int], None]
 """Called with a stage name, the work done and the work in that stage."""
 
@@ -126,16 +136,18 @@ def dedupe_records(
     left, right = candidate_pairs([blocking_keys(record, common) for record in records])
     report("blocking", len(records), len(records))
     levels = _compare_in_chunks(table, left, right, report)
-    conflicts = nik_conflicts(Pairs(table, left, table, right))
+    all_pairs = Pairs(table, left, table, right)
+    conflicts, fitting = nik_conflicts(all_pairs), fitting_nik(all_pairs)
     if model is None:
         model = _estimated(table, levels, conflicts)
     report("estimating", 1, 1)
-    probabilities = probability(model.match_weights(levels))
-    vetoed = sibling_like(levels) | conflicts
+    weights = model.scores(levels, evidence(levels, fitting))
+    sure = certain(levels, fitting)
+    vetoed = (sibling_like(levels) | conflicts) & ~sure
     own_niks = np.where(table.nik_childs[: table.size], table.nik[: table.size], 0)
     clusters = cluster(
         len(records),
-        ScoredPairs(left, right, probabilities, vetoed),
+        ScoredPairs(left, right, weights, probability(weights), vetoed, sure),
         own_niks,
         auto_link=model.auto_link,
         review=model.review,
@@ -152,25 +164,6 @@ def dedupe_records(
         _row_of={record_id: row for row, record_id in enumerate(ids)},
         _candidate_codes=left * len(records) + right,
     )
-
-
-async def estimate_stored(database_url: str | None, *,
-                          progress: Progress | None = None) -> tuple[MatchModel | None, int]:
-    """The match parameters estimated from every record the identity database holds (None when it holds none),
-    and how many records there were."""
-    from identity.adapters.record_index import stored_records  # noqa: PLC0415  (only this job reads them all)
-    from identity.config import IdentitySettings  # noqa: PLC0415
-    from simpul_platform.database import Database  # noqa: PLC0415
-    from simpul_platform.field_encryption import keyring_from  # noqa: PLC0415
-
-    settings = IdentitySettings()
-    database = Database(database_url or settings.resolved_database_url(), pool_size=1,
-                        keyring=keyring_from(settings.field_keyring))
-    try:
-        records = await stored_records(database)
-    finally:
-        await database.dispose()
-    return (dedupe_records(records, progress=progress).model if records else None), len(records)
 
 
 def write_clusters(result: DedupeResult, path: Path, *, with_scores: bool = False) -> None:

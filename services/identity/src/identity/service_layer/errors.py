@@ -1,26 +1,35 @@
-"""Why a reviewer's request cannot be done, naming the field and the reason (never a value)."""
+"""Identity's refusals leave the service layer as the platform's `DomainError` kinds (mapped to problem+json once,
+by the platform)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-class DecisionRefused(Exception):
-    """Base: a request about reviews or persons that cannot be done."""
+from identity.domain import errors
+from simpul_platform.errors import DomainError, ErrorKind
 
-    status = 422
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-class NotFound(DecisionRefused):
-    """No such review or person in the caller's scope: the same answer whether it exists elsewhere or not at all."""
-
-    status = 404
+C = TypeVar("C")
+U = TypeVar("U")
+R = TypeVar("R")
 
 
-class Conflict(DecisionRefused):
-    """The state forbids it: a review already decided, a merged person, a verified non-link in the way."""
+def as_domain_error(error: errors.Refused) -> DomainError:
+    """The platform's error of a domain refusal: same field and reason, its kind."""
+    kind = (ErrorKind.NOT_FOUND if isinstance(error, errors.NotFound)
+            else ErrorKind.CONFLICT if isinstance(error, errors.Conflict) else ErrorKind.INVALID)
+    return DomainError(error.field, error.reason, kind)
 
-    status = 409
+
+def refusals(handler: Callable[[C, U], Awaitable[R]]) -> Callable[[C, U], Awaitable[R]]:
+    """Decorate a handler: the domain's refusals leave it as `DomainError`s."""
+
+    @functools.wraps(handler)
+    async def handle(command: C, uow: U) -> R:
+        try:
+            return await handler(command, uow)
+        except errors.Refused as error:
+            raise as_domain_error(error) from None
+
+    return handle

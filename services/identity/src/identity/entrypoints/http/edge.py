@@ -1,43 +1,37 @@
-"""What the review endpoints share: callers, the access reason, refusals as problems, views of stored rows."""
+"""What the review endpoints share: callers, the access reason, the unit of work, views of domain objects."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.domain.commands import Actor
+from identity.domain.review import Review, ReviewCandidate
 from identity.entrypoints.http import schemas
-from identity.service_layer.errors import DecisionRefused
-from identity.service_layer.linking import Linking
-from identity.service_layer.review import Actor, RecordView, ReviewView
+from identity.service_layer.handlers.reviews import RecordView, ReviewView
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.problems import Problem
-from simpul_platform.runtime import ServiceRuntime
+from simpul_platform.unit_of_work import execute
 
 # District officers (and systems scoped like them) review; cadres and the ministry do not see identity at all.
 Reviewer = Annotated[Principal, Depends(require(Role.DISTRICT_OFFICER, Role.SERVICE))]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
-_TITLES = {404: "Not found", 409: "Conflict", 422: "Invalid request"}
-T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R")
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
-    """The service runtime."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-def linking_of(request: Request) -> Linking:
-    """Linking's dependencies (outbox, matcher, keys)."""
-    linking: Linking = request.app.state.linking
-    return linking
+async def run(request: Request, handler: Callable[[C, IdentityUnitOfWork], Awaitable[R]], command: C) -> R:
+    """Run one handler in a fresh unit of work and commit (refusals roll it back and leave as problems)."""
+    uow: IdentityUnitOfWork = request.app.state.wiring.unit_of_work()
+    return await execute(uow, handler, command)
 
 
 def reader(principal: Principal, reason: str | None) -> Actor:
     """The caller of a read; the reason is optional but audited."""
-    return Actor(principal, reason)
+    return Actor(principal.subject, principal.role.value, principal.scope, reason)
 
 
 def decider(principal: Principal, reason: str | None) -> Actor:
@@ -45,22 +39,7 @@ def decider(principal: Principal, reason: str | None) -> Actor:
     if not reason or not reason.strip():
         raise Problem(422, "Invalid request", "X-Access-Reason: say why you decide",
                       [{"field": "X-Access-Reason", "reason": "is required for a decision"}])
-    return Actor(principal, reason.strip())
-
-
-async def in_transaction(request: Request, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run a use case in one transaction; its refusals leave as problems (and roll it back)."""
-    try:
-        async with runtime_of(request).transaction() as session:
-            return await work(session)
-    except DecisionRefused as error:
-        raise problem(error) from None
-
-
-def problem(error: DecisionRefused) -> Problem:
-    """The problem+json of a refusal, naming the field and the reason."""
-    return Problem(error.status, _TITLES.get(error.status, "Invalid request"), str(error),
-                   [{"field": error.field, "reason": error.reason}])
+    return Actor(principal.subject, principal.role.value, principal.scope, reason.strip())
 
 
 def record_view(view: RecordView) -> schemas.SourceRecord:
@@ -76,19 +55,32 @@ def record_view(view: RecordView) -> schemas.SourceRecord:
             mother_name=details.mother_name) if details else None)
 
 
-def summary(review: dict[str, Any]) -> schemas.ReviewSummary:
+def _summary_fields(review: Review) -> dict[str, object]:
+    return {"review_id": review.review_id, "status": review.status.value,
+            "source_system": review.key.source_system, "source_record_id": review.key.source_record_id,
+            "person_id": review.person_id, "village_code": review.village_code,
+            "district_code": review.district_code, "requested_at": review.requested_at}
+
+
+def _decision(candidate: ReviewCandidate) -> str | None:
+    return candidate.decision.value if candidate.decision else None
+
+
+def summary(review: Review) -> schemas.ReviewSummary:
     """A review as the queue shows it."""
-    return schemas.ReviewSummary.model_validate(review | {"candidates": [
-        {"person_id": c["person_id"], "score": c["score"], "decision": c["decision"]} for c in review["candidates"]]})
+    return schemas.ReviewSummary.model_validate(_summary_fields(review) | {"candidates": [
+        {"person_id": c.person_id, "score": c.score, "decision": _decision(c)} for c in review.candidates]})
 
 
 def review_view(view: ReviewView) -> schemas.Review:
     """A review with its records and each candidate's reasons."""
     review = view.review
-    candidates = [schemas.Candidate(
-        person_id=c["person_id"], score=c["score"], decision=c["decision"], vetoed=c["vetoed"],
-        contributions=[schemas.Contribution(**part) for part in c["contributions"]],
-        records=[record_view(r) for r in view.candidate_records.get(c["person_id"], [])])
-        for c in review["candidates"]]
-    return schemas.Review.model_validate(review | {
-        "candidates": candidates, "record": record_view(view.record) if view.record else None})
+    candidates = [schemas.Candidate.model_validate({
+        "person_id": c.person_id, "score": c.score, "decision": _decision(c), "vetoed": c.vetoed,
+        "contributions": [schemas.Contribution(field=p.field, level=p.level, weight=p.weight)
+                          for p in c.contributions],
+        "records": [record_view(r) for r in view.candidate_records.get(c.person_id, [])]})
+        for c in review.candidates]
+    return schemas.Review.model_validate(_summary_fields(review) | {
+        "candidates": candidates, "record": record_view(view.record) if view.record else None,
+        "resolved_at": review.resolved_at, "resolved_by": review.resolved_by})

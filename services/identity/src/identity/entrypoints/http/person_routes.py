@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from identity.domain.commands import MergePersons, UnmergePerson
 from identity.entrypoints.http import edge
 from identity.entrypoints.http.edge import AccessReason, Reviewer
 from identity.entrypoints.http.schemas import MergeRequest, MergeResult
-from identity.service_layer import merging
+from identity.service_layer.handlers.persons import MergeOutcome, merge_persons, unmerge_person
 
 router = APIRouter(prefix="/persons", tags=["persons"])
 
@@ -16,20 +17,18 @@ router = APIRouter(prefix="/persons", tags=["persons"])
 async def merge(person_id: str, body: MergeRequest, principal: Reviewer, request: Request, *,
                 reason: AccessReason = None) -> MergeResult:
     """The two persons are one child: `into_person_id` keeps its id, this person's id is retired."""
-    actor, linking = edge.decider(principal, reason), edge.linking_of(request)
-    return _result(await edge.in_transaction(
-        request, lambda session: merging.merge(session, linking, actor, person_id, body.into_person_id)))
+    command = MergePersons(edge.decider(principal, reason), person_id, body.into_person_id)
+    return _result(await edge.run(request, merge_persons, command))
 
 
 @router.post("/{person_id}/unmerge", response_model=MergeResult, summary="Undo the merge of a person (audited)")
 async def unmerge(person_id: str, principal: Reviewer, request: Request, *,
                   reason: AccessReason = None) -> MergeResult:
     """Bring back a person retired by a merge, with the records it had; the two are never merged automatically."""
-    actor, linking = edge.decider(principal, reason), edge.linking_of(request)
-    return _result(await edge.in_transaction(
-        request, lambda session: merging.unmerge(session, linking, actor, person_id)))
+    command = UnmergePerson(edge.decider(principal, reason), person_id)
+    return _result(await edge.run(request, unmerge_person, command))
 
 
-def _result(outcome: merging.MergeOutcome) -> MergeResult:
+def _result(outcome: MergeOutcome) -> MergeResult:
     return MergeResult(merge_id=outcome.merge_id, person_id=outcome.person_id,
                        other_person_id=outcome.other_person_id, moved_records=[str(k) for k in outcome.moved])

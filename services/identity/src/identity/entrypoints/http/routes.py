@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from identity.domain.commands import AcceptCandidate, Actor, ListReviews, ReadReview, RejectCandidate
 from identity.entrypoints.http import edge
 from identity.entrypoints.http.edge import AccessReason, Reviewer
 from identity.entrypoints.http.schemas import CandidateChoice, Decided, Review, ReviewPage, ReviewStatus
-from identity.service_layer import review as reviews
+from identity.service_layer.handlers import reviews
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 
@@ -24,9 +25,8 @@ async def list_reviews(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ReviewPage:
     """Open reviews by default, ordered by id; `status` picks others."""
-    async with edge.runtime_of(request).transaction() as session:
-        found = await reviews.list_reviews(session, edge.reader(principal, reason), status=status, after=cursor,
-                                           limit=limit + 1)
+    command = ListReviews(edge.reader(principal, reason), status, cursor, limit + 1)
+    found = await edge.run(request, reviews.list_reviews, command)
     items = [edge.summary(review) for review in found[:limit]]
     return ReviewPage(items=items, next_cursor=items[-1].review_id if len(found) > limit else None)
 
@@ -43,9 +43,8 @@ async def read_review(review_id: str, principal: Reviewer, request: Request, *,
 async def accept(review_id: str, body: CandidateChoice, principal: Reviewer, request: Request, *,
                  reason: AccessReason = None) -> Decided:
     """The record is this candidate person: linked there for good, never moved by automatic matching."""
-    actor, linking = edge.decider(principal, reason), edge.linking_of(request)
-    person = await edge.in_transaction(
-        request, lambda session: reviews.accept(session, linking, actor, review_id, body.person_id))
+    actor = edge.decider(principal, reason)
+    person = await edge.run(request, reviews.accept_candidate, AcceptCandidate(actor, review_id, body.person_id))
     return Decided(review=await _read(request, actor, review_id), person_id=person)
 
 
@@ -53,12 +52,10 @@ async def accept(review_id: str, body: CandidateChoice, principal: Reviewer, req
 async def reject(review_id: str, body: CandidateChoice, principal: Reviewer, request: Request, *,
                  reason: AccessReason = None) -> Decided:
     """The record is another child than this candidate: never matched to that person again."""
-    actor, linking = edge.decider(principal, reason), edge.linking_of(request)
-    person = await edge.in_transaction(
-        request, lambda session: reviews.reject(session, linking, actor, review_id, body.person_id))
+    actor = edge.decider(principal, reason)
+    person = await edge.run(request, reviews.reject_candidate, RejectCandidate(actor, review_id, body.person_id))
     return Decided(review=await _read(request, actor, review_id), person_id=person)
 
 
-async def _read(request: Request, actor: reviews.Actor, review_id: str) -> Review:
-    view = await edge.in_transaction(request, lambda session: reviews.read_review(session, actor, review_id))
-    return edge.review_view(view)
+async def _read(request: Request, actor: Actor, review_id: str) -> Review:
+    return edge.review_view(await edge.run(request, reviews.read_review, ReadReview(actor, review_id)))
