@@ -45,11 +45,19 @@ def delivery_tables(metadata: MetaData) -> DeliveryTables:
         Column("traceparent", String(64)),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True)),
+        # Set with sent_at from the retention of the row's data class; the relay deletes rows past it.
+        Column("purge_after", DateTime(timezone=True)),
         Index(
             "ix_outbox_unsent",
             "seq",
             postgresql_where=text("sent_at IS NULL"),
             sqlite_where=text("sent_at IS NULL"),
+        ),
+        Index(
+            "ix_outbox_purge_after",
+            "purge_after",
+            postgresql_where=text("purge_after IS NOT NULL"),
+            sqlite_where=text("purge_after IS NOT NULL"),
         ),
     )
     processed = Table(

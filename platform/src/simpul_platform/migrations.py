@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import Connection, MetaData, pool
+from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+# One key for every service: each has its own database, and advisory locks are per database.
+MIGRATION_LOCK = int.from_bytes(b"simpmigr", "big", signed=True)
 
 
 def _config(script_location: Path, url: str) -> Config:
@@ -25,10 +29,13 @@ def upgrade_connection(connection: Connection, script_location: Path) -> None:
 
 
 async def upgrade(url: str, script_location: Path) -> None:
-    """Bring a database to the newest revision."""
+    """Bring a database to the newest revision; replicas starting together take turns (PostgreSQL lock)."""
     engine = create_async_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held until this transaction ends: the next replica then finds the schema at head, nothing to do.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await connection.run_sync(upgrade_connection, script_location)
     finally:
         await engine.dispose()
@@ -46,3 +53,23 @@ def run_env(target_metadata: MetaData) -> None:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+
+
+# Revisions of the delivery tables every service has: each service's revision calls these. Released: never edit,
+# add a new pair for the next change.
+def add_outbox_purge_after() -> None:
+    """Outbox `purge_after` (the sent row's deadline) and its index; rows sent before it are due at once."""
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.add_column(sa.Column("purge_after", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_outbox_purge_after", ["purge_after"], unique=False,
+                              postgresql_where=sa.text("purge_after IS NOT NULL"),
+                              sqlite_where=sa.text("purge_after IS NOT NULL"))
+    op.execute("UPDATE outbox SET purge_after = sent_at WHERE sent_at IS NOT NULL")
+
+
+def drop_outbox_purge_after() -> None:
+    """Undo `add_outbox_purge_after`."""
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.drop_index("ix_outbox_purge_after", postgresql_where=sa.text("purge_after IS NOT NULL"),
+                            sqlite_where=sa.text("purge_after IS NOT NULL"))
+        batch_op.drop_column("purge_after")

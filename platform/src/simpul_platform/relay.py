@@ -1,31 +1,66 @@
-"""The outbox relay: publishes committed outbox rows in order with an idempotent producer, then marks them sent."""
+"""The outbox relay: publishes committed outbox rows in order with an idempotent producer, then marks them sent.
+
+One relay per outbox publishes (`PublisherLock`); others stand by. The active relay pipelines: while the acks of
+earlier batches are awaited and those batches are marked sent, it already fetches and sends the next one.
+
+- Order: every send is issued by one task, in `seq` order, on one idempotent producer, which keeps the order per
+  partition. A row that commits after rows with a higher `seq` were fetched goes out with the next batch. That never
+  reorders one key: a key's next event is written only after its previous one committed (the aggregate's row lock),
+  so whenever a fetch sees the later event it sees the earlier one too, and takes it first.
+- Crash safety: a row is marked sent only after Kafka acknowledged it. A relay killed in between leaves it unsent;
+  the relay that takes over finds it on the topic's tail (`relay_takeover`) and marks it without publishing again.
+- Mark-sent lags the sends: rows in flight are left out of the next fetch by their `seq`. Rows are marked by `seq`,
+  never by a high-water mark, which would also mark a late-committed row that was never fetched.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
-from sqlalchemy import Row, Table, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Table, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simpul_platform.database import Database
 from simpul_platform.failpoints import failpoint
 from simpul_platform.metrics import METRICS
+from simpul_platform.outbox_retention import Retention, purge_due
+from simpul_platform.publisher_lock import PublisherLock
+from simpul_platform.relay_takeover import published_ids
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simpul.outbox")
 MAX_BACKOFF_SECONDS = 10.0
+BACKLOG_EVERY_SECONDS = 1.0
+DEFAULT_RETENTION = Retention(kept=timedelta(days=7), restricted=timedelta(seconds=60))
+
+
+@dataclass
+class _Batch:
+    rows: Sequence[Row[Any]]
+    acks: list[asyncio.Future[Any]]
+
+
+@dataclass
+class _Pipeline:
+    """Batches between their send and their mark: at most `slots` of them; their rows are not fetched again."""
+
+    slots: asyncio.Semaphore
+    sent: asyncio.Queue[_Batch] = field(default_factory=asyncio.Queue)
+    in_flight: set[int] = field(default_factory=set)
 
 
 class OutboxRelay:
-    """Moves outbox rows to Kafka. Crash-safe: a row is marked sent only after the broker acknowledged it."""
+    """Moves outbox rows to Kafka in commit order; purges sent rows once their retention is over."""
 
     def __init__(
         self,
@@ -37,6 +72,10 @@ class OutboxRelay:
         poll_seconds: float,
         topic_namespace: str = "",
         max_batch_bytes: int = 256 * 1024,
+        in_flight_batches: int = 4,
+        retention: Retention = DEFAULT_RETENTION,
+        standby_seconds: float = 2.0,
+        purge_seconds: float = 5.0,
     ) -> None:
         self.database = database
         self.table = table
@@ -46,7 +85,13 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.topic_namespace = topic_namespace
+        self.in_flight_batches = in_flight_batches
+        self.retention = retention
+        self.purge_seconds = purge_seconds
+        self.lock = PublisherLock(database, table.fullname, standby_seconds=standby_seconds)
+        self.published = 0  # rows acknowledged and marked sent by this relay
         self._wake = asyncio.Event()
+        self._backlog_at = 0.0
 
     @property
     def producer(self) -> AIOKafkaProducer:
@@ -57,7 +102,9 @@ class OutboxRelay:
 
     async def start(self) -> None:
         """Connect the producer (created here: aiokafka needs the running event loop)."""
-        self._producer = AIOKafkaProducer(
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap_servers,
             client_id="simpul-outbox-relay",
             enable_idempotence=True,  # broker-side dedupe of the producer's own retries, order kept per partition
@@ -67,52 +114,49 @@ class OutboxRelay:
             max_batch_size=self.max_batch_bytes,
             request_timeout_ms=30_000,
         )
-        await self._producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self._producer = producer
 
     async def stop(self) -> None:
         """Flush and close the producer."""
         if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+            producer, self._producer = self._producer, None
+            await producer.stop()
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit that queued events)."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Relay until cancelled; back off while Kafka or the database is unavailable."""
+        """Relay until cancelled: stand by while another relay publishes; back off while Kafka or the database fail."""
         backoff = self.poll_seconds
         while True:
+            published = self.published
             try:
-                sent = await self.relay_once()
-                if sent == self.batch_size:
-                    await self.backlog()  # busy: measure what is still waiting (idle means zero)
-                backoff = self.poll_seconds
+                await self.start()
+                async with self.lock.held() as connection:
+                    await self._publish(connection)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay failed; retrying in %.1fs", backoff)
-                sent = 0
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-            if sent < self.batch_size:
+            except Exception as failure:
+                backoff = self.poll_seconds if self.published > published else min(backoff * 2, MAX_BACKOFF_SECONDS)
+                cause = _first(failure)
+                log.error("outbox relay failed; retrying in %.1fs", backoff,
+                          exc_info=(type(cause), cause, cause.__traceback__))
+                with contextlib.suppress(Exception):
+                    await self.stop()  # a fresh producer: nothing of a failed send lingers in it
                 await self._sleep(backoff)
 
-    async def relay_once(self) -> int:
-        """Publish one batch of unsent rows; return how many were sent."""
+    async def purge_once(self) -> int:
+        """Delete one batch of sent rows past their retention; return how many went."""
         async with self.database.session() as session, session.begin():
-            rows = await self._claim(session)
-            if not rows:
-                METRICS.outbox_backlog.set(0)
-                return 0
-            failpoint("outbox.after_fetch")
-            await self._publish(rows)
-            failpoint("outbox.after_publish")
-            sent_at = datetime.now(UTC)
-            ids = [row.seq for row in rows]
-            await session.execute(update(self.table).where(self.table.c.seq.in_(ids)).values(sent_at=sent_at))
-        for topic, count in Counter(self.topic_namespace + row.topic for row in rows).items():
-            METRICS.events_published.add(count, {"topic": topic})
-        return len(rows)
+            result = await session.execute(purge_due(self.table, datetime.now(UTC), self.batch_size))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def backlog(self) -> int:
         """How many committed events wait to be published."""
@@ -122,23 +166,83 @@ class OutboxRelay:
         METRICS.outbox_backlog.set(count)
         return count
 
-    async def _claim(self, session: AsyncSession) -> Sequence[Row[Any]]:
-        query = (
-            select(self.table)
-            .where(self.table.c.sent_at.is_(None))
-            .order_by(self.table.c.seq)
-            .limit(self.batch_size)
-        )
-        if not self.database.is_sqlite:
-            # Several relay instances may run; each takes rows nobody else holds.
-            query = query.with_for_update(skip_locked=True)
-        return (await session.execute(query)).all()
+    async def _publish(self, connection: AsyncConnection) -> None:
+        await self._settle_takeover(connection)
+        pipeline = _Pipeline(slots=asyncio.Semaphore(self.in_flight_batches))
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._fetch_and_send(connection, pipeline))
+            tasks.create_task(self._mark_acknowledged(pipeline))
+            tasks.create_task(self._purge_periodically())
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
-        # Sent without waiting one by one, then awaited together: the idempotent producer keeps per-partition
-        # order and never duplicates on its own retries.
-        pending = [await self._send(row) for row in rows]
-        await asyncio.gather(*pending)
+    async def _settle_takeover(self, connection: AsyncConnection) -> None:
+        """Mark sent what an earlier relay published without marking (see `relay_takeover`)."""
+        window = (self.in_flight_batches + 1) * self.batch_size
+        c = self.table.c
+        query = select(c.seq, c.event_id, c.topic).where(c.sent_at.is_(None)).order_by(c.seq).limit(window)
+        unsent = (await connection.execute(query)).all()
+        await connection.commit()
+        if not unsent:
+            return
+        on_topics = await published_ids(
+            self.bootstrap_servers, {self.topic_namespace + row.topic for row in unsent}, depth=window
+        )
+        published = [row for row in unsent if row.event_id in on_topics]
+        if published:
+            await self._mark_sent(published)
+            log.info("outbox relay: %d events published before the takeover are marked sent", len(published))
+
+    async def _fetch_and_send(self, connection: AsyncConnection, pipeline: _Pipeline) -> None:
+        while True:
+            await pipeline.slots.acquire()
+            rows = await self._fetch(connection, pipeline.in_flight)
+            if not rows:
+                pipeline.slots.release()
+                METRICS.outbox_backlog.set(0)
+                await self._sleep(self.poll_seconds)
+                continue
+            failpoint("outbox.after_fetch")
+            pipeline.in_flight.update(row.seq for row in rows)
+            pipeline.sent.put_nowait(_Batch(rows, [await self._send(row) for row in rows]))
+            if len(rows) == self.batch_size:
+                await self._measure_backlog()
+
+    async def _mark_acknowledged(self, pipeline: _Pipeline) -> None:
+        while True:
+            batch = await pipeline.sent.get()
+            await asyncio.gather(*batch.acks)
+            failpoint("outbox.after_publish")
+            await self._mark_sent(batch.rows)
+            pipeline.in_flight.difference_update(row.seq for row in batch.rows)
+            pipeline.slots.release()
+            self.published += len(batch.rows)
+            for topic, count in Counter(self.topic_namespace + row.topic for row in batch.rows).items():
+                METRICS.events_published.add(count, {"topic": topic})
+
+    async def _purge_periodically(self) -> None:
+        while True:
+            if await self.purge_once() < self.batch_size:
+                await asyncio.sleep(self.purge_seconds)
+
+    async def _fetch(self, connection: AsyncConnection, in_flight: set[int]) -> Sequence[Row[Any]]:
+        c = self.table.c
+        query = select(self.table).where(c.sent_at.is_(None)).order_by(c.seq).limit(self.batch_size)
+        if in_flight:
+            query = query.where(c.seq.not_in(in_flight))
+        rows = (await connection.execute(query)).all()
+        await connection.commit()
+        return rows
+
+    async def _mark_sent(self, rows: Sequence[Row[Any]]) -> None:
+        statements = self.retention.mark_sent(self.table, ((row.seq, row.topic) for row in rows), datetime.now(UTC))
+        async with self.database.session() as session, session.begin():
+            for statement in statements:
+                await session.execute(statement)
+
+    async def _measure_backlog(self) -> None:
+        # Busy: measure what is still waiting, now and then (idle means zero).
+        if time.monotonic() - self._backlog_at >= BACKLOG_EVERY_SECONDS:
+            self._backlog_at = time.monotonic()
+            await self.backlog()
 
     async def _send(self, row: Row[Any]) -> asyncio.Future[Any]:
         # The publish span continues the trace of the request that wrote the row; its context travels on.
@@ -164,3 +268,10 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
+
+
+def _first(failure: BaseException) -> BaseException:
+    """The first real error inside the task group's exception group."""
+    while isinstance(failure, BaseExceptionGroup) and failure.exceptions:
+        failure = failure.exceptions[0]
+    return failure

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
@@ -21,6 +22,7 @@ from simpul_platform.field_encryption import keyring_from
 from simpul_platform.messaging import create_broker, subscribe
 from simpul_platform.migrations import upgrade
 from simpul_platform.outbox import Outbox
+from simpul_platform.outbox_retention import Retention
 from simpul_platform.relay import OutboxRelay
 from simpul_platform.settings import ServiceSettings
 from simpul_platform.unit_of_work import UnitOfWork
@@ -123,6 +125,10 @@ def build_runtime(
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
         topic_namespace=settings.topic_namespace,
+        in_flight_batches=settings.outbox_in_flight_batches,
+        retention=Retention(kept=timedelta(seconds=settings.outbox_retention_seconds),
+                            restricted=timedelta(seconds=settings.outbox_restricted_retention_seconds)),
+        standby_seconds=settings.outbox_standby_seconds,
     )
     return ServiceRuntime(
         settings=settings,

@@ -31,6 +31,14 @@ class ServiceSettings(BaseSettings):
     outbox_relay_enabled: bool = True
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.25, gt=0)
+    outbox_in_flight_batches: int = Field(
+        default=4, ge=1, le=64, description="Relay batches sent and not yet marked sent, at most")
+    outbox_standby_seconds: float = Field(
+        default=2.0, gt=0, description="How often a standing-by relay tries to take over publishing")
+    outbox_retention_seconds: float = Field(
+        default=7 * 24 * 3600, ge=0, description="How long sent outbox rows are kept (for inspection)")
+    outbox_restricted_retention_seconds: float = Field(
+        default=60, ge=0, description="How long sent rows of restricted topics (names, NIK) are kept")
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
     topic_namespace: str = Field(

@@ -1,0 +1,179 @@
+"""The relay's pipeline on an embedded outbox and a fake producer whose acknowledgements the test hands out.
+
+What it shows: the next batch goes out while earlier acks are outstanding, at most `in_flight_batches` batches are
+out, a row is marked sent only after its own ack, sends follow commit (`seq`) order, and after a failed send the
+relay carries on from the first row the topic lacks: what was acknowledged is not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, Table, func, select
+
+from simpul_contracts.events import RecordLinkedV1
+from simpul_contracts.events.identity import LinkReason
+from simpul_platform import relay as relay_module
+from simpul_platform.database import Database
+from simpul_platform.delivery_tables import delivery_tables
+from simpul_platform.outbox import Outbox
+from simpul_platform.relay import OutboxRelay
+
+BATCH = 10
+
+
+@dataclass
+class Sent:
+    event_id: str
+    ack: asyncio.Future[Any]
+    producer: int
+
+
+@dataclass
+class FakeKafka:
+    """One topic: what each producer sent, and what was acknowledged (= on the topic), in order."""
+
+    sent: list[Sent] = field(default_factory=list)
+    topic: list[str] = field(default_factory=list)
+    producers: int = 0
+
+    def ack(self, count: int, error: Exception | None = None) -> None:
+        """Acknowledge the next `count` outstanding sends (or fail the last of them)."""
+        pending = [s for s in self.sent if not s.ack.done()][:count]
+        for number, sent in enumerate(pending, 1):
+            if error is not None and number == count:
+                sent.ack.set_exception(error)
+                return
+            self.topic.append(sent.event_id)
+            sent.ack.set_result(None)
+
+
+class FakeProducer:
+    def __init__(self, kafka: FakeKafka) -> None:
+        self.kafka = kafka
+
+    async def send(self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.kafka.sent.append(Sent(dict(headers)["ce_id"].decode(), future, self.kafka.producers))
+        return future
+
+    async def stop(self) -> None:
+        for sent in self.kafka.sent:  # what a stopped producer never delivered is lost, never half-written
+            if not sent.ack.done():
+                sent.ack.cancel()
+
+
+class FakeKafkaRelay(OutboxRelay):
+    kafka: FakeKafka
+
+    async def start(self) -> None:
+        if self._producer is None:
+            self.kafka.producers += 1
+            self._producer = FakeProducer(self.kafka)  # type: ignore[assignment]
+
+
+@dataclass
+class Setup:
+    database: Database
+    outbox: Table
+    relay: FakeKafkaRelay
+    kafka: FakeKafka
+    event_ids: list[str]
+
+    async def unsent(self) -> int:
+        query = select(func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))
+        async with self.database.session() as session:
+            return int((await session.execute(query)).scalar_one())
+
+
+def _linked(n: int) -> RecordLinkedV1:
+    return RecordLinkedV1(source_system="s", source_record_id=f"r{n % 3}", person_id=f"p{n}",
+                          reason=LinkReason.NEW_PERSON, linked_at=dt.datetime.now(dt.UTC))
+
+
+@pytest.fixture
+async def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Setup]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    metadata = MetaData()
+    outbox = delivery_tables(metadata).outbox
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    async with database.session() as session, session.begin():
+        event_ids = await Outbox(outbox).add(session, *[_linked(n) for n in range(5 * BATCH)])
+    kafka = FakeKafka()
+
+    async def on_the_topic(_bootstrap: str, _topics: object, depth: int) -> set[str]:
+        return set(kafka.topic[-depth:])
+
+    monkeypatch.setattr(relay_module, "published_ids", on_the_topic)
+    relay = FakeKafkaRelay(database, outbox, "unused:9092", batch_size=BATCH, poll_seconds=0.01,
+                           in_flight_batches=3)
+    relay.kafka = kafka
+    yield Setup(database, outbox, relay, kafka, event_ids)
+    await database.dispose()
+
+
+async def _until(condition: Callable[[], Awaitable[bool] | bool], seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        outcome = condition()
+        if await outcome if isinstance(outcome, Awaitable) else outcome:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def running(setup: Setup) -> AsyncIterator[Setup]:
+    task = asyncio.create_task(setup.relay.run())
+    yield setup
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_sends_run_ahead_of_acks_up_to_the_bound_and_nothing_is_marked_before_its_ack(running: Setup) -> None:
+    kafka = running.kafka
+    await _until(lambda: len(kafka.sent) == 3 * BATCH)
+    await asyncio.sleep(0.1)
+    assert len(kafka.sent) == 3 * BATCH  # three batches out, none acknowledged: the relay waits
+    assert await running.unsent() == 5 * BATCH
+
+    kafka.ack(BATCH)
+    await _until(lambda: len(kafka.sent) == 4 * BATCH)  # one batch marked, so one more goes out
+    await _until(lambda: _unsent_is(running, 4 * BATCH))
+
+    kafka.ack(BATCH // 2)  # half a batch acknowledged: the batch is not marked yet
+    await asyncio.sleep(0.1)
+    assert await running.unsent() == 4 * BATCH
+
+    await _ack_all(running)
+    assert [s.event_id for s in kafka.sent] == running.event_ids  # commit order, each once
+    assert running.relay.published == 5 * BATCH
+
+
+async def test_after_a_failed_send_it_resumes_from_the_first_row_the_topic_lacks(running: Setup) -> None:
+    kafka = running.kafka
+    await _until(lambda: len(kafka.sent) == 3 * BATCH)
+    kafka.ack(BATCH)
+    kafka.ack(5, error=ConnectionError("broker gone"))  # 4 of the second batch written, then a failure
+    await _until(lambda: kafka.producers == 2)
+    await _ack_all(running)
+    assert kafka.topic == running.event_ids  # the 4 acknowledged rows were marked, not sent again
+    assert [s.event_id for s in kafka.sent if s.producer == 2] == running.event_ids[BATCH + 4:]
+
+
+async def _ack_all(setup: Setup) -> None:
+    async with asyncio.timeout(5):
+        while await setup.unsent():
+            setup.kafka.ack(BATCH)
+            await asyncio.sleep(0.02)
+
+
+async def _unsent_is(setup: Setup, count: int) -> bool:
+    return await setup.unsent() == count
