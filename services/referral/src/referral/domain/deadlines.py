@@ -72,12 +72,22 @@ class Deadline:
     due_at: dt.datetime
 
 
+def deadline_id(referral: Referral, kind: DeadlineKind) -> str:
+    """The stable id of one deadline of a referral."""
+    return f"{referral.referral_id}/{kind}"
+
+
+def escalated(referral: Referral) -> bool:
+    """Whether the escalation deadline fired on the referral."""
+    return deadline_id(referral, DeadlineKind.ESCALATION) in referral.fired_deadlines
+
+
 def schedule(referral: Referral, policies: DeadlinePolicies) -> list[Deadline]:
     """The referral's four deadlines, in the order they fall due."""
     policy = policies.for_service_types(referral.request.service_types)
     offsets = ((DeadlineKind.ACKNOWLEDGE, policy.acknowledge_within), (DeadlineKind.ANSWER, policy.answer_within),
                (DeadlineKind.ESCALATION, policy.answer_within), (DeadlineKind.EXPIRY, policy.expire_after))
-    return [Deadline(f"{referral.referral_id}/{kind}", referral.referral_id, kind, referral.issued_at + offset)
+    return [Deadline(deadline_id(referral, kind), referral.referral_id, kind, referral.issued_at + offset)
             for kind, offset in offsets]
 
 
