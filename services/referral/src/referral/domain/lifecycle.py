@@ -10,7 +10,11 @@ import enum
 from dataclasses import dataclass
 from typing import TypedDict
 
+from referral.domain.agreements import require_districts
+from referral.domain.consent import ConsentBasis
 from referral.domain.errors import require, require_aware
+from referral.domain.overrides import Override
+from referral.domain.service_types import level_of
 
 
 class ReferralStatus(enum.StrEnum):
@@ -76,6 +80,31 @@ class ServiceRecord:
     def __post_init__(self) -> None:
         require(bool(self.recorded_by.strip()), "recorded_by", "a service record names who recorded it")
         require_aware(self.recorded_at, "recorded_at")
+
+
+@dataclass(frozen=True)
+class ReferralRequest:
+    """What a referral is issued for: the child, the services, the consent it rests on."""
+
+    referral_id: str
+    child_id: str
+    person_id: str
+    district: str
+    service_types: tuple[str, ...]
+    consent: ConsentBasis
+    capacity_override: Override | None = None
+
+    @property
+    def consent_overridden(self) -> bool:
+        """Whether the referral rests on an officer's override rather than recorded consent."""
+        return isinstance(self.consent, Override)
+
+    def __post_init__(self) -> None:
+        require(bool(self.service_types), "service_types", "a referral asks for at least one service")
+        require(len(set(self.service_types)) == len(self.service_types), "service_types", "a service is listed twice")
+        for code in self.service_types:
+            level_of(code)
+        require_districts(frozenset({self.district}), "district")
 
 
 class About(TypedDict):

@@ -16,7 +16,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from referral.domain import events as ev
-from referral.domain.consent import ConsentBasis
 from referral.domain.eligibility import Placement, ensure_eligible
 from referral.domain.errors import Conflict, Invalid, InvalidTransition, require, require_aware
 from referral.domain.lifecycle import (
@@ -25,32 +24,15 @@ from referral.domain.lifecycle import (
     REREFERABLE,
     SYSTEM,
     About,
+    ReferralRequest,
     ReferralStatus,
     RevocationReason,
     ServiceRecord,
     Step,
 )
 from referral.domain.lifecycle import ReferralStatus as S
-from referral.domain.overrides import Override
 from referral.domain.person_link import PersonLink
 from referral.domain.providers import Provider
-
-
-@dataclass(frozen=True)
-class ReferralRequest:
-    """What a referral is issued for: the child, the services, the consent it rests on."""
-
-    referral_id: str
-    child_id: str
-    person_id: str
-    district: str
-    service_types: tuple[str, ...]
-    consent: ConsentBasis
-    capacity_override: Override | None = None
-
-    def __post_init__(self) -> None:
-        require(bool(self.service_types), "service_types", "a referral asks for at least one service")
-        require(len(set(self.service_types)) == len(self.service_types), "service_types", "a service is listed twice")
 
 
 @dataclass
@@ -81,7 +63,7 @@ class Referral:
         referral.events.append(ev.ReferralIssued(
             **referral._about(by, at), child_id=request.child_id, person_id=request.person_id,
             district=request.district, service_types=request.service_types,
-            consent_overridden=isinstance(request.consent, Override),
+            consent_overridden=request.consent_overridden,
             previous_referral_id=referral.previous_referral_id))
         return referral
 

@@ -10,8 +10,9 @@ import pytest
 
 from referral.domain.agreements import Agreement, AgreementKind
 from referral.domain.consent import RecordedConsent
+from referral.domain.lifecycle import ReferralRequest
 from referral.domain.providers import Provider, ProviderType
-from referral.domain.referrals import Referral, ReferralRequest
+from referral.domain.referrals import Referral
 from referral.domain.vetting import LegalDocument, LegalDocumentKind, Vetting, YearsWithChildren
 
 WIB = dt.timezone(dt.timedelta(hours=7))

@@ -10,9 +10,9 @@ import pytest
 from referral.domain import events as ev
 from referral.domain.deadlines import DeadlinePolicies, fire_due
 from referral.domain.district_queue import QueueReason, queue_reason, return_to_district, withdraw_consent
-from referral.domain.lifecycle import ReferralStatus
+from referral.domain.lifecycle import ReferralRequest, ReferralStatus
 from referral.domain.providers import Provider
-from referral.domain.referrals import Referral, ReferralRequest
+from referral.domain.referrals import Referral
 
 AT = dt.datetime(2026, 3, 4, 8, 0, tzinfo=dt.UTC)
 

@@ -11,10 +11,10 @@ from referral.domain import events as ev
 from referral.domain.consent import ConsentRequired, RecordedConsent, consent_basis
 from referral.domain.eligibility import Ineligible, Rule
 from referral.domain.errors import Conflict, Invalid, InvalidTransition, Kind
-from referral.domain.lifecycle import ReferralStatus, RevocationReason, ServiceRecord
+from referral.domain.lifecycle import ReferralRequest, ReferralStatus, RevocationReason, ServiceRecord
 from referral.domain.overrides import Override
 from referral.domain.providers import Provider
-from referral.domain.referrals import Referral, ReferralRequest
+from referral.domain.referrals import Referral
 
 Request = Callable[..., ReferralRequest]
 SCHOOL = "child.school_re_entry"
@@ -184,8 +184,11 @@ def test_an_ineligible_provider_gets_no_referral(provider: Provider, request_for
 
 
 @pytest.mark.parametrize(("changes", "field"), [({"service_types": ()}, "service_types"),
-                                                ({"service_types": (SCHOOL, SCHOOL)}, "service_types")])
-def test_a_referral_asks_for_distinct_services(request_for: Request, changes: dict[str, object], field: str) -> None:
+                                                ({"service_types": (SCHOOL, SCHOOL)}, "service_types"),
+                                                ({"service_types": ("school",)}, "service_type"),
+                                                ({"district": "35.09.11.2007"}, "district")])
+def test_a_referral_asks_for_distinct_services_in_a_district(request_for: Request, changes: dict[str, object],
+                                                             field: str) -> None:
     with pytest.raises(Invalid) as refused:
         request_for(**changes)
     assert refused.value.field == field
