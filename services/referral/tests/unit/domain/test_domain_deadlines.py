@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from referral.domain import events as ev
 from referral.domain.deadlines import (
@@ -110,3 +113,15 @@ def test_a_policy_out_of_order_is_refused(days: tuple[int, int, int]) -> None:
 def test_now_needs_a_time_zone(issued: Referral) -> None:
     with pytest.raises(Invalid):
         due(issued, DEFAULTS, dt.datetime(2026, 4, 1))
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=st.lists(st.integers(min_value=0, max_value=20 * 24), max_size=12))
+def test_however_often_a_scheduler_looks_each_deadline_fires_once_and_in_order(issued: Referral,
+                                                                               hours: list[int]) -> None:
+    referral = copy.deepcopy(issued)  # the fixture is a template: each example starts from the same referral
+    fired = [d.deadline_id for hour in sorted(hours)
+             for d in fire_due(referral, DEFAULTS, referral.issued_at + dt.timedelta(hours=hour))]
+    assert len(fired) == len(set(fired))
+    last = referral.issued_at + dt.timedelta(hours=max(hours, default=0))
+    assert fired == [d.deadline_id for d in schedule(referral, DEFAULTS) if d.due_at <= last]

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from referral.domain.errors import Invalid
 from referral.domain.vetting import (
@@ -124,3 +126,20 @@ def test_a_vetting_keeps_who_when_evidence_and_notes(vetting: Build) -> None:
     kept = vetting(evidence=("annual report 2025", "media review"), notes="strong school programme")
     assert (kept.vetted_by, kept.evidence, kept.notes) == ("officer-jember", ("annual report 2025", "media review"),
                                                            "strong school programme")
+
+
+@given(kinds=st.sets(st.sampled_from(LegalDocumentKind)), track=st.integers(0, 2), vision=st.integers(0, 2),
+       orientation=st.integers(0, 2), years=st.sampled_from(YearsWithChildren))
+def test_every_combination_scores_as_the_checklist_adds_it_up(kinds: set[LegalDocumentKind], track: int,
+                                                               vision: int, orientation: int,
+                                                               years: YearsWithChildren) -> None:
+    documents = tuple(LegalDocument(kind, f"{kind}-1", dt.date(2020, 1, 1)) for kind in kinds)
+    score = Vetting("v", documents, track, vision, orientation, years, "officer",
+                    dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).score_on(dt.date(2026, 3, 1))
+    total = len(kinds) + track + vision + orientation + (years in {YearsWithChildren.FROM_5_TO_10,
+                                                                   YearsWithChildren.OVER_10})
+    assert score.total == total
+    assert score.recommendation is (Recommendation.RECOMMENDED if total >= 9 else
+                                    Recommendation.MAY_BE_RECOMMENDED if total >= 6 else
+                                    Recommendation.NOT_RECOMMENDED)
+    assert score.eligible is (total >= 6)
