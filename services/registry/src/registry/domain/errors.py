@@ -1,21 +1,36 @@
 """Domain errors: each names the field at fault and why, never the personal data itself.
 
-Every one is a platform `DomainError`, so its kind (invalid, not found, forbidden, conflict, stale) gives the HTTP
-status in the one handler `create_app` installs; `title` keeps the titles the API has always answered with.
+The domain is pure Python (the import-layering contract forbids it `simpul_platform`), so each error carries a
+`kind` whose values mirror the platform's `ErrorKind` one for one (a unit test keeps them in step). The HTTP edge
+turns a `RegistryError` into the platform's `DomainError` in one place (`edge.RegistryRoute`), and the platform's
+one handler answers it: the kind gives the status; `title` keeps the titles the API has always answered with.
 """
 
 from __future__ import annotations
 
-from simpul_platform.errors import DomainError, ErrorKind
+import enum
 
 
-class RegistryError(DomainError):
+class ErrorKind(enum.Enum):
+    """What kind of refusal an error is (the same values as the platform's `ErrorKind`)."""
+
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
+    STALE = "stale"
+
+
+class RegistryError(Exception):
     """A request the registry's rules reject (422 unless its kind says otherwise)."""
 
+    kind = ErrorKind.INVALID
     title = "Invalid request"
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field, reason)
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 class RegistryConflict(RegistryError):

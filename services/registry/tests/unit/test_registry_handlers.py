@@ -1,0 +1,200 @@
+"""The registry's use cases against the in-memory unit of work: fast, no Kafka, no PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from registry.domain.case_lifecycle import CaseStatus, Classification
+from registry.domain.commands import (
+    AttachPersons,
+    ChangeStatus,
+    Classify,
+    ClassifyChild,
+    PersonLink,
+    ReadChild,
+    RecordConsent,
+    RegisterChild,
+    SearchChildren,
+    UpdateChild,
+)
+from registry.domain.consent import ConsentDecision, ConsentPurpose
+from registry.domain.details import ChildChanges, ChildDetails, Guardian, InvalidDetails, School
+from registry.domain.errors import (
+    CaseRequired,
+    ChildNotFound,
+    DuplicateSource,
+    ErrorKind,
+    IdempotencyKeyReused,
+    OutsideScope,
+    StaleVersion,
+    UnknownVillage,
+)
+from registry.domain.model import Sex
+from registry.domain.record import ChildSearch
+from registry.domain.regions import Region
+from registry.domain.survey import ImportSurvey, RefusedRow, RowError, SurveyEntry, SurveyFile
+from registry.domain.visits import SchoolStatus
+from registry.service_layer.fake import FakeRegistryStore
+from registry.service_layer.handlers import cases, children, survey
+from registry.service_layer.idempotency import IdempotencyKey, create_once
+from simpul_contracts.events import (
+    CaseStatusChangedV1,
+    ChildClassifiedV1,
+    ChildIdentityRecordedV1,
+    ChildRegisteredV1,
+    ChildUpdatedV1,
+    ConsentChangedV1,
+)
+from simpul_platform.auth import Principal, Role
+from simpul_platform.unit_of_work import execute
+
+KESILIR = "35.09.11.2007"
+SUKORENO = "35.09.27.2002"
+CADRE = Principal("kader", Role.CADRE, (KESILIR,))
+OFFICER = Principal("officer", Role.DISTRICT_OFFICER, ("35.09",))
+SITI = ChildDetails(full_name="Siti Aminah", sex=Sex.FEMALE, village_code=KESILIR, aliases=("Ninik",),
+                    guardians=(Guardian("Bu Sulastri", "mother"),), school=School(SchoolStatus.DROPPED_OUT, 5))
+
+
+@pytest.fixture
+def store() -> FakeRegistryStore:
+    store = FakeRegistryStore()
+    store.add_regions(*(Region.from_code(code, name) for code, name in [
+        ("35", "Jawa Timur"), ("35.09", "Jember"), ("35.09.11", "Wuluhan"), (KESILIR, "Kesilir"),
+        ("35.09.27", "Sukorambi"), (SUKORENO, "Sukoreno")]))
+    return store
+
+
+async def _register(store: FakeRegistryStore, details: ChildDetails = SITI, by: Principal = CADRE,
+                    **options: object) -> children.ChildView:
+    return await execute(store.unit_of_work(), children.register_child, RegisterChild(by, details, **options))
+
+
+async def test_a_registration_stores_the_child_publishes_its_events_and_audits_the_access(
+        store: FakeRegistryStore) -> None:
+    view = await _register(store, classify=Classify(Classification.CHILD_LABOURER, "baseline survey"),
+                           reason="registration")
+    assert view.case is not None
+    assert [type(e) for e in store.published] == [ChildIdentityRecordedV1, ChildRegisteredV1, ChildClassifiedV1,
+                                                  CaseStatusChangedV1]
+    assert [(a.action, a.resource_ids, a.reason) for a in store.audited] == [
+        ("register", (view.child_id,), "registration")]
+    read = await execute(store.unit_of_work(), children.read_child, ReadChild(CADRE, view.child_id))
+    assert (read.record.guardians, read.record.aliases) == ([Guardian("Bu Sulastri", "mother")], ["Ninik"])
+
+
+@pytest.mark.parametrize(("village", "error"), [(SUKORENO, OutsideScope), ("35.09.11.2999", UnknownVillage)])
+async def test_a_refused_registration_leaves_nothing_behind(store: FakeRegistryStore, village: str,
+                                                            error: type[Exception]) -> None:
+    cadre = Principal("kader", Role.CADRE, ("35.09",)) if error is UnknownVillage else CADRE
+    with pytest.raises(error):
+        await _register(store, ChildDetails(full_name="Putri", sex=Sex.FEMALE, village_code=village), by=cadre)
+    assert (store.tables.children, store.published, store.audited) == ({}, [], [])
+
+
+async def test_a_second_child_from_one_source_record_is_refused(store: FakeRegistryStore) -> None:
+    await _register(store, source_record_id="KSL-1")
+    with pytest.raises(DuplicateSource):
+        await _register(store, source_record_id="KSL-1")
+
+
+async def test_an_update_needs_the_version_read_and_publishes_only_what_changed(store: FakeRegistryStore) -> None:
+    child_id = (await _register(store)).child_id
+    published = len(store.published)
+    rename = UpdateChild(CADRE, child_id, 1, ChildChanges(frozenset({"full_name"}), full_name="Siti"))
+    record = await execute(store.unit_of_work(), children.update_child, rename)
+    assert record.version == 2
+    assert [type(e) for e in store.published[published:]] == [ChildIdentityRecordedV1]  # no pseudonymous change
+    with pytest.raises(StaleVersion):
+        await execute(store.unit_of_work(), children.update_child, rename)
+    outside = UpdateChild(Principal("other", Role.CADRE, (SUKORENO,)), child_id, 2, rename.changes)
+    with pytest.raises(ChildNotFound):
+        await execute(store.unit_of_work(), children.update_child, outside)
+
+
+async def test_a_search_audits_its_page_once_and_loads_the_cases_with_it(store: FakeRegistryStore) -> None:
+    ids = sorted([(await _register(store, classify=Classify(Classification.AT_RISK, "survey"))).child_id
+                  for _ in range(3)])
+    store.audited.clear()
+    page = await execute(store.unit_of_work(), children.search_children,
+                         SearchChildren(OFFICER, ChildSearch(OFFICER.scope, limit=2), "monthly review"))
+    assert [v.child_id for v in page.items] == ids[:2]
+    assert page.next_cursor == ids[1]
+    assert all(v.case is not None for v in page.items)
+    assert [(a.action, a.resource_ids) for a in store.audited] == [("search", tuple(ids[:2]))]
+
+
+async def test_person_links_of_a_batch_are_applied_in_one_command(store: FakeRegistryStore) -> None:
+    view = await _register(store, source_record_id="KSL-1")
+    source = view.record.child.source_system
+    links = AttachPersons((PersonLink(source, "KSL-1", "per_1"), PersonLink("elsewhere", "X", "per_2"),
+                           PersonLink(source, "KSL-1", "per_1")))
+    published = len(store.published)
+    await execute(store.unit_of_work(), children.attach_persons, links)
+    updates = store.published[published:]
+    assert [(type(e), e.person_id) for e in updates] == [(ChildUpdatedV1, "per_1")]  # type: ignore[attr-defined]
+    stored = store.tables.children[view.child_id]
+    assert (stored.child.person_id, stored.version) == ("per_1", 1)  # a link is no edit: the ETag stays
+
+
+async def test_case_changes_need_a_case_and_move_the_records_version(store: FakeRegistryStore) -> None:
+    child_id = (await _register(store)).child_id
+    assess = ChangeStatus(CADRE, child_id, CaseStatus.ASSESSED, "home visit")
+    with pytest.raises(CaseRequired):
+        await execute(store.unit_of_work(), cases.change_status, assess)
+    classify = ClassifyChild(CADRE, child_id, Classify(Classification.CHILD_LABOURER, "seen in the field"))
+    assert (await execute(store.unit_of_work(), cases.classify_child, classify)).version == 2
+    changed = await execute(store.unit_of_work(), cases.change_status, assess)
+    assert (changed.case.status, changed.version) == (CaseStatus.ASSESSED, 3)
+    consent = RecordConsent(CADRE, child_id, ConsentPurpose.REFERRAL, ConsentDecision.GIVEN, dt.date(2026, 11, 2))
+    await execute(store.unit_of_work(), cases.record_consent, consent)
+    assert isinstance(store.published[-1], ConsentChangedV1)
+    assert store.tables.children[child_id].version == 4
+
+
+async def test_an_idempotency_key_creates_once_and_refuses_another_request(store: FakeRegistryStore) -> None:
+    command, key = RegisterChild(CADRE, SITI), IdempotencyKey("kader", "k-1", "fingerprint-1")
+    first = await create_once(store.unit_of_work, children.register_child, command, key, lambda v: v.child_id)
+    again = await create_once(store.unit_of_work, children.register_child, command, key, lambda v: v.child_id)
+    assert (again.resource_id, again.result) == (first.resource_id, None)
+    assert len(store.tables.children) == 1
+    with pytest.raises(IdempotencyKeyReused):
+        await create_once(store.unit_of_work, children.register_child, command,
+                          IdempotencyKey("kader", "k-1", "fingerprint-2"), lambda v: v.child_id)
+
+
+async def test_a_survey_registers_good_rows_refuses_bad_ones_and_imports_again_unchanged(
+        store: FakeRegistryStore) -> None:
+    rows = [SurveyEntry(2, "S-1", SITI, None, ((ConsentPurpose.REFERRAL, ConsentDecision.GIVEN),),
+                        dt.date(2026, 11, 2), "d1"),
+            RefusedRow(3, (RowError(3, "sex", "is required"),)),
+            SurveyEntry(4, "S-2", ChildDetails(full_name="Putri", sex=Sex.FEMALE, village_code=SUKORENO), None, (),
+                        None, "d2")]
+    command = ImportSurvey(OFFICER, rows, SurveyFile("survey.csv", "sha"))
+    report = await survey.import_survey(command, store.unit_of_work)
+    assert report.counts() == {"rows": 3, "created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert sum(isinstance(e, ConsentChangedV1) for e in store.published) == 1
+    again = await survey.import_survey(command, store.unit_of_work)
+    assert (again.created, again.unchanged) == (0, 2)
+    changed = [SurveyEntry(2, "S-1", SITI, None, (), None, "d1-changed")]
+    updated = await survey.import_survey(ImportSurvey(OFFICER, changed, SurveyFile("s.csv", "sha")), store.unit_of_work)
+    assert updated.updated == 1
+
+
+def test_details_keep_their_invariants_whoever_builds_them() -> None:
+    with pytest.raises(InvalidDetails, match=r"school\.grade"):
+        School(SchoolStatus.ENROLLED, 13)
+    with pytest.raises(InvalidDetails, match="full_name"):
+        ChildChanges(frozenset({"full_name"}), full_name=None)
+    with pytest.raises(InvalidDetails, match="aliases"):
+        ChildDetails(full_name="A", sex=Sex.MALE, village_code=KESILIR, aliases=tuple("abcdefghijk"))
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (ChildNotFound(), ErrorKind.NOT_FOUND), (OutsideScope(), ErrorKind.FORBIDDEN), (StaleVersion(), ErrorKind.STALE),
+    (CaseRequired(), ErrorKind.CONFLICT), (IdempotencyKeyReused(), ErrorKind.CONFLICT),
+    (UnknownVillage(), ErrorKind.INVALID)])
+def test_every_refusal_has_the_kind_the_api_answers_it_with(error: Exception, kind: ErrorKind) -> None:
+    assert error.kind is kind  # type: ignore[attr-defined]
