@@ -1,9 +1,14 @@
 """From scored pairs to persons: link above the auto-link threshold unless a constraint forbids it.
 
-Pairs are taken from the most to the least likely. Two groups of records merge only if no pair across them is
-vetoed (the sibling and twin rule, or two different NIKs each the child's own) and the groups together would
-not hold two different own NIKs. Pairs between the review and auto-link thresholds that stay apart are
-marked for review: a person is never formed on review-band evidence alone.
+Certain pairs come first: records holding one NIK that fits both (the child's own, its date and sex those of
+each record), and records agreeing on everything they state. They are joined, strongest first, unless the join
+would give one person two different own NIKs; no sibling or twin veto keeps them apart, and the record that
+would bring the second NIK stays out (in review) instead of the certain pair. Then the other pairs, from the
+highest match weight down (weights, not probabilities, which round to 1 for strong pairs and would lose the
+order): two groups merge only if no pair across them is vetoed (the sibling and twin rule, or two different NIKs
+each the child's own) and the groups together would not hold two different own NIKs. Pairs between the review
+and auto-link thresholds that stay apart are marked for review: a person is never formed on review-band
+evidence alone.
 """
 
 from __future__ import annotations
@@ -14,28 +19,45 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from identity.domain.comparisons import FIELD_INDEX, Levels
+from identity.domain.comparisons import FIELD_INDEX, Levels, level
 from identity.domain.model import FloatArray
 from identity.domain.table import IntArray
 
 MAX_NIK_TYPOS = 2
 NEW, LINKED, REVIEW = "new", "linked", "review"
-_MOTHER_SIMILAR, _KK_SAME, _VILLAGE_SAME = 2, 2, 4
-_NAME_WEAK, _NAME_SIMILAR = 2, 3
-_BIRTH_DIFFERENT, _BIRTH_MONTH = 1, 4
-_NIK_SERIAL, _NIK_SAME = 3, 5
+_MOTHER_SIMILAR, _KK_SAME, _VILLAGE_SAME = level("mother", "similar"), level("kk", "same"), level("village", "same")
+_NAME_WEAK, _NAME_SIMILAR = level("name", "weak"), level("name", "similar")
+_NAME_SAME_COMMON, _NAME_SAME = level("name", "same_common"), level("name", "same")
+_BIRTH_FAR, _BIRTH_DIFFERENT = level("birth", "far"), level("birth", "different")
+_BIRTH_MONTH, _BIRTH_SAME = level("birth", "month"), level("birth", "same")
+_NIK_SERIAL, _NIK_SAME = level("nik", "serial"), level("nik", "same")
+_NIK_SAME_NOT_CHILDS = level("nik", "same_not_childs")
+_SEX_SAME, _MOTHER_SAME = level("sex", "same"), level("mother", "same")
 
 
 def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
     """Pairs of one household (same mother, and the same family card or village) that are siblings or twins, not
-    one child written twice: clearly different birth dates, clearly different names, or names that differ a
-    little with the same birth date (twins are often named Hasan / Husain, Putra / Putri). The child's own NIK,
+    one child written twice: birth dates years apart, or different with names not the same, clearly different
+    names, or names that differ a little (not by a misspelling) with the same birth date (twins are often named
+    Hasan / Husain, Putra / Putri). The child's own NIK,
     identical on both sides, overrides the rule."""
     name, birth = levels[:, FIELD_INDEX["name"]], levels[:, FIELD_INDEX["birth"]]
+    household = _household(levels)
+    names_differ = (name > 0) & ((name <= _NAME_WEAK) | ((name == _NAME_SIMILAR) & (birth >= _BIRTH_MONTH)))
+    same_own_nik = levels[:, FIELD_INDEX["nik"]] == _NIK_SAME
+    vetoed: npt.NDArray[np.bool_] = (
+        household
+        & ~same_own_nik
+        & (names_differ | (birth == _BIRTH_FAR) | ((birth == _BIRTH_DIFFERENT) & (name < _NAME_SAME_COMMON)))
+    )
+    return vetoed
+
+
+def _household(levels: Levels) -> npt.NDArray[np.bool_]:
+    """One household: the same mother and family card or village, or the same family card alone, or NIKs alike
+    but for the serial (children registered one after the other: twins), as when the mother's name is missing."""
     same_kk = levels[:, FIELD_INDEX["kk"]] == _KK_SAME
-    # One household: the same mother and family card or village, or the same family card alone, or NIKs alike
-    # but for the serial (children registered one after the other: twins), as when the mother's name is missing.
-    household = (
+    household: npt.NDArray[np.bool_] = (
         (
             (levels[:, FIELD_INDEX["mother"]] >= _MOTHER_SIMILAR)
             & (same_kk | (levels[:, FIELD_INDEX["village"]] == _VILLAGE_SAME))
@@ -43,20 +65,53 @@ def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
         | same_kk
         | (levels[:, FIELD_INDEX["nik"]] == _NIK_SERIAL)
     )
-    names_differ = (name > 0) & ((name <= _NAME_WEAK) | ((name == _NAME_SIMILAR) & (birth >= _BIRTH_MONTH)))
-    same_own_nik = levels[:, FIELD_INDEX["nik"]] == _NIK_SAME
-    vetoed: npt.NDArray[np.bool_] = household & ~same_own_nik & (names_differ | (birth == _BIRTH_DIFFERENT))
-    return vetoed
+    return household
+
+
+def certain(levels: Levels, fitting_nik: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Pairs that are one child whatever else is in their groups: one NIK fitting both records (unless the
+    records are of one household with clearly different names: a NIK mistyped into a sibling's), or agreement
+    on everything both state (the name in full, the full birth date, sex and village; the mother's name and the
+    family card not different; the NIK not different) with a name that is not common or the same mother."""
+    column = {name: levels[:, position] for name, position in FIELD_INDEX.items()}
+    nik, mother, kk = column["nik"], column["mother"], column["kk"]
+    name = column["name"]
+    household = _household(_without_nik(levels))
+    by_nik = fitting_nik & ~(household & (name > 0) & (name <= _NAME_WEAK))
+    nothing_differs = (
+        ((nik == 0) | (nik >= _NIK_SAME_NOT_CHILDS))
+        & (mother != level("mother", "different"))
+        & (kk != level("kk", "different"))
+    )
+    agreeing: npt.NDArray[np.bool_] = (
+        (column["name"] >= _NAME_SAME_COMMON)
+        & (column["birth"] == _BIRTH_SAME)
+        & (column["sex"] == _SEX_SAME)
+        & (column["village"] == _VILLAGE_SAME)
+        & nothing_differs
+        & ((column["name"] >= _NAME_SAME) | (mother == _MOTHER_SAME))
+    )
+    return by_nik | agreeing
+
+
+def _without_nik(levels: Levels) -> Levels:
+    """The levels with the NIK's made missing, for the household rule to judge the rest."""
+    copy = levels.copy()
+    copy[:, FIELD_INDEX["nik"]] = 0
+    return copy
 
 
 @dataclass(frozen=True)
 class ScoredPairs:
-    """Candidate pairs (left < right rows) with their match probability and whether a rule forbids the link."""
+    """Candidate pairs (left < right rows) with their match weight (bits) and probability, whether a rule forbids
+    the link, and whether they are certain (see `certain`; a certain pair is never vetoed)."""
 
     left: IntArray
     right: IntArray
+    weight: FloatArray
     probability: FloatArray
     vetoed: npt.NDArray[np.bool_]
+    certain: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -85,11 +140,16 @@ class _Groups:
             self.parent[row], row = root, self.parent[row]
         return root
 
-    def may_merge(self, a: int, b: int) -> bool:
+    def niks_agree(self, a: int, b: int) -> bool:
         for left in self.niks.get(a, ()):
             for right in self.niks.get(b, ()):
                 if left != right and _digit_differences(left, right) > MAX_NIK_TYPOS:
                     return False
+        return True
+
+    def may_merge(self, a: int, b: int) -> bool:
+        if not self.niks_agree(a, b):
+            return False
         small, large = (a, b) if len(self.members.get(a, [a])) <= len(self.members.get(b, [b])) else (b, a)
         return not any(
             self.find(other) == large for row in self.members.get(small, [small]) for other in self.cannot.get(row, ())
@@ -111,11 +171,18 @@ def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: flo
     groups = _Groups(size, own_niks, cannot)
     score = np.zeros(size, dtype=np.float64)
     in_review = np.zeros(size, dtype=np.bool_)
-    considered = np.flatnonzero((pairs.probability >= review) & ~pairs.vetoed)
-    order = considered[np.argsort(-pairs.probability[considered], kind="stable")]
-    for left, right, probability in zip(
-        pairs.left[order].tolist(), pairs.right[order].tolist(), pairs.probability[order].tolist(), strict=True
-    ):
+    sure = np.flatnonzero(pairs.certain)
+    for left, right, probability in _strongest_first(pairs, sure):
+        a, b = groups.find(left), groups.find(right)
+        if a == b:
+            continue
+        if groups.niks_agree(a, b):
+            groups.merge(a, b)
+            score[left], score[right] = max(score[left], probability), max(score[right], probability)
+        else:
+            in_review[left] = in_review[right] = True
+    considered = np.flatnonzero((pairs.probability >= review) & ~pairs.vetoed & ~pairs.certain)
+    for left, right, probability in _strongest_first(pairs, considered):
         a, b = groups.find(left), groups.find(right)
         if a == b:
             continue
@@ -132,6 +199,11 @@ def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: flo
         for is_linked, reviewed in zip(linked.tolist(), in_review.tolist(), strict=True)
     ]
     return Clusters(label, score, decision)
+
+
+def _strongest_first(pairs: ScoredPairs, chosen: IntArray) -> zip[tuple[int, int, float]]:
+    order = chosen[np.argsort(-pairs.weight[chosen], kind="stable")]
+    return zip(pairs.left[order].tolist(), pairs.right[order].tolist(), pairs.probability[order].tolist(), strict=True)
 
 
 def _best_unlinked(score: FloatArray, pairs: ScoredPairs, linked: npt.NDArray[np.bool_]) -> None:

@@ -26,6 +26,7 @@ SIMILAR_JW = 0.93
 WEAK_JW = 0.85
 TOKEN_JW = 0.92  # two tokens this alike are one token with a typo
 TOKEN_MIN_LENGTH = 5
+TYPO_RARITY_BITS = 3.0  # a differing token this much rarer than the others is a misspelling, not another name
 TYPO_SAME_MIN_LENGTH = 6  # every token matched, by a typo only between tokens this long: the same name
 PARALLEL_FROM = 20_000  # pairs: below this, threads cost more than they save
 
@@ -39,9 +40,23 @@ class Field:
 
 
 FIELDS = (
-    Field("name", ("missing", "different", "weak", "similar", "subset", "same_common", "same", "same_rare")),
+    Field(
+        "name",
+        (
+            "missing",
+            "disjoint",
+            "different",
+            "weak",
+            "similar",
+            "misspelt",
+            "subset",
+            "same_common",
+            "same",
+            "same_rare",
+        ),
+    ),
     Field("sex", ("missing", "different", "same")),
-    Field("birth", ("missing", "different", "near", "year", "month", "swapped", "same")),
+    Field("birth", ("missing", "far", "different", "near", "year", "month", "swapped", "same")),
     Field("nik", ("missing", "different", "near", "serial", "same_not_childs", "same")),
     Field("mother", ("missing", "different", "similar", "same")),
     Field("kk", ("missing", "different", "same")),
@@ -49,6 +64,14 @@ FIELDS = (
 )
 FIELD_INDEX = {field.name: position for position, field in enumerate(FIELDS)}
 Levels = npt.NDArray[np.int8]
+FAR_YEARS = 2  # birth years this far apart are two children
+# Evidence a pair carries beyond the model's score (see `evidence`).
+NO_EVIDENCE, PARTIAL_EVIDENCE, IDENTIFYING_EVIDENCE = 0, 1, 2
+
+
+def level(field_name: str, level_name: str) -> int:
+    """The number of a field's level, by names: `level("name", "similar")`."""
+    return FIELDS[FIELD_INDEX[field_name]].levels.index(level_name)
 
 
 @dataclass(frozen=True)
@@ -87,6 +110,31 @@ def nik_conflicts(pairs: Pairs) -> npt.NDArray[np.bool_]:
     near = digit_differences(a[candidates], b[candidates]) <= 2
     conflict[candidates[near & ~_dated_apart(pairs, a[candidates], b[candidates], candidates)]] = False
     return conflict
+
+
+def fitting_nik(pairs: Pairs) -> npt.NDArray[np.bool_]:
+    """Pairs holding one NIK, on each side the child's own and fitting its record: the birth date and sex it
+    encodes agree with the record's own (where the record states them)."""
+    a, b = _column(pairs, "nik")
+    fits = pairs.left_table.nik_fits[pairs.left] & pairs.right_table.nik_fits[pairs.right]
+    same: npt.NDArray[np.bool_] = fits & (a > 0) & (a == b)
+    return same
+
+
+def evidence(levels: Levels, fitting: npt.NDArray[np.bool_]) -> Levels:
+    """What a pair's score may lead to, whatever it is: IDENTIFYING_EVIDENCE (an auto-link) needs the names to
+    agree (similar or better) or one fitting NIK; PARTIAL_EVIDENCE (a review) some agreement of the names, a
+    missing name, a NIK alike, or the same mother and family card; agreement on sex, village and birth date
+    alone is NO_EVIDENCE. The score's fields are not independent among the pairs blocking finds (they share a
+    village and a birth date because they were blocked on them), so the score alone must not decide."""
+    name, nik = levels[:, FIELD_INDEX["name"]], levels[:, FIELD_INDEX["nik"]]
+    household = (levels[:, FIELD_INDEX["mother"]] == level("mother", "same")) & (
+        levels[:, FIELD_INDEX["kk"]] == level("kk", "same")
+    )
+    result = np.full(len(levels), NO_EVIDENCE, dtype=np.int8)
+    result[(name >= level("name", "weak")) | (name == 0) | (nik >= level("nik", "near")) | household] = PARTIAL_EVIDENCE
+    result[(name >= level("name", "similar")) | fitting] = IDENTIFYING_EVIDENCE
+    return result
 
 
 def _dated_apart(pairs: Pairs, a: IntArray, b: IntArray, positions: IntArray) -> npt.NDArray[np.bool_]:
@@ -132,15 +180,16 @@ def _birth_levels(pairs: Pairs) -> Levels:
     ma, mb = _column(pairs, "month")
     da, db = _column(pairs, "day")
     same_year, same_month, same_day = ya == yb, ma == mb, da == db
-    level = np.ones(len(ya), dtype=np.int8)
+    level = np.full(len(ya), 2, dtype=np.int8)
     coarse = (ma == 0) | (mb == 0)
     year_off = np.abs(ya - yb) == 1
+    level[np.abs(ya - yb) >= FAR_YEARS] = 1  # years apart: two children (siblings), whatever the day and month
     one_field_off = (same_year & (same_month | same_day)) | (year_off & ((same_month & same_day) | coarse))
-    level[one_field_off] = 2
-    level[same_year & coarse] = 3
-    level[same_year & same_month & (ma > 0) & ((da == 0) | (db == 0))] = 4
-    level[same_year & (ma == db) & (mb == da) & (ma != mb) & (da > 0) & (db > 0)] = 5
-    level[same_year & same_month & same_day & ~coarse & (da > 0)] = 6
+    level[one_field_off] = 3
+    level[same_year & coarse] = 4
+    level[same_year & same_month & (ma > 0) & ((da == 0) | (db == 0))] = 5
+    level[same_year & (ma == db) & (mb == da) & (ma != mb) & (da > 0) & (db > 0)] = 6
+    level[same_year & same_month & same_day & ~coarse & (da > 0)] = 7
     level[(ya == 0) | (yb == 0)] = 0
     return level
 
@@ -185,6 +234,15 @@ class _NameOverlap:
         self.subset = ((exact_a | (ta < 0)).all(axis=1)) | ((exact_b | (tb < 0)).all(axis=1))
         self.subset_bits = (wa * exact_a).sum(axis=1)
         self.total_bits = np.minimum(total_a, total_b)  # a misspelt token is rarer than the name it spells
+        # The tokens that differ: a misspelling is much rarer than the name it spells (Aisyah / Asiyah), twins'
+        # names are both names in use (Rafi / Rafa, Salwa / Salma).
+        unmatched_a, unmatched_b = ~exact_a & (ta >= 0), ~exact_b & (tb >= 0)
+        rarest = np.maximum(np.where(unmatched_a, wa, 0).max(axis=1), np.where(unmatched_b, wb, 0).max(axis=1))
+        commonest = np.minimum(
+            np.where(unmatched_a, wa, np.inf).min(axis=1), np.where(unmatched_b, wb, np.inf).min(axis=1)
+        )
+        spread = np.where(np.isfinite(commonest), rarest - commonest, 0.0)
+        self.misspelt = spread >= TYPO_RARITY_BITS
 
 
 def _tokens_alike(
@@ -255,13 +313,16 @@ def _similarity(pairs: Pairs, left: IntArray, right: IntArray) -> npt.NDArray[np
 
 
 def _name_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity: npt.NDArray[np.float32]) -> Levels:
-    level = np.ones(len(same), dtype=np.int8)
-    level[(similarity >= WEAK_JW) | (overlap.dice >= 0.3)] = 2
-    level[(similarity >= SIMILAR_JW) | (overlap.dice >= 0.7)] = 3
-    level[overlap.subset & (overlap.subset_bits >= SUBSET_MIN_BITS)] = 4
-    level[same] = 5
-    level[same & (overlap.total_bits >= COMMON_NAME_BITS)] = 6
-    level[same & (overlap.total_bits >= RARE_NAME_BITS)] = 7
+    level = np.ones(len(same), dtype=np.int8)  # disjoint: no token in common, not even with a typo
+    level[overlap.matched_bits > 0] = 2
+    level[(similarity >= WEAK_JW) | (overlap.dice >= 0.3)] = 3
+    similar = (similarity >= SIMILAR_JW) | (overlap.dice >= 0.7)
+    level[similar] = 4
+    level[similar & overlap.misspelt] = 5
+    level[overlap.subset & (overlap.subset_bits >= SUBSET_MIN_BITS)] = 6
+    level[same] = 7
+    level[same & (overlap.total_bits >= COMMON_NAME_BITS)] = 8
+    level[same & (overlap.total_bits >= RARE_NAME_BITS)] = 9
     level[overlap.missing] = 0
     return level
 

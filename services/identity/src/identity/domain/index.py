@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from identity.domain.blocking import MAX_BLOCK, blocking_keys
-from identity.domain.clustering import LINKED, NEW, REVIEW, sibling_like
-from identity.domain.comparisons import Pairs, compare, nik_conflicts
+from identity.domain.clustering import LINKED, NEW, REVIEW, certain, sibling_like
+from identity.domain.comparisons import Pairs, compare, evidence, fitting_nik, nik_conflicts
 from identity.domain.model import MatchModel, probability
 from identity.domain.records import Record
 from identity.domain.table import IntArray, RecordTable, Vocabulary
@@ -29,12 +29,14 @@ _FOLD_FROM = 200_000  # recent keys kept in the dict before they are folded into
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A person the probe may be: match probability of the best record pair, whether a rule forbids the link,
-    and (field, level, weight in bits) of that pair."""
+    (field, level, weight in bits) of that pair, and whether some pair with the person is certain (one fitting
+    NIK, or agreement on everything: see `clustering.certain`), which no rule forbids."""
 
     person_id: str
     probability: float
     vetoed: bool
     contributions: tuple[tuple[str, str, float], ...]
+    certain: bool = False
 
 
 class _Blocks:
@@ -134,11 +136,14 @@ class PersonIndex:
         self._probe.append(record, count=False)
         pairs = Pairs(self._probe, np.zeros(len(rows), dtype=np.int64), self._table, rows)
         levels = compare(pairs)
-        chances = probability(self.model.match_weights(levels))
-        vetoed = sibling_like(levels) | nik_conflicts(pairs)
+        fitting = fitting_nik(pairs)
+        chances = probability(self.model.scores(levels, evidence(levels, fitting)))
+        sure = certain(levels, fitting)
+        vetoed = (sibling_like(levels) | nik_conflicts(pairs)) & ~sure
         persons = self._person_of_row[rows]
         best: dict[int, int] = {}
-        vetoed_persons = set(persons[vetoed].tolist())
+        certain_persons = set(persons[sure].tolist())
+        vetoed_persons = set(persons[vetoed].tolist()) - certain_persons
         for position in np.argsort(-chances, kind="stable").tolist():
             best.setdefault(int(persons[position]), position)
             if len(best) >= limit:
@@ -149,6 +154,7 @@ class PersonIndex:
                 round(float(chances[position]), 6),
                 person in vetoed_persons,
                 tuple(self.model.contributions(levels[position])),
+                person in certain_persons,
             )
             for person, position in best.items()
         ]

@@ -13,24 +13,37 @@ then estimates the prior match rate among candidates. Parameters and thresholds 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 
-from identity.domain.comparisons import FIELD_INDEX, FIELDS, Levels
+from identity.domain.comparisons import (
+    FIELD_INDEX,
+    FIELDS,
+    IDENTIFYING_EVIDENCE,
+    NO_EVIDENCE,
+    PARTIAL_EVIDENCE,
+    Levels,
+    level,
+)
 
 FloatArray = npt.NDArray[np.float64]
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+DEFAULT_MODEL = "default_model.json"  # shipped next to this module; `bench/identity.py --write-default-model`
 PRIOR_STRENGTH = 2000.0  # pseudo-pairs behind the anchored m when EM refines it
 ANCHOR_PRIOR_PAIRS = 50.0  # pseudo-pairs behind the hand-set m and u when anchoring
-NAME_WEAK, NAME_SAME_COMMON, BIRTH_SAME, NIK_SAME_NOT_CHILDS = 2, 5, 6, 4
+NAME_WEAK, NAME_SAME_COMMON = level("name", "weak"), level("name", "same_common")
+BIRTH_SAME, NIK_SAME_NOT_CHILDS = level("birth", "same"), level("nik", "same_not_childs")
+CAP_MARGIN_BITS = 1.0  # a pair without enough evidence scores at least this far below the threshold it may not reach
 REFINE_M = False
 RANDOM_U_FIELDS = frozenset({"name", "birth", "sex", "village"})
 SAME_VILLAGE_U_FIELDS = frozenset({"mother", "kk"})
-VILLAGE_SAME = 4
+VILLAGE_SAME = level("village", "same")
 MIN_SAME_VILLAGE_PAIRS = 2000
 EM_ITERATIONS = 40
 EM_TOLERANCE = 1e-6
@@ -39,18 +52,18 @@ PROBABILITY_CLIP = 1e-9
 # Hand-set starting points, also the whole model when there is too little data to estimate from.
 # Per field, the values are for levels 1.. (level 0, missing, carries no evidence).
 _PRIOR_M = {
-    "name": (0.03, 0.05, 0.12, 0.15, 0.15, 0.30, 0.20),
+    "name": (0.005, 0.025, 0.05, 0.06, 0.06, 0.15, 0.15, 0.30, 0.20),
     "sex": (0.03, 0.97),
-    "birth": (0.05, 0.08, 0.12, 0.10, 0.03, 0.62),
+    "birth": (0.002, 0.048, 0.08, 0.12, 0.10, 0.03, 0.62),
     "nik": (0.01, 0.06, 0.02, 0.01, 0.90),
     "mother": (0.10, 0.15, 0.75),
     "kk": (0.30, 0.70),
     "village": (0.03, 0.05, 0.10, 0.82),
 }
 _PRIOR_U = {
-    "name": (0.90, 0.08, 0.01, 0.005, 0.004, 0.0005, 0.00005),
+    "name": (0.85, 0.05, 0.08, 0.008, 0.002, 0.005, 0.004, 0.0005, 0.00005),
     "sex": (0.5, 0.5),
-    "birth": (0.93, 0.03, 0.03, 0.005, 0.0002, 0.0003),
+    "birth": (0.80, 0.13, 0.03, 0.03, 0.005, 0.0002, 0.0003),
     "nik": (0.998, 0.001, 0.001, 0.0005, 0.000001),
     "mother": (0.98, 0.01, 0.01),
     "kk": (0.999, 0.001),
@@ -58,22 +71,60 @@ _PRIOR_U = {
 }
 
 
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model is in force: its name and version (as stored with it) and a checksum of its parameters."""
+
+    name: str
+    version: str
+    checksum: str
+
+
 @dataclass
 class MatchModel:
     """m and u per field level (index 0, missing, unused), the prior match rate among candidate pairs, and the
-    two decision thresholds on the match probability."""
+    two decision thresholds on the match probability; `about` names the model (name, version, how it was made)."""
 
     prior: float
     m: list[FloatArray]
     u: list[FloatArray]
     auto_link: float = 0.95
-    review: float = 0.3
+    review: float = 0.8  # below it, a pair is too unlikely to ask a reviewer about (issue 9: at most 5 % in review)
     estimated_from: dict[str, int] = field(default_factory=dict)
+    about: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def default(cls) -> MatchModel:
-        """The hand-set model."""
-        return cls(0.02, [_levels(_PRIOR_M[f.name]) for f in FIELDS], [_levels(_PRIOR_U[f.name]) for f in FIELDS])
+        """The shipped default: estimated from generated records and checked by the benchmark (see `about`)."""
+        shipped = resources.files("identity.domain").joinpath(DEFAULT_MODEL)
+        return cls.from_json(shipped.read_text(encoding="utf-8")) if shipped.is_file() else cls.hand_set()
+
+    @classmethod
+    def hand_set(cls) -> MatchModel:
+        """The hand-set starting point of estimation (its pseudo-counts); never used to link on its own."""
+        return cls(
+            0.02,
+            [_levels(_PRIOR_M[f.name]) for f in FIELDS],
+            [_levels(_PRIOR_U[f.name]) for f in FIELDS],
+            about={"name": "hand-set", "version": str(FORMAT_VERSION)},
+        )
+
+    def identity(self) -> ModelIdentity:
+        """Name, version and checksum of the parameters, to show which model is in force."""
+        document = json.loads(self.to_json())
+        document.pop("about", None)
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
+        return ModelIdentity(self.about.get("name", "unnamed"), self.about.get("version", ""), digest)
+
+    def scores(self, levels: Levels, evidence: Levels) -> FloatArray:
+        """Match weights in bits, held below the auto-link threshold for pairs without identifying evidence and
+        below the review threshold for pairs with none (see `comparisons.evidence`)."""
+        weights = self.match_weights(levels)
+        caps = np.full(len(weights), np.inf)
+        caps[evidence == PARTIAL_EVIDENCE] = _logit2(self.auto_link) - CAP_MARGIN_BITS
+        caps[evidence == NO_EVIDENCE] = _logit2(self.review) - CAP_MARGIN_BITS
+        capped: FloatArray = np.where(evidence == IDENTIFYING_EVIDENCE, weights, np.minimum(weights, caps))
+        return capped
 
     def level_weights(self) -> list[FloatArray]:
         """log2(m/u) per field level; 0 for missing."""
@@ -108,6 +159,7 @@ class MatchModel:
                 "auto_link": self.auto_link,
                 "review": self.review,
                 "estimated_from": self.estimated_from,
+                "about": self.about,
                 "fields": {
                     f.name: {
                         "levels": list(f.levels),
@@ -137,7 +189,12 @@ class MatchModel:
             float(document["auto_link"]),
             float(document["review"]),
             dict(document.get("estimated_from", {})),
+            {str(k): str(v) for k, v in document.get("about", {}).items()},
         )
+
+
+def _logit2(chance: float) -> float:
+    return math.log2(chance / (1 - chance))
 
 
 def probability(weights: FloatArray) -> FloatArray:
@@ -158,7 +215,7 @@ def estimate(
     itself, the same name and full birth date), u from random pairs (of one village for the mother and family
     card), else from candidate pairs surely two (two clearly different own NIKs), then the prior and m refined
     by EM over all candidates."""
-    model = start or MatchModel.default()
+    model = start or MatchModel.hand_set()
     nik = FIELD_INDEX["nik"]
     by_name_and_birth = (candidates[:, FIELD_INDEX["name"]] >= NAME_SAME_COMMON) & (
         candidates[:, FIELD_INDEX["birth"]] == BIRTH_SAME
@@ -194,6 +251,7 @@ def estimate(
             "sure_non_matches": int(sure_non_matches.sum()),
             "random_pairs": len(random_pairs),
         },
+        {"name": "estimated", "version": str(FORMAT_VERSION)},
     )
 
 

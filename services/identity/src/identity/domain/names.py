@@ -126,8 +126,8 @@ _HONORIFICS = frozenset(
 )
 _PATRONYM_MARKERS = frozenset({"bin", "binti", "bt", "bte", "binte", "bn"})
 # Prefixes that some sources keep and others drop: Sasak nobility (Lalu for boys, Baiq for girls), Balinese I/Ni.
-MALE_PREFIXES = frozenset({"lalu", "i"})
-FEMALE_PREFIXES = frozenset({"baiq", "bq", "ni"})
+MALE_PREFIXES = frozenset({"lalu", "l", "i"})  # L. Sari is Lalu Sari
+FEMALE_PREFIXES = frozenset({"baiq", "bq", "b", "ni"})
 _PREFIXES = MALE_PREFIXES | FEMALE_PREFIXES
 _MUHAMMAD, _MUHAMMAD_INITIAL = "muhammad", frozenset({"m"})
 

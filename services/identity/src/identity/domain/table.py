@@ -78,6 +78,7 @@ class RecordTable:
         "nik",
         "nik_childs",
         "nik_dated",
+        "nik_fits",
         "sex",
         "size",
         "tokens",
@@ -102,6 +103,7 @@ class RecordTable:
         self.nik = np.zeros(capacity, dtype=np.int64)
         self.nik_childs = np.zeros(capacity, dtype=np.bool_)
         self.nik_dated = np.zeros(capacity, dtype=np.bool_)  # the record's own birth date agrees with its NIK's
+        self.nik_fits = np.zeros(capacity, dtype=np.bool_)  # the child's own NIK, its date and sex the record's
         self.kk = np.zeros(capacity, dtype=np.int64)
         self.village = np.zeros(capacity, dtype=np.int64)
 
@@ -130,6 +132,12 @@ class RecordTable:
         self.nik[row] = int(record.nik.value) if record.nik is not None else 0
         self.nik_childs[row] = record.nik is not None and record.nik_is_childs
         self.nik_dated[row] = record.nik is not None and _agrees(record.birth, record.nik.birth)
+        self.nik_fits[row] = (
+            record.nik is not None
+            and record.nik_is_childs
+            and (record.birth is None or _agrees(record.birth, record.nik.birth))
+            and (record.sex is None or record.sex == record.nik.sex)
+        )
         self.kk[row] = int(record.kk) if record.kk else 0
         self.village[row] = int(record.village) if record.village else 0
         return row
@@ -164,6 +172,7 @@ class RecordTable:
             "nik",
             "nik_childs",
             "nik_dated",
+            "nik_fits",
             "kk",
             "village",
         ):
