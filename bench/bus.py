@@ -6,23 +6,28 @@ What is measured, with N events (default 20,000) on a real Kafka broker and a re
   record values our path sends (identity's RecordLinkedV1 as JSON) to a fresh 3-partition topic while an
   AIOKafkaConsumer (consumer group, getmany of a service's consumer batch size) reads them back; once with
   aiokafka's default 16 KiB producer batches and once with the relay's tuning (OutboxRelay.max_batch_bytes).
-* OUR PATH: the reporting service exactly as uvicorn runs it: `reporting.bootstrap.build(settings)` and its app's
-  lifespan (JSON logs, OpenTelemetry providers, SQLAlchemy spans, migrations, broker, relay), with default
-  settings but a fresh database and topic namespace. N RecordLinkedV1 events are published through reporting's
-  unit of work (`uow.publish` + `commit`: the platform Outbox, `--tx-batch` events per transaction, each commit
-  waking the relay), sent by the runtime's OutboxRelay to identity.link.v1, and applied by reporting's real
-  consumer: EventConsumer (one unit of work per polled batch, inbox claimed in it) -> the identity_links entry
-  point -> contract_mapping -> handler remember_record_persons -> SqlRecordPersons (bulk upsert). Time: from the
-  first outbox write until the poller sees N record_persons rows; the poller also notes when the outbox was fully
-  written and published and when the first event was applied, which gives the stage rates. Correctness afterwards:
-  N record_persons rows, N inbox rows, no unsent outbox row. `--bare` skips the app (no telemetry set-up).
+* OUR PATH, in two processes as in production (the producer plays identity, see bench/bus_producer.py):
+  - producer process: its own database; N RecordLinkedV1 events published through the platform's unit of work
+    (`uow.publish` + `commit`: Outbox rows, `--tx-batch` events per transaction, each commit waking the relay),
+    sent to identity.link.v1 by the OutboxRelay of `build_runtime` with a service's default settings.
+  - this process: the reporting service exactly as uvicorn runs it, `reporting.bootstrap.build(settings)` and its
+    app's lifespan (JSON logs, OpenTelemetry providers, SQLAlchemy spans, migrations, broker, relay), default
+    settings but a fresh database and topic namespace. Its real consumer applies the events: EventConsumer (one
+    unit of work per polled batch, inbox claimed in it) -> the identity_links entry point -> contract_mapping ->
+    handler remember_record_persons -> SqlRecordPersons (one bulk upsert per run).
+  Time: from the go to the producer until the poller sees N record_persons rows; the poller also notes when the
+  outbox was fully written and published and when the first event was applied: the stage rates. Correctness
+  afterwards: N record_persons rows, N inbox rows, no unsent outbox row. `--bare`: no telemetry set-up anywhere.
+* CONSUMER ALONE: a second reporting (its own consumer group, a fresh database) applies the N events already on
+  the topic: the consumer's own rate, first applied to last applied.
 
 `--runs K` repeats both paths K times on the same broker and server (fresh topics and database each time) and
 prints every run, then min / median / max. Infrastructure: `--bootstrap` (or KAFKA_BOOTSTRAP_SERVERS) and
 `--postgres-url` (an admin URL) when given, else a throwaway Kafka broker and PostgreSQL cluster (fsync off)
 started here and stopped at the end. Figures go to stdout, progress to stderr.
 
-Run:  .venv/bin/python bench/bus.py [--events N] [--runs K] [--bootstrap HOST:PORT] [--postgres-url URL] [--profile]
+Run:  .venv/bin/python bench/bus.py [--events N] [--runs K] [--bootstrap HOST:PORT] [--postgres-url URL]
+                                   [--bare] [--profile path|consumer|producer]
 """
 
 from __future__ import annotations
@@ -39,9 +44,10 @@ import pstats
 import signal
 import statistics
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,9 +57,9 @@ sys.path.insert(0, str(BENCH.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.bus_producer import Order, spawn  # noqa: E402
 from bench.bus_support import (  # noqa: E402
     PHASE_TIMEOUT_S,
-    POLL_S,
     create_topic,
     fresh_database,
     kafka_bootstrap,
@@ -73,6 +79,8 @@ from simpul_platform.relay import OutboxRelay  # noqa: E402
 
 AIOKAFKA_DEFAULT_BATCH = 16 * 1024
 SETUP_TIMEOUT_S = 90.0  # migrations, topic creation, group join: on top of PHASE_TIMEOUT_S for each path
+PRODUCER_PROFILE = os.path.join(tempfile.gettempdir(), f"bench-bus-producer-{os.getpid()}.prof")
+WATCH_S = 0.05  # the poller's own queries must not load the path it measures
 TARGET_RATIO = 0.25
 TARGET_RATE = 10_000.0
 VILLAGES = [f"35.09.{d:02d}.{2000 + v}" for d in range(1, 11) for v in range(1, 21)]  # 200 villages
@@ -114,20 +122,13 @@ class Counts:
 
 @dataclass
 class Run:
-    """One run of both paths: raw seconds per tuning, our timeline and counts, the load average around it."""
+    """One run of both paths: raw seconds per tuning, our timeline and counts, the replay, the load around it."""
 
     raw_seconds: dict[str, float]
     timeline: Timeline
     counts: Counts
+    replay: Timeline
     load: tuple[float, float]
-
-
-async def publish_through_outbox(wiring: Wiring, events: Sequence[RecordLinkedV1], tx_batch: int) -> None:
-    """Publish the events through reporting's unit of work, `tx_batch` per transaction."""
-    for start in range(0, len(events), tx_batch):
-        async with wiring.unit_of_work() as uow:
-            uow.publish(*events[start : start + tx_batch])
-            await uow.commit()
 
 
 async def count(database: Database, query: Any) -> int:
@@ -136,30 +137,30 @@ async def count(database: Database, query: Any) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
-async def final_counts(wiring: Wiring) -> Counts:
-    """Effects, inbox rows and unsent outbox rows."""
+async def final_counts(wiring: Wiring, outbox_database: Database) -> Counts:
+    """Effects and inbox rows in reporting's database, unsent rows in the producer's outbox."""
     database, tables = wiring.runtime.database, wiring.runtime.tables
     outbox = tables.outbox
     return Counts(
         effects=await count(database, select(func.count()).select_from(record_persons)),
         inbox=await count(database, select(func.count()).select_from(tables.processed_events)),
-        unsent=await count(database, select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))),
+        unsent=await count(outbox_database, select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))),
     )
 
 
-async def watch(wiring: Wiring, timeline: Timeline, writer: asyncio.Task[None], events: int) -> None:
-    """Poll the database until N effects exist, noting when writing, publishing and applying reached milestones."""
-    database, outbox = wiring.runtime.database, wiring.runtime.tables.outbox
+async def watch(wiring: Wiring, timeline: Timeline, written: Callable[[], bool], outbox_database: Database,
+                events: int) -> None:
+    """Poll until N effects exist, noting when the outbox was written and published and the first event applied."""
+    outbox = wiring.runtime.tables.outbox
     unsent = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
     applied = select(func.count()).select_from(record_persons)
     deadline = timeline.started + PHASE_TIMEOUT_S
     while timeline.applied is None:
-        if writer.done():
-            writer.result()  # re-raise a failed write
-            timeline.written = timeline.written or time.monotonic()
-        if timeline.written and timeline.published is None and await count(database, unsent) == 0:
+        if timeline.written is None and written():
+            timeline.written = time.monotonic()
+        if timeline.written and timeline.published is None and await count(outbox_database, unsent) == 0:
             timeline.published = time.monotonic()
-        done = await count(database, applied)
+        done = await count(wiring.runtime.database, applied)
         if done and timeline.first_applied is None:
             timeline.first_applied = time.monotonic()
         if done >= events:
@@ -167,7 +168,7 @@ async def watch(wiring: Wiring, timeline: Timeline, writer: asyncio.Task[None], 
         elif time.monotonic() > deadline:
             raise TimeoutError(f"our path applied {done:,} of {events:,} events within {PHASE_TIMEOUT_S:.0f} s")
         else:
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(WATCH_S)
 
 
 @contextlib.asynccontextmanager
@@ -186,21 +187,59 @@ async def running_reporting(settings: ReportingSettings, *, bare: bool) -> Async
         yield app.state.wiring
 
 
-async def measure_ours(bootstrap: str, database_url: str, events: Sequence[RecordLinkedV1],
-                       args: argparse.Namespace) -> tuple[Timeline, Counts]:
-    """Our path end to end on a fresh namespace and database."""
-    namespace = f"bench-{uuid.uuid4().hex[:12]}."
+async def measure_ours(bootstrap: str, urls: tuple[str, str], events: Sequence[RecordLinkedV1],
+                       args: argparse.Namespace, namespace: str) -> tuple[Timeline, Counts]:
+    """Our path end to end: the producer process's outbox and relay, reporting's consumer here."""
+    producer_url, reporting_url = urls
     await create_topic(bootstrap, namespace + RecordLinkedV1.topic)
-    settings = ReportingSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap,
-                                 topic_namespace=namespace)
-    async with running_reporting(settings, bare=args.bare) as wiring:
-        await wait_assigned(wiring.runtime.broker.subscribers[0].consumer)  # type: ignore[attr-defined]
-        progress(f"our path: publishing, relaying and consuming {len(events):,} events under {namespace} ...")
-        timeline = Timeline(started=time.monotonic())
-        writer = asyncio.create_task(publish_through_outbox(wiring, events, args.tx_batch))
-        await watch(wiring, timeline, writer, len(events))
-        counts = await final_counts(wiring)
+    order = Order(producer_url, bootstrap, namespace, len(events), args.tx_batch, telemetry=not args.bare,
+                  profile_to=PRODUCER_PROFILE if args.profile == "producer" else None)
+    process, signals = spawn(order, events)
+    outbox_database = Database(producer_url)
+    try:
+        if not await asyncio.to_thread(signals.ready.wait, SETUP_TIMEOUT_S):
+            raise TimeoutError("the producer process did not start")
+        settings = ReportingSettings(database_url=reporting_url, kafka_bootstrap_servers=bootstrap,
+                                     topic_namespace=namespace)
+        async with running_reporting(settings, bare=args.bare) as wiring:
+            await wait_assigned(wiring.runtime.broker.subscribers[0].consumer)  # type: ignore[attr-defined]
+            progress(f"our path: publishing, relaying and consuming {len(events):,} events under {namespace} ...")
+            timeline = Timeline(started=time.monotonic())
+            signals.go.set()
+            await watch(wiring, timeline, signals.written.is_set, outbox_database, len(events))
+            counts = await final_counts(wiring, outbox_database)
+    finally:
+        signals.stop.set()
+        await asyncio.to_thread(process.join, SETUP_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
+        await outbox_database.dispose()
     return timeline, counts
+
+
+async def measure_replay(bootstrap: str, database_url: str, namespace: str, events: int,
+                         args: argparse.Namespace) -> Timeline:
+    """The consumer alone: a second reporting (its own group and fresh database) applies the topic already written."""
+    settings = ReportingSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap,
+                                 topic_namespace=namespace, service_name="reporting-replay")
+    async with running_reporting(settings, bare=args.bare) as wiring:
+        progress(f"consumer alone: applying the {events:,} events already on the topic ...")
+        timeline = Timeline(started=time.monotonic())
+        await watch(wiring, timeline, lambda: True, wiring.runtime.database, events)
+    return timeline
+
+
+@contextlib.contextmanager
+def profiling(profile: cProfile.Profile | None) -> Iterator[None]:
+    """Profile the block when a profile is given."""
+    if profile is None:
+        yield
+        return
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
 
 
 async def one_run(args: argparse.Namespace, bootstrap: str, server: PostgresServer, profile: cProfile.Profile | None,
@@ -214,14 +253,15 @@ async def one_run(args: argparse.Namespace, bootstrap: str, server: PostgresServ
         async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
             raw_seconds[label] = await measure_raw(bootstrap, payloads, batch, DEFAULTS.consumer_batch_size)
         progress(f"raw ({label}): {args.events / raw_seconds[label]:,.0f} events/s")
-    with fresh_database(server) as database_url:
-        if profile:
-            profile.enable()
+    namespace = f"bench-{uuid.uuid4().hex[:12]}."
+    with (fresh_database(server) as producer_url, fresh_database(server) as reporting_url,
+          profiling(profile if args.profile == "path" else None)):
         async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
-            timeline, counts = await measure_ours(bootstrap, database_url, events, args)
-        if profile:
-            profile.disable()
-    return Run(raw_seconds, timeline, counts, (load_before, os.getloadavg()[0]))
+            timeline, counts = await measure_ours(bootstrap, (producer_url, reporting_url), events, args, namespace)
+    with fresh_database(server) as database_url, profiling(profile if args.profile == "consumer" else None):
+        async with asyncio.timeout(PHASE_TIMEOUT_S + SETUP_TIMEOUT_S):
+            replay = await measure_replay(bootstrap, database_url, namespace, len(events), args)
+    return Run(raw_seconds, timeline, counts, replay, (load_before, os.getloadavg()[0]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -243,6 +283,7 @@ def figures(events: int, run: Run) -> dict[str, float]:
         "  outbox written (uow.publish + commit)": rate(events, t.started, t.written),
         "  relay published (all rows sent)": rate(events, t.started, t.published),
         "  consumer applied (first to last)": rate(events, t.first_applied, t.applied),
+        "consumer alone (replay, first to last)": rate(events, run.replay.first_applied, run.replay.applied),
     }
     values |= {f"ratio our / raw, {label}": ours * seconds / events for label, seconds in run.raw_seconds.items()}
     return values
@@ -314,7 +355,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", help="admin URL of a running PostgreSQL (default: start a cluster)")
     parser.add_argument("--tx-batch", type=int, default=500, help="events per outbox transaction (default 500)")
     parser.add_argument("--bare", action="store_true", help="reporting's runtime without the app (no telemetry)")
-    parser.add_argument("--profile", action="store_true", help="cProfile our path; print the hottest functions")
+    parser.add_argument("--profile", choices=["path", "consumer", "producer"],
+                        help="cProfile reporting's process during our path, the consumer alone, or the producer "
+                        "process (outbox writes and relay); print the hottest functions")
     args = parser.parse_args(argv)
     if args.events < 1 or args.tx_batch < 1 or args.runs < 1:
         parser.error("--events, --tx-batch and --runs must be positive")
@@ -330,10 +373,10 @@ def component(filename: str, function: str) -> str:
     return "/".join(Path(filename).parts[-2:])
 
 
-def print_profile(profile: cProfile.Profile) -> None:
-    """Where our path spends its time (own time summed per component, then the hottest functions), on stderr."""
+def print_profile(stats: pstats.Stats) -> None:
+    """Where the time went (own time summed per component, then the hottest functions), on stderr."""
     out = io.StringIO()
-    stats = pstats.Stats(profile, stream=out)
+    stats.stream = out  # type: ignore[attr-defined]
     totals: dict[str, float] = {}
     for (filename, _, function), (_, _, own_seconds, _, _) in stats.stats.items():  # type: ignore[attr-defined]
         totals[component(filename, function)] = totals.get(component(filename, function), 0.0) + own_seconds
@@ -353,8 +396,10 @@ async def run(args: argparse.Namespace, bootstrap: str, server: PostgresServer) 
     for number in range(1, args.runs + 1):
         progress(f"run {number} of {args.runs}, load average {os.getloadavg()[0]:.2f}")
         runs.append(await one_run(args, bootstrap, server, profile))
-    if profile:
-        print_profile(profile)
+    if args.profile == "producer":
+        print_profile(pstats.Stats(PRODUCER_PROFILE))
+    elif profile:
+        print_profile(pstats.Stats(profile))
     report(args, runs)
 
 

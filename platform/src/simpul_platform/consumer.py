@@ -30,6 +30,8 @@ tracer = trace.get_tracer("simpul.consumer")
 # unit of work the consumer opened. The consumer commits, with the inbox, once for the whole polled batch.
 BatchHandler = Callable[[Any, Sequence[Delivery]], Awaitable[None]]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+# The OpenTelemetry SDK keeps 128 links per span by default and drops the rest: extracting more is wasted work.
+MAX_LINKS = 128
 RETRY_PAUSE_SECONDS = 0.2
 UNAVAILABLE_PAUSE_SECONDS = 1.0
 
@@ -113,14 +115,14 @@ class EventConsumer:
 
     async def _handle(self, uow: UnitOfWork, run: Sequence[Delivery]) -> None:
         handler = self.handlers[type(run[0].event)]
-        attributes = {"messaging.system": "kafka", "messaging.destination.name": self.topic,
+        attributes: dict[str, str | int] = {"messaging.system": "kafka", "messaging.destination.name": self.topic,
                       "messaging.consumer.group.name": self.name, "cloudevents.event_type": run[0].envelope.type}
         if len(run) == 1:  # a run of one continues its event's trace
             parent, links = _context_of(run[0]), None
             attributes |= {"messaging.message.id": run[0].envelope.id}
-        else:  # one span for the run, linked to every event's trace (OpenTelemetry's batch convention)
+        else:  # one span for the run, linked to its events' traces (OpenTelemetry's batch convention)
             parent = None
-            links = [trace.Link(trace.get_current_span(_context_of(d)).get_span_context()) for d in run]
+            links = [trace.Link(trace.get_current_span(_context_of(d)).get_span_context()) for d in run[:MAX_LINKS]]
             attributes |= {"messaging.batch.message_count": len(run)}
         with tracer.start_as_current_span(f"{self.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
                                           links=links, attributes=attributes):

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from simpul_platform.bulk import from_arrays
 from simpul_platform.delivery import Delivery
 
 
@@ -29,10 +30,18 @@ class Inbox:
         """
         if not deliveries:
             return set()
-        module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = module.insert(self.table).on_conflict_do_nothing().returning(self.table.c.event_id)
+        rows = self._rows(deliveries)
+        if session.get_bind().dialect.name == "postgresql":  # one statement, one array per column
+            rowset, parameters = from_arrays(self.table, list(rows[0]), rows)
+            into = postgresql.insert(self.table).from_select(list(rows[0]), rowset)
+            statement = into.on_conflict_do_nothing().returning(self.table.c.event_id)
+            return set((await session.execute(statement, parameters)).scalars())
+        fallback = sqlite.insert(self.table).on_conflict_do_nothing().returning(self.table.c.event_id)
+        return set((await session.execute(fallback, rows)).scalars())
+
+    def _rows(self, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
-        rows = [
+        return [
             {
                 "consumer": self.consumer,
                 "event_id": d.envelope.id,
@@ -44,4 +53,3 @@ class Inbox:
             }
             for d in deliveries
         ]
-        return set((await session.execute(statement, rows)).scalars())
