@@ -43,6 +43,11 @@ Moh./M./Muh., Ahmad/Achmad/Akhmad, Abdul/Abd., Siti/Sitti, final h dropped, i/y/
 Sasak prefixes are dropped or abbreviated (L./Bq.); patronymics dropped half of the time.
 
 Everything is drawn from one `random.Random(seed)`, so a seed always gives the same data set.
+
+`Variation` scales these settings (spelling variant, typo, dropped and reordered part rates; the share of short
+forms, of children without a NIK, of households that move, of twins); `Variation.drawn(seed)` draws one setting
+per seed from wide ranges, so that a benchmark reports a spread over unlike data sets, not one tuned-for world.
+The default `Variation()` changes nothing: the same seed gives the same data set as without it.
 """
 
 from __future__ import annotations
@@ -181,6 +186,35 @@ TWIN_PAIRS = (
 )
 
 SOURCES = ("village_survey", "district_system", "school", "provider")
+
+
+@dataclass(frozen=True)
+class Variation:
+    """Multipliers of the per-source name corruption rates and absolute shares of the world's settings."""
+
+    variant: float = 1.0
+    typo: float = 1.0
+    drop: float = 1.0
+    reorder: float = 1.0
+    short_form: float = 0.0  # share of names whose Muhammad / Ahmad / Abdul / Siti / Nur is written short (M., Abd.)
+    no_nik: float = 0.06
+    moves: float = 0.10
+    twins: float = 0.03
+
+    @classmethod
+    def drawn(cls, seed: int) -> Variation:
+        """One setting per seed, from its own generator (the data set's draws are not shifted by it)."""
+        rng = random.Random(f"variation-{seed}")
+        return cls(
+            variant=round(rng.uniform(0.5, 2.0), 2),
+            typo=round(rng.uniform(0.5, 2.5), 2),
+            drop=round(rng.uniform(0.5, 2.5), 2),
+            reorder=round(rng.uniform(0.5, 4.0), 2),
+            short_form=round(rng.uniform(0.0, 0.3), 2),
+            no_nik=round(rng.uniform(0.03, 0.30), 3),
+            moves=round(rng.uniform(0.05, 0.25), 3),
+            twins=round(rng.uniform(0.01, 0.06), 3),
+        )
 
 
 @dataclass(frozen=True)
@@ -329,8 +363,9 @@ def _nik(place: str, birth: dt.date, sex: str, serials: dict[tuple[str, str], in
 class _World:
     """Builds households and children."""
 
-    def __init__(self, rng: random.Random, children: int) -> None:
+    def __init__(self, rng: random.Random, children: int, variation: Variation) -> None:
         self.rng = rng
+        self.variation = variation
         self.target = children
         self.villages = _villages(rng, max(len(PILOT_VILLAGES), children // 500))
         self.village_cum = list(itertools.accumulate(v.weight for v in self.villages))
@@ -387,10 +422,10 @@ class _World:
     def _move(self, household: Household) -> None:
         rng = self.rng
         draw = rng.random()
-        if draw >= 0.10:
+        if draw >= self.variation.moves:
             return
         household.old_village, household.old_kk = household.village, household.kk
-        if draw < 0.06:  # moved: mostly within the kecamatan
+        if draw < self.variation.moves * 0.6:  # moved: mostly within the kecamatan
             same_kec = [v.code for v in self.villages if v.code[:6] == household.village[:6]]
             same_region = [v.code for v in self.villages if v.region == household.region]
             pool = same_kec if rng.random() < 0.7 and len(same_kec) > 1 else same_region
@@ -400,7 +435,7 @@ class _World:
     def _children(self, household: Household, first_birth: dt.date) -> None:
         rng = self.rng
         count = int(_weighted(rng, (("1", 0.34), ("2", 0.34), ("3", 0.19), ("4", 0.09))) or "5")
-        twin_at = rng.randrange(count) if rng.random() < 0.03 else -1
+        twin_at = rng.randrange(count) if rng.random() < self.variation.twins else -1
         births: list[dt.date] = []
         birth = first_birth
         for i in range(count):
@@ -439,7 +474,7 @@ class _World:
         if rng.random() < 0.03:
             registered = birth + dt.timedelta(days=rng.choice((-400, -31, -3, 2, 30, 365)))
         place = (household.old_village or household.village)[:6]
-        nik = "" if rng.random() < 0.06 else _nik(place, registered, sex, self.nik_serials)
+        nik = "" if rng.random() < self.variation.no_nik else _nik(place, registered, sex, self.nik_serials)
         self.child_count += 1
         name = f"{prefix}{base}{' ' + patronymic if patronymic else ''}"
         child = Child(f"c{self.child_count:07d}", household.household_id, name, patronymic, sex, birth, registered, nik)
@@ -605,6 +640,12 @@ def typo(rng: random.Random, text: str) -> str:
     return text[:j] + text[j + 1] + text[j] + text[j + 2 :] if j + 1 < len(text) else text
 
 
+def _short_form(rng: random.Random, token: str) -> str:
+    """An abbreviated form of a very common name part (M., Moh., Abd., St.), else the token itself."""
+    short = [form for form in _WHOLE_TOKEN.get(token.lower(), ()) if form.endswith(".")]
+    return rng.choice(short) if short else token
+
+
 def _drop_part(rng: random.Random, tokens: list[str]) -> list[str]:
     if len(tokens) < 2:
         return tokens
@@ -625,6 +666,7 @@ class _Observer:
     def __init__(self, rng: random.Random, world: _World) -> None:
         self.rng = rng
         self.world = world
+        self.variation = world.variation
         self.records: list[dict[str, str]] = []
         self.truth_of: list[str] = []
 
@@ -666,15 +708,18 @@ class _Observer:
         name = child.name
         if child.patronymic and rng.random() >= profile.patronymic:
             name = name[: -len(child.patronymic)].strip()
-        if rng.random() < profile.variant:
+        vary = self.variation
+        if rng.random() < profile.variant * vary.variant:
             name = spelling_variant(rng, name)
         tokens = name.split()
-        if rng.random() < profile.drop:
+        if vary.short_form and rng.random() < vary.short_form:
+            tokens = [_short_form(rng, token) for token in tokens]
+        if rng.random() < profile.drop * vary.drop:
             tokens = _drop_part(rng, tokens)
-        if rng.random() < profile.reorder and len(tokens) > 1:
+        if rng.random() < profile.reorder * vary.reorder and len(tokens) > 1:
             tokens = tokens[1:] + tokens[:1]
         name = " ".join(tokens)
-        if rng.random() < profile.typo:
+        if rng.random() < profile.typo * vary.typo:
             name = typo(rng, name)
         if rng.random() < profile.honorific:
             name = f"An. {name}"
@@ -775,11 +820,11 @@ def children_for_records(records: int) -> int:
     return max(1, round(records / MEAN_RECORDS_PER_CHILD))
 
 
-def generate(seed: int, children: int) -> Dataset:
+def generate(seed: int, children: int, variation: Variation | None = None) -> Dataset:
     """A reproducible data set of about `children` children (whole households, so a few more) and their records,
-    in random order with opaque record ids."""
+    in random order with opaque record ids; `variation` changes the settings (see `Variation`)."""
     rng = random.Random(seed)
-    world = _World(rng, children)
+    world = _World(rng, children, variation or Variation())
     world.build()
     observer = _Observer(rng, world)
     observer.observe_all()
