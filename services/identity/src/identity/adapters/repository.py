@@ -24,7 +24,8 @@ class SourceRecords(abc.ABC):
 
     @abc.abstractmethod
     async def save(self, record: SourceRecord) -> None:
-        """Store a record's (new) details and its person; the matcher sees them from now on."""
+        """Store a record's (new) details and its person; the matcher sees them from now on. A record this unit of
+        work did not `get` is a new one."""
 
     @abc.abstractmethod
     async def persons_of(self, keys: Iterable[RecordKey]) -> set[str]:

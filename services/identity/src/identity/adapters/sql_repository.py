@@ -37,15 +37,20 @@ class SqlSourceRecords(repositories.SourceRecords):
 
     def __init__(self, lock: LinkLock, matcher: SessionMatcher, digest_key: bytes) -> None:
         self.lock, self.session, self.matcher, self.digest_key = lock, lock.session, matcher, digest_key
+        self._stored: set[RecordKey] = set()  # read in this transaction, so `save` updates instead of inserting
 
     async def get(self, key: RecordKey) -> SourceRecord | None:
         """The record, or None when identity has not seen it."""
         await self.lock.hold()
         row = (await self.session.execute(select(source_records).where(*_is(key)))).one_or_none()
-        return _record(row) if row is not None else None
+        if row is None:
+            return None
+        self._stored.add(key)
+        return _record(row)
 
     async def save(self, record: SourceRecord) -> None:
-        """Store the record's details under a fresh version stamped with the link clock; the matcher indexes it."""
+        """Store the record's details under a fresh version stamped with the link clock; the matcher indexes it.
+        A record not read in this transaction is a new one."""
         assert record.details is not None, "linking always stores details"
         details, version = record.details, uuid.uuid4().hex
         values = {
@@ -56,10 +61,12 @@ class SqlSourceRecords(repositories.SourceRecords):
             "nik_digest": blind_index(details.nik, self.digest_key) if details.nik else None,
             "person_id": record.person_id, "linked_at": record.linked_at, "link_verified": record.verified}
         await self.matcher.ready()
-        changed = await self.session.execute(update(source_records).where(*_is(record.key)).values(**values))
-        if not getattr(changed, "rowcount", 0):
+        if record.key in self._stored:
+            await self.session.execute(update(source_records).where(*_is(record.key)).values(**values))
+        else:
             await self.session.execute(insert(source_records).values(
                 source_system=record.key.source_system, source_record_id=record.key.source_record_id, **values))
+            self._stored.add(record.key)
         self.matcher.add(record.key, version, details)
 
     async def persons_of(self, keys: Iterable[RecordKey]) -> set[str]:
