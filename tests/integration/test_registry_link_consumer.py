@@ -1,24 +1,31 @@
 """Registry's identity-link consumer, a batch handler over the unit of work, on the real broker and PostgreSQL:
 a poison record goes to the DLQ alone while the rest of its batch is applied, a record its handler fails on
-N times is dead-lettered alone, and an outage of the database is redelivered, never dead-lettered."""
+N times is dead-lettered alone, an outage of the database is redelivered, never dead-lettered, and the offset
+is committed only after the database commit."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import json
+import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from registry.adapters.orm import delivery
 from simpul_contracts.events import RecordLinkedV1
 from simpul_contracts.events.identity import LinkReason
 from simpul_platform.auth import Role
 from simpul_platform.dead_letter_tools import read_dead_letters
+from tests.support.database import scalar
+from tests.support.processes import ServiceProcess
 from tests.support.stack import KESILIR, eventually, running, settings_for, token
 from tests.support.topics import publish, publish_event
 
@@ -94,6 +101,53 @@ async def test_a_database_outage_is_redelivered_not_dead_lettered(
             await _connections(url, allowed=True)
         assert await eventually(lambda: _person_of(registry, child_id)) == "per_outage"
         assert await read_dead_letters(kafka_bootstrap, topic) == []
+
+
+async def test_the_offset_is_committed_after_the_database_commit(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, tmp_path: Path
+) -> None:
+    url = make_database("registry")
+    env = {"REGISTRY_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+           "SIMPUL_TOPIC_NAMESPACE": namespace}
+    registry = ServiceProcess("registry", env, tmp_path)
+    topic, group = namespace + RecordLinkedV1.topic, namespace + "registry"
+    outbox_rows = select(func.count()).select_from(delivery.outbox)
+    try:
+        registry.start(failpoints="consumer.after_commit")  # SIGKILLed between the database and the offset commit
+        await registry.wait_ready()
+        async with httpx.AsyncClient(base_url=registry.url) as client:
+            child_id = await _register(client, "rec-crash")
+        registered = int(await scalar(url, outbox_rows))
+        await publish_event(kafka_bootstrap, namespace, _linked("rec-crash", "per_crash"))
+        assert await registry.wait_exit() == -signal.SIGKILL
+        applied = select(func.count()).select_from(delivery.processed_events)
+        assert await scalar(url, applied) == 1  # the link and its inbox row committed...
+        assert await _committed_offset(kafka_bootstrap, group, topic) == 0  # ...the offset not
+
+        registry.start()
+        await registry.wait_ready()
+        await eventually(lambda: _offset_is(kafka_bootstrap, group, topic, 1))
+        assert "skipped 1 already-applied event" in registry.log.read_text()  # redelivered, applied once
+        assert await scalar(url, applied) == 1
+        assert await scalar(url, outbox_rows) == registered + 1  # one ChildUpdatedV1 for the one link
+        async with httpx.AsyncClient(base_url=registry.url) as client:
+            assert await _person_of(client, child_id) == "per_crash"
+    finally:
+        registry.stop()
+
+
+async def _committed_offset(bootstrap: str, group: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
+
+
+async def _offset_is(bootstrap: str, group: str, topic: str, offset: int) -> bool:
+    return await _committed_offset(bootstrap, group, topic) == offset
 
 
 async def _connections(url: str, *, allowed: bool) -> None:
