@@ -109,6 +109,7 @@ class Timeline:
     published: float | None = None
     first_applied: float | None = None
     applied: float | None = None
+    cpu_seconds: float | None = None  # this process's CPU time over the run (consumer alone: the consumer's cost)
 
 
 @dataclass
@@ -225,7 +226,9 @@ async def measure_replay(bootstrap: str, database_url: str, namespace: str, even
     async with running_reporting(settings, bare=args.bare) as wiring:
         progress(f"consumer alone: applying the {events:,} events already on the topic ...")
         timeline = Timeline(started=time.monotonic())
+        cpu = time.process_time()
         await watch(wiring, timeline, lambda: True, wiring.runtime.database, events)
+        timeline.cpu_seconds = time.process_time() - cpu
     return timeline
 
 
@@ -284,6 +287,7 @@ def figures(events: int, run: Run) -> dict[str, float]:
         "  relay published (all rows sent)": rate(events, t.started, t.published),
         "  consumer applied (first to last)": rate(events, t.first_applied, t.applied),
         "consumer alone (replay, first to last)": rate(events, run.replay.first_applied, run.replay.applied),
+        "  consumer CPU, events per CPU-second": events / max(run.replay.cpu_seconds or 0.0, 1e-9),
     }
     values |= {f"ratio our / raw, {label}": ours * seconds / events for label, seconds in run.raw_seconds.items()}
     return values

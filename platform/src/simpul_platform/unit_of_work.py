@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self, TypeVar
 
+from opentelemetry import context as otel_context
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
@@ -58,10 +59,16 @@ class UnitOfWork(abc.ABC):
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.accesses: list[Access] = []
+        self._traces: list[otel_context.Context] = []  # the trace each queued event was published in
 
     def publish(self, *events: Event) -> None:
-        """Queue events; they reach the outbox in this transaction, so they are published only if it commits."""
+        """Queue events; they reach the outbox in this transaction, so they are published only if it commits.
+
+        Each event keeps the trace it was published in (a request's, a consumer run's): the commit may happen
+        outside that span, and the relay continues the trace stored with the event.
+        """
         self.events.extend(events)
+        self._traces.extend([otel_context.get_current()] * len(events))
 
     def audit(self, access: Access) -> None:
         """Queue an audit entry, written in this transaction."""
@@ -82,7 +89,7 @@ class UnitOfWork(abc.ABC):
     async def commit(self) -> None:
         """Write the queued events and audit entries, then commit everything together."""
         await self._commit()
-        self.events, self.accesses = [], []
+        self.events, self.accesses, self._traces = [], [], []
 
     @abc.abstractmethod
     async def _begin(self) -> None: ...
@@ -130,7 +137,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def _commit(self) -> None:
         session = self.session
-        await Outbox(self.delivery.outbox).add(session, *self.events)
+        await self._write_events(session)
         await self._write_accesses(session)
         published = bool(self.events)
         assert self._transaction is not None
@@ -150,6 +157,15 @@ class SqlUnitOfWork(UnitOfWork):
             await self._session.close()
         self._session, self._transaction = None, None
 
+    async def _write_events(self, session: AsyncSession) -> None:
+        outbox = Outbox(self.delivery.outbox)
+        for trace_context, events in _by_trace(self.events, self._traces):
+            token = otel_context.attach(trace_context)
+            try:
+                await outbox.add(session, *events)
+            finally:
+                otel_context.detach(token)
+
     async def _write_accesses(self, session: AsyncSession) -> None:
         if not self.accesses:
             return
@@ -160,6 +176,19 @@ class SqlUnitOfWork(UnitOfWork):
             {"at": at, "subject": a.subject, "role": a.role, "action": a.action, "resource": a.resource,
              "resource_id": resource_id, "reason": (a.reason or "")[:REASON_LENGTH] or None}
             for a in self.accesses for resource_id in a.resource_ids])
+
+
+def _by_trace(events: Sequence[Event], traces: Sequence[otel_context.Context],
+              ) -> Iterator[tuple[otel_context.Context, list[Event]]]:
+    """Consecutive events published in the same trace, together (order kept)."""
+    run: list[Event] = []
+    for index, event in enumerate(events):
+        if run and traces[index] is not traces[index - 1]:
+            yield traces[index - 1], run
+            run = []
+        run.append(event)
+    if run:
+        yield traces[len(events) - 1], run
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -185,7 +214,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         return fresh
 
     async def _begin(self) -> None:
-        self.events, self.accesses, self._claimed = [], [], set()
+        self.events, self.accesses, self._traces, self._claimed = [], [], [], set()
         self.begin_repositories()
         self._open = True
 
@@ -200,7 +229,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     async def rollback(self) -> None:
         """Forget the open transaction's changes (nothing to do after a commit)."""
         if self._open:
-            self.events, self.accesses, self._claimed = [], [], set()
+            self.events, self.accesses, self._traces, self._claimed = [], [], [], set()
             self.rollback_repositories()
             self._open = False
 
