@@ -19,9 +19,8 @@ KESILIR = "35.09.11.2007"
 NIK = "3509114203140001"  # Wuluhan, 2 March 2014, female
 SITI: dict[str, Any] = {"full_name": "Siti Aminah", "sex": "female", "birth_date": dt.date(2014, 3, 2),
                         "birth_date_precision": "day", "village_code": KESILIR}
-# Scores in the review band against SITI: a sister, or the same girl written quite differently.
-SITI_UNSURE: dict[str, Any] = {"full_name": "Siti Amini", "sex": "female", "birth_date": dt.date(2012, 1, 1),
-                               "birth_date_precision": "day", "mother_name": "Ratna", "village_code": KESILIR}
+# Siti written with another birth day: the same girl miswritten, or a sister. Never certain, never vetoed.
+SITI_UNSURE: dict[str, Any] = SITI | {"birth_date": dt.date(2014, 3, 20)}
 BAMBANG: dict[str, Any] = {"full_name": "Bambang Sutrisno", "sex": "male", "birth_date": dt.date(2010, 5, 5),
                            "birth_date_precision": "day", "village_code": KESILIR}
 OFFICER = Actor("officer-jember", "district_officer", ("35.09",), "monthly review")

@@ -11,10 +11,12 @@ from identity.domain.person import Person, refuse_merge_into_itself
 from identity.domain.review import Review
 from identity.domain.source_records import Candidate, Details, SourceRecord
 
-from .conftest import NIK, SITI, SITI_UNSURE, key
+from .conftest import NIK, SITI, key
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 OTHER_NIK = "3509114101120002"  # Wuluhan, 1 January 2012, female: Siti's sister's own
+SISTER = {"full_name": "Siti Amini", "sex": "female", "birth_date": dt.date(2012, 1, 1), "birth_date_precision": "day",
+          "mother_name": "Ratna", "village_code": SITI["village_code"]}
 
 
 def _person(person_id: str, *records: tuple[str, dict[str, object]]) -> Person:
@@ -24,7 +26,7 @@ def _person(person_id: str, *records: tuple[str, dict[str, object]]) -> Person:
 
 def test_a_record_with_another_own_nik_cannot_join_a_person() -> None:
     siti = _person("per_siti", ("r-1", SITI | {"nik": NIK}))
-    sister = _person("per_sister", ("r-2", SITI_UNSURE | {"nik": OTHER_NIK}))
+    sister = _person("per_sister", ("r-2", SISTER | {"nik": OTHER_NIK}))
     with pytest.raises(Conflict):
         siti.link_verified(sister.records[0], NOW)
     with pytest.raises(Conflict) as refused:
@@ -36,7 +38,7 @@ def test_a_record_with_another_own_nik_cannot_join_a_person() -> None:
 
 def test_a_record_without_a_nik_joins_and_everything_is_placed_by_the_reviewer() -> None:
     siti = _person("per_siti", ("r-1", SITI | {"nik": NIK}))
-    unsure = _person("per_own", ("r-2", SITI_UNSURE))
+    unsure = _person("per_own", ("r-2", SISTER))
     siti.link_verified(unsure.records[0], NOW)
     assert siti.keys == [key("r-1"), key("r-2")]
     assert all(r.verified and r.person_id == "per_siti" for r in siti.records)
@@ -44,7 +46,7 @@ def test_a_record_without_a_nik_joins_and_everything_is_placed_by_the_reviewer()
 
 def test_unmerge_restores_what_the_merge_moved_and_marked() -> None:
     siti = _person("per_siti", ("r-1", SITI))
-    other = _person("per_other", ("r-3", SITI_UNSURE))
+    other = _person("per_other", ("r-3", SISTER))
     merge = other.merge_into(siti, merge_id="mrg_1", by="officer", at=NOW)
     assert (siti.keys, other.keys, other.retired_into) == ([key("r-1"), key("r-3")], [], "per_siti")
     with pytest.raises(Conflict):
