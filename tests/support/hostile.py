@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from simpul_platform.field_encryption import bind_keyring, development_keyring
+
 PROBLEM = "application/problem+json"
 OVERSIZED = 10_000
 SQL_ISH = (
@@ -311,6 +313,7 @@ def secrets_of(value: Any) -> set[str]:
 async def snapshot(url: str, tables: Iterable[Table], counted: Iterable[Table] = ()) -> dict[str, Any]:
     """Every row of `tables` and the row count of `counted` (tables whose rows a background task updates)."""
     engine = create_async_engine(url)
+    bind_keyring(engine.sync_engine, development_keyring())  # the services' keys under test: encrypted columns read
     try:
         async with engine.connect() as connection:
             state: dict[str, Any] = {}
