@@ -6,7 +6,7 @@ would give one person two different own NIKs; no sibling or twin veto keeps them
 would bring the second NIK stays out (in review) instead of the certain pair. Then the other pairs, from the
 highest match weight down (weights, not probabilities, which round to 1 for strong pairs and would lose the
 order): two groups merge only if no pair across them is vetoed (the sibling and twin rule, or two different NIKs
-each the child's own) and the groups together would not hold two different own NIKs. Pairs between the review
+each the child's own) or strongly against (the model finds it far likelier two children) and the groups together would not hold two different own NIKs. Pairs between the review
 and auto-link thresholds that stay apart are marked for review: a person is never formed on review-band
 evidence alone.
 """
@@ -24,6 +24,7 @@ from identity.domain.model import FloatArray
 from identity.domain.table import IntArray
 
 MAX_NIK_TYPOS = 2
+AGAINST_BITS = -4.0  # a pair the model finds 16 times likelier two children than one keeps their groups apart
 NEW, LINKED, REVIEW = "new", "linked", "review"
 _MOTHER_SIMILAR, _KK_SAME, _VILLAGE_SAME = level("mother", "similar"), level("kk", "same"), level("village", "same")
 _NAME_WEAK, _NAME_SIMILAR = level("name", "weak"), level("name", "similar")
@@ -51,6 +52,21 @@ def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
         & (names_differ | (birth == _BIRTH_FAR) | ((birth == _BIRTH_DIFFERENT) & (name < _NAME_SAME_COMMON)))
     )
     return vetoed
+
+
+def vetoes(
+    levels: Levels, nik_conflicts: npt.NDArray[np.bool_], sure: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Pairs a rule forbids to link: siblings or twins, or two different own NIKs; never a certain pair."""
+    vetoed: npt.NDArray[np.bool_] = (sibling_like(levels) | nik_conflicts) & ~sure
+    return vetoed
+
+
+def against(weights: FloatArray, sure: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Pairs the model finds strongly two children (weight below AGAINST_BITS), never a certain pair: they keep
+    their groups apart, so that a record alike to one child's records and another's does not join the two."""
+    found: npt.NDArray[np.bool_] = (weights < AGAINST_BITS) & ~sure
+    return found
 
 
 def _household(levels: Levels) -> npt.NDArray[np.bool_]:
@@ -104,7 +120,8 @@ def _without_nik(levels: Levels) -> Levels:
 @dataclass(frozen=True)
 class ScoredPairs:
     """Candidate pairs (left < right rows) with their match weight (bits) and probability, whether a rule forbids
-    the link, and whether they are certain (see `certain`; a certain pair is never vetoed)."""
+    the link, whether they are certain (see `certain`; a certain pair is never vetoed) and whether the model finds
+    them strongly two children (see `against`)."""
 
     left: IntArray
     right: IntArray
@@ -112,6 +129,7 @@ class ScoredPairs:
     probability: FloatArray
     vetoed: npt.NDArray[np.bool_]
     certain: npt.NDArray[np.bool_]
+    against: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -165,7 +183,8 @@ class _Groups:
 def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: float, review: float) -> Clusters:
     """Group rows into persons; own_niks holds each row's own NIK (0 if none or not the child's)."""
     cannot: dict[int, list[int]] = defaultdict(list)
-    for left, right in zip(pairs.left[pairs.vetoed].tolist(), pairs.right[pairs.vetoed].tolist(), strict=True):
+    apart = pairs.vetoed | pairs.against
+    for left, right in zip(pairs.left[apart].tolist(), pairs.right[apart].tolist(), strict=True):
         cannot[left].append(right)
         cannot[right].append(left)
     groups = _Groups(size, own_niks, cannot)

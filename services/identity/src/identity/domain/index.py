@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from identity.domain.blocking import MAX_BLOCK, blocking_keys
-from identity.domain.clustering import LINKED, NEW, REVIEW, certain, sibling_like
+from identity.domain.clustering import LINKED, NEW, REVIEW, against, certain, vetoes
 from identity.domain.comparisons import Pairs, compare, evidence, fitting_nik, nik_conflicts
 from identity.domain.model import MatchModel, probability
 from identity.domain.records import Record
@@ -30,13 +30,16 @@ _FOLD_FROM = 200_000  # recent keys kept in the dict before they are folded into
 class Candidate:
     """A person the probe may be: match probability of the best record pair, whether a rule forbids the link,
     (field, level, weight in bits) of that pair, and whether some pair with the person is certain (one fitting
-    NIK, or agreement on everything: see `clustering.certain`), which no rule forbids."""
+    NIK, or agreement on everything: see `clustering.certain`), which no rule forbids, and whether some pair is
+    strongly against (`clustering.against`): a person with another record alike to the probe is then not linked
+    to it, as batch clustering keeps such groups apart."""
 
     person_id: str
     probability: float
     vetoed: bool
     contributions: tuple[tuple[str, str, float], ...]
     certain: bool = False
+    against: bool = False
 
 
 class _Blocks:
@@ -137,13 +140,16 @@ class PersonIndex:
         pairs = Pairs(self._probe, np.zeros(len(rows), dtype=np.int64), self._table, rows)
         levels = compare(pairs)
         fitting = fitting_nik(pairs)
-        chances = probability(self.model.scores(levels, evidence(levels, fitting)))
+        weights = self.model.scores(levels, evidence(levels, fitting))
+        chances = probability(weights)
         sure = certain(levels, fitting)
-        vetoed = (sibling_like(levels) | nik_conflicts(pairs)) & ~sure
+        vetoed = vetoes(levels, nik_conflicts(pairs), sure)
+        strongly_against = against(weights, sure)
         persons = self._person_of_row[rows]
         best: dict[int, int] = {}
         certain_persons = set(persons[sure].tolist())
         vetoed_persons = set(persons[vetoed].tolist()) - certain_persons
+        against_persons = set(persons[strongly_against].tolist()) - certain_persons
         for position in np.argsort(-chances, kind="stable").tolist():
             best.setdefault(int(persons[position]), position)
             if len(best) >= limit:
@@ -155,14 +161,15 @@ class PersonIndex:
                 person in vetoed_persons,
                 tuple(self.model.contributions(levels[position])),
                 person in certain_persons,
+                person in against_persons,
             )
             for person, position in best.items()
         ]
 
     def decide(self, candidates: Sequence[Candidate]) -> tuple[str, str | None]:
-        """(decision, person): `linked` to the best candidate above the auto-link threshold that no rule forbids,
-        `review` when the best such candidate is in the review band, else `new`."""
-        allowed = [candidate for candidate in candidates if not candidate.vetoed]
+        """(decision, person): `linked` to the best candidate above the auto-link threshold that no rule forbids and
+        no pair is strongly against, `review` when the best such candidate is in the review band, else `new`."""
+        allowed = [candidate for candidate in candidates if not candidate.vetoed and not candidate.against]
         if allowed and allowed[0].probability >= self.model.auto_link:
             return LINKED, allowed[0].person_id
         if allowed and allowed[0].probability >= self.model.review:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from identity.domain.blocking import blocking_keys, candidate_pairs, common_tokens
-from identity.domain.clustering import ScoredPairs, certain, cluster, sibling_like
+from identity.domain.clustering import ScoredPairs, against, certain, cluster, vetoes
 from identity.domain.comparisons import (
     FIELD_INDEX,
     FIELDS,
@@ -143,11 +143,11 @@ def dedupe_records(
     report("estimating", 1, 1)
     weights = model.scores(levels, evidence(levels, fitting))
     sure = certain(levels, fitting)
-    vetoed = (sibling_like(levels) | conflicts) & ~sure
+    vetoed = vetoes(levels, conflicts, sure)
     own_niks = np.where(table.nik_childs[: table.size], table.nik[: table.size], 0)
     clusters = cluster(
         len(records),
-        ScoredPairs(left, right, weights, probability(weights), vetoed, sure),
+        ScoredPairs(left, right, weights, probability(weights), vetoed, sure, against(weights, sure)),
         own_niks,
         auto_link=model.auto_link,
         review=model.review,
