@@ -6,9 +6,9 @@ would give one person two different own NIKs; no sibling or twin veto keeps them
 would bring the second NIK stays out (in review) instead of the certain pair. Then the other pairs, from the
 highest match weight down (weights, not probabilities, which round to 1 for strong pairs and would lose the
 order): two groups merge only if no pair across them is vetoed (the sibling and twin rule, or two different NIKs
-each the child's own) or strongly against (the model finds it far likelier two children) and the groups together would not hold two different own NIKs. Pairs between the review
-and auto-link thresholds that stay apart are marked for review: a person is never formed on review-band
-evidence alone.
+each the child's own) or strongly against (the model finds it far likelier two children), and the groups
+together would not hold two different own NIKs. Pairs between the review and auto-link thresholds that stay
+apart are marked for review: a person is never formed on review-band evidence alone.
 """
 
 from __future__ import annotations
@@ -54,9 +54,7 @@ def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
     return vetoed
 
 
-def vetoes(
-    levels: Levels, nik_conflicts: npt.NDArray[np.bool_], sure: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.bool_]:
+def vetoes(levels: Levels, nik_conflicts: npt.NDArray[np.bool_], sure: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Pairs a rule forbids to link: siblings or twins, or two different own NIKs; never a certain pair."""
     vetoed: npt.NDArray[np.bool_] = (sibling_like(levels) | nik_conflicts) & ~sure
     return vetoed
