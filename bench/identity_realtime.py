@@ -3,7 +3,9 @@
 Builds a `PersonIndex` from the first record of each child of the seeded generator (`persons` children), then
 times `candidates()` for `probes` other records of indexed children (so most probes have a true match) and
 reports p50/p95/p99 in milliseconds, the share of probes whose true person is the best candidate, and memory:
-the index's numpy arrays and the process's resident memory growth while building it.
+the index's numpy arrays and the process's resident memory growth while building it. The model is the one the
+service uses when IDENTITY_MATCH_MODEL_PATH is unset (`MatchModel.default()`, the shipped default) unless
+`--model` names another; its name, version and checksum are printed.
 
     .venv/bin/python bench/identity_realtime.py --persons 1000000 --probes 2000 --seed 1
 """
@@ -68,7 +70,8 @@ def run(persons: int, probes: int, seed: int, model: MatchModel | None = None) -
     gc.collect()
     before = _resident_bytes()
     started = time.perf_counter()
-    index = PersonIndex(model or MatchModel.default(), common_tokens(indexed[:100_000]))
+    model = model or MatchModel.default()  # what the service uses when IDENTITY_MATCH_MODEL_PATH is unset
+    index = PersonIndex(model, common_tokens(indexed[:100_000]))
     index.add_many(indexed, person_ids)
     build_seconds = time.perf_counter() - started
     gc.collect()
@@ -85,7 +88,9 @@ def run(persons: int, probes: int, seed: int, model: MatchModel | None = None) -
         index.add(record, truth)  # the incremental path, as the service uses it
     add_ms = (time.perf_counter() - added) * 1000 / max(1, min(200, len(probe_records)))
     milliseconds = np.array(timings)
+    identity = model.identity()
     return {
+        "model": f"{identity.name} {identity.version} ({identity.checksum})",
         "persons": len(index),
         "probes": len(timings),
         "build_s": round(build_seconds, 1),
