@@ -147,6 +147,7 @@ class PersonIndex:
         strongly_against = against(weights, sure)
         persons = self._person_of_row[rows]
         best: dict[int, int] = {}
+        level_weights = self.model.level_weights()
         certain_persons = set(persons[sure].tolist())
         vetoed_persons = set(persons[vetoed].tolist()) - certain_persons
         against_persons = set(persons[strongly_against].tolist()) - certain_persons
@@ -159,7 +160,7 @@ class PersonIndex:
                 self._person_ids[person],
                 round(float(chances[position]), 6),
                 person in vetoed_persons,
-                tuple(self.model.contributions(levels[position])),
+                tuple(self.model.contributions(levels[position], level_weights)),
                 person in certain_persons,
                 person in against_persons,
             )

@@ -142,9 +142,12 @@ class MatchModel:
             total += weight[levels[:, position]]
         return total
 
-    def contributions(self, levels: Levels) -> list[tuple[str, str, float]]:
-        """(field, level, weight in bits) of one pair: why it scored as it did."""
-        weights = self.level_weights()
+    def contributions(
+        self, levels: Levels, level_weights: list[FloatArray] | None = None
+    ) -> list[tuple[str, str, float]]:
+        """(field, level, weight in bits) of one pair: why it scored as it did (`level_weights` when the caller
+        has them already)."""
+        weights = level_weights or self.level_weights()
         return [
             (f.name, f.levels[level], round(float(weights[i][level]), 2))
             for i, (f, level) in enumerate(zip(FIELDS, levels.tolist(), strict=True))
