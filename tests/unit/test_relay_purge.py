@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import MetaData, Table, select, update
 
 from simpul_contracts import Event
 from simpul_contracts.events import ChildIdentityRecordedV1, RecordLinkedV1
@@ -54,8 +54,9 @@ async def _write(database: Database, outbox: Table, events: list[Event], sent_at
         ids = await Outbox(outbox).add(session, *events)
         if sent_at is not None:
             rows = (await session.execute(select(outbox.c.seq, outbox.c.topic).where(outbox.c.event_id.in_(ids))))
-            for statement in RETENTION.mark_sent(outbox, rows.tuples(), sent_at):
-                await session.execute(statement)
+            for purge_after, seqs in RETENTION.deadlines(rows.tuples(), sent_at).items():
+                marked = update(outbox).where(outbox.c.seq.in_(seqs))
+                await session.execute(marked.values(sent_at=sent_at, purge_after=purge_after))
     return ids
 
 

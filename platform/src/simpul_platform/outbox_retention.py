@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Delete, Table, Update, delete, select, update
+from sqlalchemy import Delete, Table, delete, select
 
 from simpul_contracts import DataClass, event_types
 
@@ -39,15 +39,12 @@ class Retention:
             self._longer[topic] = kept_longer(topic)
         return self.kept if self._longer[topic] else self.restricted
 
-    def mark_sent(self, table: Table, rows: Iterable[tuple[int, str]], sent_at: datetime) -> list[Update]:
-        """Statements marking (seq, topic) rows sent, each with its purge deadline: one per retention period."""
-        by_period: dict[timedelta, list[int]] = defaultdict(list)
+    def deadlines(self, rows: Iterable[tuple[int, str]], sent_at: datetime) -> dict[datetime, list[int]]:
+        """The `seq`s of (seq, topic) rows sent at `sent_at`, by their purge deadline (one per retention period)."""
+        by_deadline: dict[datetime, list[int]] = defaultdict(list)
         for seq, topic in rows:
-            by_period[self.period(topic)].append(seq)
-        return [
-            update(table).where(table.c.seq.in_(seqs)).values(sent_at=sent_at, purge_after=sent_at + period)
-            for period, seqs in by_period.items()
-        ]
+            by_deadline[sent_at + self.period(topic)].append(seq)
+        return by_deadline
 
 
 def purge_due(table: Table, now: datetime, limit: int) -> Delete:

@@ -20,14 +20,15 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import BigInteger, BindParameter, Row, Table, all_, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from simpul_platform.database import Database
@@ -88,6 +89,7 @@ class OutboxRelay:
         self.in_flight_batches = in_flight_batches
         self.retention = retention
         self.purge_seconds = purge_seconds
+        self._arrays = not database.is_sqlite
         self.lock = PublisherLock(database, table.fullname, standby_seconds=standby_seconds)
         self.published = 0  # rows acknowledged and marked sent by this relay
         self._wake = asyncio.Event()
@@ -227,16 +229,21 @@ class OutboxRelay:
         c = self.table.c
         query = select(self.table).where(c.sent_at.is_(None)).order_by(c.seq).limit(self.batch_size)
         if in_flight:
-            query = query.where(c.seq.not_in(in_flight))
+            query = query.where(c.seq != all_(self._seqs(in_flight)) if self._arrays else c.seq.not_in(in_flight))
         rows = (await connection.execute(query)).all()
         await connection.commit()
         return rows
 
     async def _mark_sent(self, rows: Sequence[Row[Any]]) -> None:
-        statements = self.retention.mark_sent(self.table, ((row.seq, row.topic) for row in rows), datetime.now(UTC))
+        deadlines = self.retention.deadlines(((row.seq, row.topic) for row in rows), sent_at := datetime.now(UTC))
         async with self.database.session() as session, session.begin():
-            for statement in statements:
-                await session.execute(statement)
+            for purge_after, seqs in deadlines.items():
+                marked = self.table.c.seq == any_(self._seqs(seqs)) if self._arrays else self.table.c.seq.in_(seqs)
+                await session.execute(update(self.table).where(marked).values(sent_at=sent_at, purge_after=purge_after))
+
+    def _seqs(self, seqs: Iterable[int]) -> BindParameter[Sequence[int]]:
+        # One array parameter instead of one parameter per row: compiling those costs more than the query.
+        return bindparam("seqs", list(seqs), type_=ARRAY(BigInteger))
 
     async def _measure_backlog(self) -> None:
         # Busy: measure what is still waiting, now and then (idle means zero).
