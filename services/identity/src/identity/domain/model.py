@@ -89,7 +89,7 @@ class MatchModel:
     m: list[FloatArray]
     u: list[FloatArray]
     auto_link: float = 0.95
-    review: float = 0.8  # below it, a pair is too unlikely to ask a reviewer about (issue 9: at most 5 % in review)
+    review: float = 0.9  # below it, a pair is too unlikely to ask a reviewer about (issue 9: at most 5 % in review)
     estimated_from: dict[str, int] = field(default_factory=dict)
     about: dict[str, str] = field(default_factory=dict)
 
