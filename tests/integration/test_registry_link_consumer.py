@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
@@ -81,8 +80,6 @@ async def test_poison_and_failing_records_are_dead_lettered_alone_and_the_batch_
         assert len(await read_dead_letters(kafka_bootstrap, topic)) == 3  # nothing else
 
 
-@pytest.mark.xfail(strict=True, reason="platform: is_unavailable() does not take asyncpg's connect refusals "
-                   "(ObjectNotInPrerequisiteStateError, raised unwrapped) for an outage, so they are dead-lettered")
 async def test_a_database_outage_is_redelivered_not_dead_lettered(
     make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
 ) -> None:

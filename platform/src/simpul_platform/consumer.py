@@ -36,11 +36,24 @@ RETRY_PAUSE_SECONDS = 0.2
 UNAVAILABLE_PAUSE_SECONDS = 1.0
 
 
+# SQLSTATE classes of an unavailable database: connection exception, insufficient resources, operator
+# intervention (shutdown, "cannot connect now"), system error.
+OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Infrastructure outages are retried forever by redelivery; they say nothing about the record."""
     if isinstance(error, OperationalError | KafkaError | OSError | TimeoutError):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or _sqlstate(error.orig)[:2] in OUTAGE_SQLSTATE_CLASSES
+    # A driver error SQLAlchemy did not wrap was raised while connecting, not by a statement: the server refused
+    # the connection (a database not accepting connections, too many clients), whatever the record holds.
+    return bool(_sqlstate(error))
+
+
+def _sqlstate(error: BaseException | None) -> str:
+    return str(getattr(error, "sqlstate", None) or "")
 
 
 @dataclass
