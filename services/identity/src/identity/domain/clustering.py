@@ -33,23 +33,28 @@ _BIRTH_FAR, _BIRTH_DIFFERENT = level("birth", "far"), level("birth", "different"
 _BIRTH_MONTH, _BIRTH_SAME = level("birth", "month"), level("birth", "same")
 _NIK_SERIAL, _NIK_SAME = level("nik", "serial"), level("nik", "same")
 _NIK_SAME_NOT_CHILDS = level("nik", "same_not_childs")
-_SEX_SAME, _MOTHER_SAME = level("sex", "same"), level("mother", "same")
+_SEX_SAME, _SEX_DIFFERENT, _MOTHER_SAME = level("sex", "same"), level("sex", "different"), level("mother", "same")
 
 
 def sibling_like(levels: Levels) -> npt.NDArray[np.bool_]:
     """Pairs of one household (same mother, and the same family card or village) that are siblings or twins, not
-    one child written twice: birth dates years apart, or different with names not the same, clearly different
-    names, or names that differ a little (not by a misspelling) with the same birth date (twins are often named
-    Hasan / Husain, Putra / Putri). The child's own NIK,
-    identical on both sides, overrides the rule."""
+    one child written twice: birth dates years apart, or different (or the sex different) with names not the
+    same, clearly different names, or names that differ a little (not by a misspelling) with the same birth date
+    (twins are often named Hasan / Husain, Putra / Putri). The child's own NIK, identical on both sides,
+    overrides the rule."""
     name, birth = levels[:, FIELD_INDEX["name"]], levels[:, FIELD_INDEX["birth"]]
+    sex = levels[:, FIELD_INDEX["sex"]]
     household = _household(levels)
     names_differ = (name > 0) & ((name <= _NAME_WEAK) | ((name == _NAME_SIMILAR) & (birth >= _BIRTH_MONTH)))
     same_own_nik = levels[:, FIELD_INDEX["nik"]] == _NIK_SAME
     vetoed: npt.NDArray[np.bool_] = (
         household
         & ~same_own_nik
-        & (names_differ | (birth == _BIRTH_FAR) | ((birth == _BIRTH_DIFFERENT) & (name < _NAME_SAME_COMMON)))
+        & (
+            names_differ
+            | (birth == _BIRTH_FAR)
+            | (((birth == _BIRTH_DIFFERENT) | (sex == _SEX_DIFFERENT)) & (name < _NAME_SAME_COMMON))
+        )
     )
     return vetoed
 

@@ -27,6 +27,7 @@ WEAK_JW = 0.85
 TOKEN_JW = 0.92  # two tokens this alike are one token with a typo
 TOKEN_MIN_LENGTH = 5
 TYPO_RARITY_BITS = 3.0  # a differing token this much rarer than the others is a misspelling, not another name
+TYPO_MAX_COUNT = 2  # ... if it is seen at most this often: a name in use (Rizka beside Rizki) is not a misspelling
 TYPO_SAME_MIN_LENGTH = 6  # every token matched, by a typo only between tokens this long: the same name
 PARALLEL_FROM = 20_000  # pairs: below this, threads cost more than they save
 
@@ -234,15 +235,15 @@ class _NameOverlap:
         self.subset = ((exact_a | (ta < 0)).all(axis=1)) | ((exact_b | (tb < 0)).all(axis=1))
         self.subset_bits = (wa * exact_a).sum(axis=1)
         self.total_bits = np.minimum(total_a, total_b)  # a misspelt token is rarer than the name it spells
-        # The tokens that differ: a misspelling is much rarer than the name it spells (Aisyah / Asiyah), twins'
-        # names are both names in use (Rafi / Rafa, Salwa / Salma).
+        # The tokens that differ: a misspelling is much rarer than the name it spells (Aisyah / Asiyah) and seen
+        # once or twice; twins' names are both names in use (Rafi / Rafa, Salwa / Salma, Rizki / Rizka).
         unmatched_a, unmatched_b = ~exact_a & (ta >= 0), ~exact_b & (tb >= 0)
         rarest = np.maximum(np.where(unmatched_a, wa, 0).max(axis=1), np.where(unmatched_b, wb, 0).max(axis=1))
         commonest = np.minimum(
             np.where(unmatched_a, wa, np.inf).min(axis=1), np.where(unmatched_b, wb, np.inf).min(axis=1)
         )
         spread = np.where(np.isfinite(commonest), rarest - commonest, 0.0)
-        self.misspelt = spread >= TYPO_RARITY_BITS
+        self.misspelt = (spread >= TYPO_RARITY_BITS) & (rarest >= vocabulary.rare_bits(TYPO_MAX_COUNT))
 
 
 def _tokens_alike(

@@ -58,6 +58,10 @@ class Vocabulary:
         bits = np.maximum(np.log2(np.float32(self._total + 1.0) / (counts + 1.0)), np.float32(1.0))
         return np.where(token_ids >= 0, bits, np.float32(0.0)).astype(np.float32)
 
+    def rare_bits(self, max_count: int) -> float:
+        """The bits of a token seen `max_count` times: tokens with at least these bits are that rare."""
+        return float(np.log2(np.float32(self._total + 1.0) / np.float32(max_count + 1.0)))
+
     def weight(self, token: str) -> float:
         """Bits of information of one token."""
         return float(self.weights(np.array([self._ids.get(token, -1)], dtype=np.int32))[0])
