@@ -39,9 +39,9 @@ def api_docs(check: bool = typer.Option(False, "--check", help="Fail if the comm
 
 
 def _mount() -> None:
-    from identity.entrypoints.cli import identity_app
-    from registry.entrypoints.cli import regions_app
-    from registry.entrypoints.survey_cli import registry_app
+    from identity.cli import identity_app
+    from registry.cli import regions_app
+    from registry.cli.survey import registry_app
     from simpul_contracts.cli import app as contracts_app
     from simpul_infra.cli import app as infra_app
     from simpul_platform.cli import auth_app, dlq_app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
@@ -13,8 +13,8 @@ from simpul_platform.field_encryption import (
     EncryptedString,
     InvalidTokenError,
     Keyring,
-    blind_index,
     bind_keyring,
+    blind_index,
 )
 
 NIK = "3509114203140001"  # fake: a plausible shape, no real person

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from identity.entrypoints.cli import UNUSABLE_INPUT, identity_app
+from identity.cli import UNUSABLE_INPUT, identity_app
 
 HEADER = "record_id,source,full_name,sex,birth_date,birth_date_precision,nik,kk_number,mother_name,village_code\n"
 ROWS = [

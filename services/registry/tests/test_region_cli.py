@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from registry import bootstrap
-from registry.entrypoints.cli import UNUSABLE_INPUT, regions_app
+from registry.cli import UNUSABLE_INPUT, regions_app
 
 runner = CliRunner()
 

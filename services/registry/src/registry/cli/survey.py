@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from registry.entrypoints.cli import DATABASE_FAILED, SOME_ROWS_REJECTED, UNUSABLE_INPUT, fail
+from registry.cli import DATABASE_FAILED, SOME_ROWS_REJECTED, UNUSABLE_INPUT, fail
 from registry.entrypoints.survey import UnusableSurvey, checked_rows, file_digest, read_survey, template_csv
 
 if TYPE_CHECKING:
