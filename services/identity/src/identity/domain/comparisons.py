@@ -7,6 +7,7 @@ arrays and returns one row of levels per pair.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -211,39 +212,64 @@ def _nik_levels(pairs: Pairs) -> Levels:
 
 
 class _NameOverlap:
-    """Token overlap of name pairs, weighted by token information."""
+    """Token overlap of name pairs, weighted by token information. Reductions over the few token slots are
+    written out slot by slot (numpy reduces a short last axis slowly)."""
 
     def __init__(self, pairs: Pairs, tokens: str) -> None:
         vocabulary = pairs.left_table.vocabulary
         ta = getattr(pairs.left_table, tokens)[pairs.left]
         tb = getattr(pairs.right_table, tokens)[pairs.right]
+        pad_a, pad_b = ta < 0, tb < 0
         exact = (ta[:, :, None] == tb[:, None, :]) & (ta[:, :, None] >= 0)
-        self.exact = (exact.any(axis=2) | (ta < 0)).all(axis=1) & (exact.any(axis=1) | (tb < 0)).all(axis=1)
+        exact_a, exact_b = _any_of(exact, 2), _any_of(exact, 1)  # containment counts exact tokens only
+        self.exact = _all_of(exact_a | pad_a) & _all_of(exact_b | pad_b)
         equal, long_alike = _tokens_alike(ta, tb, vocabulary.names)
         # Every token on both sides matched exactly or, both tokens long, by a typo (Febriani / Febrianu, Santoso /
         # Sanoso): one name. Twins' near-identical names (Rani / Rina, Rizki / Rizka, Putra / Putri) stay apart.
-        self.typo_same = ((long_alike.any(axis=2) | (ta < 0)).all(axis=1)) & (
-            (long_alike.any(axis=1) | (tb < 0)).all(axis=1)
-        )
+        self.typo_same = _all_of(_any_of(long_alike, 2) | pad_a) & _all_of(_any_of(long_alike, 1) | pad_b)
         wa, wb = vocabulary.weights(ta), vocabulary.weights(tb)
-        matched_a, matched_b = equal.any(axis=2), equal.any(axis=1)
-        self.missing = (ta[:, 0] < 0) | (tb[:, 0] < 0)
-        self.matched_bits = (wa * matched_a).sum(axis=1)
-        total_a, total_b = wa.sum(axis=1), wb.sum(axis=1)
-        self.dice = (self.matched_bits + (wb * matched_b).sum(axis=1)) / np.maximum(total_a + total_b, 1e-6)
-        exact_a, exact_b = exact.any(axis=2), exact.any(axis=1)  # containment counts exact tokens only
-        self.subset = ((exact_a | (ta < 0)).all(axis=1)) | ((exact_b | (tb < 0)).all(axis=1))
-        self.subset_bits = (wa * exact_a).sum(axis=1)
+        matched_a, matched_b = _any_of(equal, 2), _any_of(equal, 1)
+        self.missing = pad_a[:, 0] | pad_b[:, 0]
+        self.matched_bits = _sum_of(wa * matched_a)
+        total_a, total_b = _sum_of(wa), _sum_of(wb)
+        self.dice = (self.matched_bits + _sum_of(wb * matched_b)) / np.maximum(total_a + total_b, 1e-6)
+        self.subset = _all_of(exact_a | pad_a) | _all_of(exact_b | pad_b)
+        self.subset_bits = _sum_of(wa * exact_a)
         self.total_bits = np.minimum(total_a, total_b)  # a misspelt token is rarer than the name it spells
         # The tokens that differ: a misspelling is much rarer than the name it spells (Aisyah / Asiyah) and seen
         # once or twice; twins' names are both names in use (Rafi / Rafa, Salwa / Salma, Rizki / Rizka).
-        unmatched_a, unmatched_b = ~exact_a & (ta >= 0), ~exact_b & (tb >= 0)
-        rarest = np.maximum(np.where(unmatched_a, wa, 0).max(axis=1), np.where(unmatched_b, wb, 0).max(axis=1))
+        unmatched_a, unmatched_b = ~exact_a & ~pad_a, ~exact_b & ~pad_b
+        rarest = np.maximum(
+            _reduce(np.maximum, np.where(unmatched_a, wa, 0)), _reduce(np.maximum, np.where(unmatched_b, wb, 0))
+        )
         commonest = np.minimum(
-            np.where(unmatched_a, wa, np.inf).min(axis=1), np.where(unmatched_b, wb, np.inf).min(axis=1)
+            _reduce(np.minimum, np.where(unmatched_a, wa, np.inf)),
+            _reduce(np.minimum, np.where(unmatched_b, wb, np.inf)),
         )
         spread = np.where(np.isfinite(commonest), rarest - commonest, 0.0)
         self.misspelt = (spread >= TYPO_RARITY_BITS) & (rarest >= vocabulary.rare_bits(TYPO_MAX_COUNT))
+
+
+def _any_of(alike: npt.NDArray[np.bool_], axis: int) -> npt.NDArray[np.bool_]:
+    """Per pair and token of one side, whether it is alike to any token of the other (axis 2: of the left
+    side's tokens, 1: of the right side's)."""
+    slots = [alike[:, :, k] if axis == 2 else alike[:, k, :] for k in range(alike.shape[axis])]
+    found: npt.NDArray[np.bool_] = functools.reduce(np.logical_or, slots)
+    return found
+
+
+def _all_of(values: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    found: npt.NDArray[np.bool_] = functools.reduce(np.logical_and, [values[:, k] for k in range(values.shape[1])])
+    return found
+
+
+def _sum_of(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return _reduce(np.add, values)
+
+
+def _reduce(operation: np.ufunc, values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    result: npt.NDArray[np.float32] = functools.reduce(operation, [values[:, k] for k in range(values.shape[1])])
+    return result
 
 
 def _tokens_alike(
