@@ -1,8 +1,9 @@
 """The relay's pipeline on an embedded outbox and a fake producer whose acknowledgements the test hands out.
 
 What it shows: the next batch goes out while earlier acks are outstanding, at most `in_flight_batches` batches are
-out, a row is marked sent only after its own ack, sends follow commit (`seq`) order, and after a failed send the
-relay carries on from the first row the topic lacks: what was acknowledged is not sent again.
+out, a batch is marked sent only after all its record batches (one per partition) were acknowledged, sends follow
+commit (`seq`) order, and after a failed send the relay carries on with the rows the topic lacks: what was
+acknowledged is not sent again.
 """
 
 from __future__ import annotations
@@ -33,34 +34,50 @@ class Sent:
     event_id: str
     ack: asyncio.Future[Any]
     producer: int
+    partition: int
 
 
 @dataclass
 class FakeKafka:
-    """One topic: what each producer sent, and what was acknowledged (= on the topic), in order."""
+    """Two partitions: what each producer sent, and what was acknowledged (= on the topic), in order."""
 
     sent: list[Sent] = field(default_factory=list)
     topic: list[str] = field(default_factory=list)
     producers: int = 0
 
-    def ack(self, count: int, error: Exception | None = None) -> None:
-        """Acknowledge the next `count` outstanding sends (or fail the last of them)."""
-        pending = [s for s in self.sent if not s.ack.done()][:count]
-        for number, sent in enumerate(pending, 1):
-            if error is not None and number == count:
-                sent.ack.set_exception(error)
+    def ack(self, batches: int, error: Exception | None = None) -> None:
+        """Acknowledge the next `batches` outstanding record batches (or fail the last of them)."""
+        pending = list(dict.fromkeys(s.ack for s in self.sent if not s.ack.done()))[:batches]
+        for number, ack in enumerate(pending, 1):
+            if error is not None and number == batches:
+                ack.set_exception(error)
                 return
-            self.topic.append(sent.event_id)
-            sent.ack.set_result(None)
+            self.topic.extend(s.event_id for s in self.sent if s.ack is ack)
+            ack.set_result(None)
+
+
+@dataclass
+class FakeBatch:
+    event_ids: list[str] = field(default_factory=list)
+
+    def append(self, *, timestamp: object, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> object:
+        self.event_ids.append(dict(headers)["ce_id"].decode())
+        return object()
 
 
 class FakeProducer:
     def __init__(self, kafka: FakeKafka) -> None:
         self.kafka = kafka
 
-    async def send(self, topic: str, value: bytes, *, key: bytes, headers: list[tuple[str, bytes]]) -> Any:
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch()
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.kafka.sent.append(Sent(dict(headers)["ce_id"].decode(), future, self.kafka.producers))
+        self.kafka.sent.extend(Sent(event_id, future, self.kafka.producers, partition) for event_id in batch.event_ids)
         return future
 
     async def stop(self) -> None:
@@ -137,41 +154,60 @@ async def running(setup: Setup) -> AsyncIterator[Setup]:
     await asyncio.gather(task, return_exceptions=True)
 
 
+def _in_commit_order(sent: list[Sent], committed: list[str]) -> bool:
+    """Per partition, the sends follow commit order."""
+    position = {event_id: n for n, event_id in enumerate(committed)}
+    by_partition: dict[int, list[int]] = {}
+    for record in sent:
+        by_partition.setdefault(record.partition, []).append(position[record.event_id])
+    return len(by_partition) == 2 and all(seqs == sorted(seqs) for seqs in by_partition.values())
+
+
+def _record_batches(kafka: FakeKafka) -> int:
+    return len({id(s.ack) for s in kafka.sent})
+
+
 async def test_sends_run_ahead_of_acks_up_to_the_bound_and_nothing_is_marked_before_its_ack(running: Setup) -> None:
     kafka = running.kafka
     await _until(lambda: len(kafka.sent) == 3 * BATCH)
     await asyncio.sleep(0.1)
     assert len(kafka.sent) == 3 * BATCH  # three batches out, none acknowledged: the relay waits
     assert await running.unsent() == 5 * BATCH
+    assert _record_batches(kafka) == 6  # each relay batch is one record batch per partition
 
-    kafka.ack(BATCH)
+    kafka.ack(1)  # one partition's part of the first batch: the batch is not marked yet
+    await asyncio.sleep(0.1)
+    assert await running.unsent() == 5 * BATCH
+    assert len(kafka.sent) == 3 * BATCH
+
+    kafka.ack(1)
     await _until(lambda: len(kafka.sent) == 4 * BATCH)  # one batch marked, so one more goes out
     await _until(lambda: _unsent_is(running, 4 * BATCH))
 
-    kafka.ack(BATCH // 2)  # half a batch acknowledged: the batch is not marked yet
-    await asyncio.sleep(0.1)
-    assert await running.unsent() == 4 * BATCH
-
     await _ack_all(running)
-    assert [s.event_id for s in kafka.sent] == running.event_ids  # commit order, each once
+    assert sorted(s.event_id for s in kafka.sent) == sorted(running.event_ids)  # each once
+    assert _in_commit_order(kafka.sent, running.event_ids)
     assert running.relay.published == 5 * BATCH
 
 
 async def test_after_a_failed_send_it_resumes_from_the_first_row_the_topic_lacks(running: Setup) -> None:
     kafka = running.kafka
     await _until(lambda: len(kafka.sent) == 3 * BATCH)
-    kafka.ack(BATCH)
-    kafka.ack(5, error=ConnectionError("broker gone"))  # 4 of the second batch written, then a failure
+    kafka.ack(2)
+    kafka.ack(2, error=ConnectionError("broker gone"))  # one partition of the second batch written, then a failure
+    written = list(kafka.topic)
     await _until(lambda: kafka.producers == 2)
     await _ack_all(running)
-    assert kafka.topic == running.event_ids  # the 4 acknowledged rows were marked, not sent again
-    assert [s.event_id for s in kafka.sent if s.producer == 2] == running.event_ids[BATCH + 4:]
+    assert sorted(kafka.topic) == sorted(running.event_ids)  # each event once: what was written is not sent again
+    resent = [s for s in kafka.sent if s.producer == 2]
+    assert {s.event_id for s in resent} == set(running.event_ids) - set(written)
+    assert _in_commit_order(resent, running.event_ids)
 
 
 async def _ack_all(setup: Setup) -> None:
     async with asyncio.timeout(5):
         while await setup.unsent():
-            setup.kafka.ack(BATCH)
+            setup.kafka.ack(2)
             await asyncio.sleep(0.02)
 
 
