@@ -19,6 +19,7 @@ class DomainError(Exception):
     """A request a service's rules refuse: `field` at fault, `reason` why, `kind` of refusal."""
 
     kind: ErrorKind = ErrorKind.INVALID
+    title: str | None = None  # the problem's title when the error names itself ("Child not found"); else its kind's
 
     def __init__(self, field: str, reason: str, kind: ErrorKind | None = None) -> None:
         super().__init__(f"{field}: {reason}")

@@ -68,8 +68,7 @@ STATUS_OF_KIND = {
 def domain_problem(error: DomainError) -> Problem:
     """The problem+json of a domain error: its kind gives the status, its field and reason the detail."""
     status, title = STATUS_OF_KIND[error.kind]
-    title = getattr(error, "title", None) or title  # an error may name itself ("Child not found")
-    return Problem(status, title, str(error), [{"field": error.field, "reason": error.reason}])
+    return Problem(status, error.title or title, str(error), [{"field": error.field, "reason": error.reason}])
 
 
 def install_problem_handlers(app: FastAPI) -> None:

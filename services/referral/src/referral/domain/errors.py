@@ -1,34 +1,16 @@
 """Why referral's rules refuse a request: the field at fault and the reason, never a child's data.
 
-The domain is pure Python (the import-layering contract forbids it `simpul_platform`), so these errors carry a `kind`
-whose values mirror `simpul_platform.errors.ErrorKind` one for one (a unit test keeps them in step); the service layer
-turns a `ReferralError` into the platform's `DomainError(field, reason, ErrorKind(error.kind.value))`.
+Each is the platform's `DomainError` (pure Python, the one error model of ADR 0003): its kind gives the status when
+the platform's one handler answers it as problem+json.
 """
 
 from __future__ import annotations
 
-import enum
+from simpul_platform.errors import DomainError, ErrorKind
 
 
-class Kind(enum.Enum):
-    """What kind of refusal an error is (the same values as the platform's `ErrorKind`)."""
-
-    INVALID = "invalid"
-    NOT_FOUND = "not_found"
-    FORBIDDEN = "forbidden"
-    CONFLICT = "conflict"
-    STALE = "stale"
-
-
-class ReferralError(Exception):
+class ReferralError(DomainError):
     """A request referral's rules refuse: `field` at fault, `reason` why, `kind` of refusal."""
-
-    kind: Kind = Kind.INVALID
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class Invalid(ReferralError):
@@ -38,19 +20,19 @@ class Invalid(ReferralError):
 class NotFound(ReferralError):
     """No such thing in the caller's scope."""
 
-    kind = Kind.NOT_FOUND
+    kind = ErrorKind.NOT_FOUND
 
 
 class Forbidden(ReferralError):
     """The caller may not do this."""
 
-    kind = Kind.FORBIDDEN
+    kind = ErrorKind.FORBIDDEN
 
 
 class Conflict(ReferralError):
     """The current state forbids the request."""
 
-    kind = Kind.CONFLICT
+    kind = ErrorKind.CONFLICT
 
 
 class InvalidTransition(Conflict):

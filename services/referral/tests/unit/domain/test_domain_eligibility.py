@@ -9,10 +9,11 @@ import pytest
 
 from referral.domain.agreements import Agreement
 from referral.domain.eligibility import Ineligible, Placement, Rule, ensure_eligible, refusal
-from referral.domain.errors import Invalid, Kind
+from referral.domain.errors import Invalid
 from referral.domain.overrides import Override
 from referral.domain.providers import Capacity, Provider, ProviderType
 from referral.domain.vetting import Vetting
+from simpul_platform.errors import ErrorKind
 
 DAY = dt.date(2026, 3, 2)
 AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -44,7 +45,7 @@ def test_a_provider_scored_5_is_refused_and_6_passes(provider: Provider, vetting
                                     vetted_at=AT - dt.timedelta(days=1)))
     with pytest.raises(Ineligible) as refused:
         ensure_eligible(provider, placement())
-    assert (refused.value.rule, refused.value.kind, refused.value.field) == (Rule.VETTING_SCORE, Kind.CONFLICT,
+    assert (refused.value.rule, refused.value.kind, refused.value.field) == (Rule.VETTING_SCORE, ErrorKind.CONFLICT,
                                                                              "provider_id")
     assert refused.value.reason.startswith("vetting_score: the current vetting scores 5")
     provider.record_vetting(vetting(vetting_id="v6", documents=vetting().documents[:3], track_record=1, vetted_at=AT))

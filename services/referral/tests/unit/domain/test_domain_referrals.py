@@ -10,11 +10,12 @@ import pytest
 from referral.domain import events as ev
 from referral.domain.consent import ConsentRequired, RecordedConsent, consent_basis
 from referral.domain.eligibility import Ineligible, Rule
-from referral.domain.errors import Conflict, Invalid, InvalidTransition, Kind
+from referral.domain.errors import Conflict, Invalid, InvalidTransition
 from referral.domain.lifecycle import ReferralRequest, ReferralStatus, RevocationReason, ServiceRecord
 from referral.domain.overrides import Override
 from referral.domain.providers import Provider
 from referral.domain.referrals import Referral
+from simpul_platform.errors import ErrorKind
 
 Request = Callable[..., ReferralRequest]
 SCHOOL = "child.school_re_entry"
@@ -79,7 +80,7 @@ def test_an_illegal_move_is_a_conflict_naming_the_current_state(issued: Referral
     take = (lambda by, at: issued.decline("full", by, at)) if move == "decline" else getattr(issued, move)
     with pytest.raises(InvalidTransition) as refused:
         take("provider-staff", LATER)
-    assert (refused.value.kind, refused.value.current) == (Kind.CONFLICT, current)
+    assert (refused.value.kind, refused.value.current) == (ErrorKind.CONFLICT, current)
     assert f"the status is {current}" in refused.value.reason
     assert issued.status is current
 
@@ -158,7 +159,7 @@ def test_a_case_closure_revokes_only_where_the_district_says_so(issued: Referral
 def test_no_consent_and_no_override_is_refused() -> None:
     with pytest.raises(ConsentRequired) as refused:
         consent_basis(None, None)
-    assert (refused.value.kind, refused.value.field) == (Kind.CONFLICT, "consent")
+    assert (refused.value.kind, refused.value.field) == (ErrorKind.CONFLICT, "consent")
 
 
 def test_recorded_consent_comes_first_then_an_officers_override() -> None:

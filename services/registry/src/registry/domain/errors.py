@@ -1,43 +1,23 @@
 """Domain errors: each names the field at fault and why, never the personal data itself.
 
-The domain is pure Python (the import-layering contract forbids it `simpul_platform`), so each error carries a
-`kind` whose values mirror the platform's `ErrorKind` one for one (a unit test keeps them in step). The HTTP edge
-turns a `RegistryError` into the platform's `DomainError` in one place (`edge.RegistryRoute`), and the platform's
-one handler answers it: the kind gives the status; `title` keeps the titles the API has always answered with.
+Every one is the platform's `DomainError` (pure Python, the one error model of ADR 0003): its `kind` gives the HTTP
+status when the platform's one handler answers it as problem+json, and a `title` keeps the titles the API has always
+answered with where it differs from the kind's.
 """
 
 from __future__ import annotations
 
-import enum
+from simpul_platform.errors import DomainError, ErrorKind
 
 
-class ErrorKind(enum.Enum):
-    """What kind of refusal an error is (the same values as the platform's `ErrorKind`)."""
-
-    INVALID = "invalid"
-    NOT_FOUND = "not_found"
-    FORBIDDEN = "forbidden"
-    CONFLICT = "conflict"
-    STALE = "stale"
-
-
-class RegistryError(Exception):
+class RegistryError(DomainError):
     """A request the registry's rules reject (422 unless its kind says otherwise)."""
-
-    kind = ErrorKind.INVALID
-    title = "Invalid request"
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class RegistryConflict(RegistryError):
     """A request the current state cannot take (409)."""
 
     kind = ErrorKind.CONFLICT
-    title = "Conflict"
 
 
 class UnknownVillage(RegistryError):
@@ -71,7 +51,6 @@ class StaleVersion(RegistryError):
     """The caller's If-Match names a version the record has moved past."""
 
     kind = ErrorKind.STALE
-    title = "Precondition failed"
 
     def __init__(self) -> None:
         super().__init__("If-Match", "the record changed since you read it: read it again")

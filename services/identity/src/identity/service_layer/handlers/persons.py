@@ -13,7 +13,6 @@ from identity.domain.errors import Conflict, NotFound
 from identity.domain.events import LinkReason, PersonsMerged, PersonUnmerged, RecordLinked
 from identity.domain.person import Person, refuse_merge_into_itself
 from identity.domain.source_records import RecordKey, SourceRecord
-from identity.service_layer.errors import refusals
 from identity.service_layer.handlers.reviews import access
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
@@ -28,7 +27,6 @@ class MergeOutcome:
     moved: list[RecordKey]
 
 
-@refusals
 async def merge_persons(command: MergePersons, uow: IdentityUnitOfWork) -> MergeOutcome:
     """Merge `person_id` into `into_person_id` (which survives)."""
     refuse_merge_into_itself(command.person_id, command.into_person_id)
@@ -50,7 +48,6 @@ async def merge_persons(command: MergePersons, uow: IdentityUnitOfWork) -> Merge
     return MergeOutcome(merge.merge_id, retired.person_id, survivor.person_id, list(merge.moved))
 
 
-@refusals
 async def unmerge_person(command: UnmergePerson, uow: IdentityUnitOfWork) -> MergeOutcome:
     """Undo the merge that retired `person_id`: its records go back to it."""
     merge = await uow.merges.in_force_retiring(command.person_id)

@@ -19,7 +19,6 @@ from identity.domain.events import LinkReason, RecordLinked
 from identity.domain.person import Person
 from identity.domain.review import Review
 from identity.domain.source_records import SourceRecord
-from identity.service_layer.errors import refusals
 from identity.service_layer.handlers.linking import new_person_id
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from simpul_platform.unit_of_work import Access
@@ -47,7 +46,6 @@ def access(actor: Actor, action: str, resource: str, resource_id: str) -> Access
     return Access(actor.subject, actor.role, action, resource, (resource_id,), actor.reason)
 
 
-@refusals
 async def list_reviews(command: ListReviews, uow: IdentityUnitOfWork) -> list[Review]:
     """Reviews of records in the caller's villages or districts (each listing audited)."""
     actor = command.actor
@@ -57,7 +55,6 @@ async def list_reviews(command: ListReviews, uow: IdentityUnitOfWork) -> list[Re
     return found
 
 
-@refusals
 async def read_review(command: ReadReview, uow: IdentityUnitOfWork) -> ReviewView:
     """One review in scope, with the records behind it (audited)."""
     actor = command.actor
@@ -72,7 +69,6 @@ async def read_review(command: ReadReview, uow: IdentityUnitOfWork) -> ReviewVie
     return ReviewView(review, RecordView(record, True) if record else None, candidates)
 
 
-@refusals
 async def accept_candidate(command: AcceptCandidate, uow: IdentityUnitOfWork) -> str:
     """Verified link: the record under review is the candidate person; returns the person it is linked to now."""
     review = await _in_scope(uow, command.actor, command.review_id)
@@ -94,7 +90,6 @@ async def accept_candidate(command: AcceptCandidate, uow: IdentityUnitOfWork) ->
     return target.person_id
 
 
-@refusals
 async def reject_candidate(command: RejectCandidate, uow: IdentityUnitOfWork) -> str:
     """Verified non-link: the record under review is another child than the candidate; returns its person now."""
     review = await _in_scope(uow, command.actor, command.review_id)

@@ -34,7 +34,7 @@ from registry.service_layer.handlers.cases import CaseChanged
 from registry.service_layer.idempotency import create_once
 from simpul_platform.auth import Principal
 
-router = APIRouter(prefix="/children/{child_id}", tags=["cases"], route_class=edge.RegistryRoute)
+router = APIRouter(prefix="/children/{child_id}", tags=["cases"])
 
 
 @router.post("/classification", response_model=CaseRead, summary="Classify a child (opens the case)")

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Path, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import Depends, Header, Path, Request
 from pydantic import BaseModel
 
 from registry.domain.case import Case
 from registry.domain.consent import ConsentPurpose, GuardianConsent
 from registry.domain.details import BirthPrecision, ChildChanges, ChildDetails, Guardian, School, Work
-from registry.domain.errors import RegistryError
 from registry.entrypoints.http import schemas
 from registry.service_layer.handlers.children import ChildView
 from registry.service_layer.idempotency import IdempotencyKey as Key
 from registry.service_layer.idempotency import fingerprint
 from registry.service_layer.unit_of_work import RegistryUnitOfWork, UnitsOfWork
 from simpul_platform.auth import Principal, Role, require
-from simpul_platform.errors import DomainError
-from simpul_platform.errors import ErrorKind as PlatformErrorKind
 from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
 
@@ -34,29 +30,6 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 # Ids are opaque (`chd_` and hex): anything else cannot name a child, and a NUL would not even reach the database.
 CHILD_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 ChildId = Annotated[str, Path(max_length=40, pattern=CHILD_ID_PATTERN, description="The child's id")]
-
-
-class RegistryRoute(APIRoute):
-    """A route whose refusals leave as the platform's DomainError, which its one handler answers as problem+json."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """The route's handler, turning a RegistryError (from the domain, a handler or a body) into a DomainError."""
-        handle = super().get_route_handler()
-
-        async def refusals_as_domain_errors(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except RegistryError as error:
-                raise domain_error(error) from None
-
-        return refusals_as_domain_errors
-
-
-def domain_error(error: RegistryError) -> DomainError:
-    """The platform's error for a registry refusal: same field, reason and kind, and the registry's title."""
-    translated = DomainError(error.field, error.reason, PlatformErrorKind(error.kind.value))
-    translated.title = error.title  # type: ignore[attr-defined]  # for a platform handler that shows it
-    return translated
 
 
 def units_of_work(request: Request) -> UnitsOfWork:

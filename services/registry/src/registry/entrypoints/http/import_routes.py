@@ -30,7 +30,7 @@ CSV_MEDIA_TYPE = "text/csv"
 SourceSystem = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
                                            description="Whose record ids source_record_id holds")]
 
-router = APIRouter(prefix="/imports/children", tags=["imports"], route_class=edge.RegistryRoute)
+router = APIRouter(prefix="/imports/children", tags=["imports"])
 
 
 class RowErrorRead(BaseModel):

@@ -16,7 +16,7 @@ from registry.entrypoints.http.schemas import NO_NUL, ChildCreate, ChildFields, 
 from registry.service_layer.handlers import children
 from registry.service_layer.idempotency import create_once
 
-router = APIRouter(prefix="/children", tags=["children"], route_class=edge.RegistryRoute)
+router = APIRouter(prefix="/children", tags=["children"])
 
 
 @router.post("", status_code=201, response_model=ChildRead, summary="Register a child")
