@@ -186,7 +186,11 @@ class _Groups:
 def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: float, review: float) -> Clusters:
     """Group rows into persons; own_niks holds each row's own NIK (0 if none or not the child's)."""
     cannot: dict[int, list[int]] = defaultdict(list)
-    apart = pairs.vetoed | pairs.against
+    # Only rows that some pair may link can end in a merged group: the others' constraints never matter.
+    linking = pairs.certain | ((pairs.probability >= auto_link) & ~pairs.vetoed)
+    linkable = np.zeros(size, dtype=np.bool_)
+    linkable[pairs.left[linking]] = linkable[pairs.right[linking]] = True
+    apart = (pairs.vetoed | pairs.against) & linkable[pairs.left] & linkable[pairs.right]
     for left, right in zip(pairs.left[apart].tolist(), pairs.right[apart].tolist(), strict=True):
         cannot[left].append(right)
         cannot[right].append(left)
