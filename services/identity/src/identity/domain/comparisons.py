@@ -16,7 +16,7 @@ import numpy.typing as npt
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
-from identity.domain.table import IntArray, RecordTable
+from identity.domain.table import IntArray, RecordTable, Vocabulary
 
 NIK_DIGITS = 16
 COMMON_NAME_BITS = 11.0  # information of a whole name below which an exact agreement is weak evidence
@@ -223,7 +223,7 @@ class _NameOverlap:
         exact = (ta[:, :, None] == tb[:, None, :]) & (ta[:, :, None] >= 0)
         exact_a, exact_b = _any_of(exact, 2), _any_of(exact, 1)  # containment counts exact tokens only
         self.exact = _all_of(exact_a | pad_a) & _all_of(exact_b | pad_b)
-        equal, long_alike = _tokens_alike(ta, tb, vocabulary.names)
+        equal, long_alike = _tokens_alike(ta, tb, vocabulary)
         # Every token on both sides matched exactly or, both tokens long, by a typo (Febriani / Febrianu, Santoso /
         # Sanoso): one name. Twins' near-identical names (Rani / Rina, Rizki / Rizka, Putra / Putri) stay apart.
         self.typo_same = _all_of(_any_of(long_alike, 2) | pad_a) & _all_of(_any_of(long_alike, 1) | pad_b)
@@ -273,7 +273,7 @@ def _reduce(operation: np.ufunc, values: npt.NDArray[np.float32]) -> npt.NDArray
 
 
 def _tokens_alike(
-    ta: npt.NDArray[np.int32], tb: npt.NDArray[np.int32], texts: list[str]
+    ta: npt.NDArray[np.int32], tb: npt.NDArray[np.int32], vocabulary: Vocabulary
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Token by token (pairs, tokens, tokens): the same canonical token, or two longer tokens one typo apart
     (Jaro-Winkler at least TOKEN_JW: Anggraini / Anggranii, not Rafa / Rafi or Salwa / Salma); and the same with
@@ -283,19 +283,19 @@ def _tokens_alike(
     differ = (a != b) & (a >= 0) & (b >= 0)
     if not differ.any():
         return alike, alike.copy()
+    texts = vocabulary.names
     codes = a[differ].astype(np.int64) * (len(texts) + 1) + b[differ]
     distinct, inverse = np.unique(codes, return_inverse=True)
     left, right = np.divmod(distinct, len(texts) + 1)
-    left_texts, right_texts = [texts[k] for k in left.tolist()], [texts[k] for k in right.tolist()]
-    shorter = np.array([min(len(x), len(y)) for x, y in zip(left_texts, right_texts, strict=True)], dtype=np.int64)
+    shorter = np.minimum(vocabulary.lengths(left), vocabulary.lengths(right))
     long_enough = shorter >= TOKEN_MIN_LENGTH
     similar = np.zeros(len(distinct), dtype=bool)
     if long_enough.any():
-        chosen = np.flatnonzero(long_enough).tolist()
+        chosen = np.flatnonzero(long_enough)
         similar[chosen] = (
             cpdist(
-                [left_texts[k] for k in chosen],
-                [right_texts[k] for k in chosen],
+                [texts[k] for k in left[chosen].tolist()],
+                [texts[k] for k in right[chosen].tolist()],
                 scorer=JaroWinkler.normalized_similarity,
                 workers=-1 if len(chosen) > PARALLEL_FROM else 1,
                 dtype=np.float32,

@@ -23,11 +23,12 @@ IntArray = npt.NDArray[np.int64]
 class Vocabulary:
     """Interned canonical tokens and names, with token counts for frequency weights."""
 
-    __slots__ = ("_counts", "_ids", "_total", "names")
+    __slots__ = ("_counts", "_ids", "_lengths", "_total", "names")
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self._counts = np.zeros(1024, dtype=np.int64)
+        self._lengths = np.zeros(1024, dtype=np.int16)
         self._total = 0
         self.names: list[str] = []  # by id: the token (or whole name key) itself
 
@@ -44,7 +45,14 @@ class Vocabulary:
         self.names.append(text)
         if new + 1 >= len(self._counts):  # the last slot stays unused: index -1 (padding) reads a zero count
             self._counts = np.concatenate([self._counts, np.zeros_like(self._counts)])
+            self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
+        self._lengths[new] = len(text)
         return new
+
+    def lengths(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int16]:
+        """The number of letters of each token (or name) id."""
+        found: npt.NDArray[np.int16] = self._lengths[ids]
+        return found
 
     def count(self, token_ids: Iterable[int]) -> None:
         """Count one name's tokens."""
