@@ -15,6 +15,7 @@ from identity.config import IdentitySettings
 from identity.domain.model import MatchModel
 from identity.domain.source_records import Thresholds
 from identity.entrypoints.consumers import registry_children
+from identity.entrypoints.http.model_routes import router as model_router
 from identity.entrypoints.http.person_routes import router as person_router
 from identity.entrypoints.http.routes import router as review_router
 from identity.service_layer.unit_of_work import IdentityUnitOfWork, SqlIdentityUnitOfWork
@@ -29,9 +30,11 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 @dataclass(frozen=True)
 class Wiring:
-    """What identity's entry points need: a fresh unit of work on demand."""
+    """What identity's entry points need: a fresh unit of work on demand, and the model and thresholds in force."""
 
     unit_of_work: Callable[[], IdentityUnitOfWork]
+    model: MatchModel
+    thresholds: Thresholds
 
 
 def build(settings: IdentitySettings | None = None, *, for_documentation: bool = False) -> FastAPI:
@@ -46,7 +49,7 @@ def build(settings: IdentitySettings | None = None, *, for_documentation: bool =
         title="Simpul identity",
         description="Deduplicated identity exchange: one pseudonymous person behind many source records, "
         "with a review queue for unsure matches.",
-        routers=[review_router, person_router],
+        routers=[review_router, person_router, model_router],
     )
     app.state.wiring = wiring
     return app
@@ -73,6 +76,7 @@ def match_model(settings: IdentitySettings) -> tuple[MatchModel, Thresholds]:
 
 
 def _wiring(settings: IdentitySettings, database: Database, after_commit: Callable[[], None] = lambda: None) -> Wiring:
-    matcher = IndexedMatcher(database, *match_model(settings))
+    model, thresholds = match_model(settings)
+    matcher = IndexedMatcher(database, model, thresholds)
     digest_key = settings.nik_digest_key.get_secret_value().encode()
-    return Wiring(lambda: SqlIdentityUnitOfWork(database, matcher, digest_key, after_commit))
+    return Wiring(lambda: SqlIdentityUnitOfWork(database, matcher, digest_key, after_commit), model, thresholds)

@@ -11,6 +11,7 @@ import typer
 
 if TYPE_CHECKING:
     from identity.domain.model import MatchModel
+    from identity.service_layer.handlers.relink import RelinkReport
 
 UNUSABLE_INPUT = 2
 UNUSABLE_MODEL = 3
@@ -117,6 +118,47 @@ def estimate(
         _fail(f"{model}: {error.strerror or error}", OUTPUT_FAILED)
     typer.echo(f"identity: parameters of {records} records written to {model} "
                f"({time.perf_counter() - started:.1f} s)", err=True)
+
+
+@identity_app.command()
+def relink(
+    database_url: Annotated[str | None, typer.Option(
+        help="Identity database (default: IDENTITY_DATABASE_URL, else the local SQLite file)")] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Records per transaction")] = 200,
+) -> None:
+    """Re-evaluate every automatic link under the model in force (IDENTITY_MATCH_MODEL_PATH and the thresholds, as
+    the service reads them) and announce each correction as `record linked`, so registry, referral and reporting
+    follow (sent by the running service's relay). Reviewers' decisions stay: a verified link or merge is never moved,
+    a verified non-link never crossed. Run it after changing the model; a second run changes nothing.
+
+    Exit status: 0 done, 3 database failure.
+    """
+    import asyncio  # noqa: PLC0415
+
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    started = time.perf_counter()
+    try:
+        report = asyncio.run(_relink(database_url, batch))
+    except (OSError, SQLAlchemyError) as error:
+        _fail(f"database: {str(error).splitlines()[0]}", DATABASE_FAILED)
+    settled = "" if report.settled else f"; not settled after {report.passes} passes, run it again"
+    typer.echo(f"identity: relinked {report.records} records in {report.passes} pass(es): {report.moved} moved, "
+               f"{report.announced} events ({time.perf_counter() - started:.1f} s){settled}", err=True)
+
+
+async def _relink(database_url: str | None, batch: int) -> RelinkReport:
+    from identity.bootstrap import command_line  # noqa: PLC0415
+    from identity.service_layer.handlers.relink import relink  # noqa: PLC0415
+
+    def progress(number: int, done: int, total: int) -> None:
+        print(f"identity: relink pass {number}: {done}/{total} records", file=sys.stderr, flush=True)
+
+    async with command_line(database_url) as wiring:
+        about = wiring.model.identity()
+        print(f"identity: relinking under {about.name} {about.version} ({about.checksum}), auto-link "
+              f"{wiring.thresholds.auto_link}, review {wiring.thresholds.review}", file=sys.stderr, flush=True)
+        return await relink(wiring.unit_of_work, batch=batch, progress=progress)
 
 
 async def _estimate(database_url: str | None) -> tuple[MatchModel | None, int]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.adapters.orm import link_clock
 from identity.adapters.record_index import IndexedMatcher
-from identity.domain.source_records import Candidate, Details, RecordKey, Thresholds
+from identity.domain.source_records import Candidate, Details, RecordKey, RecordMatch, Thresholds
 
 
 class LinkLock:
@@ -51,6 +51,11 @@ class SessionMatcher:
         """The persons the record may be, through records other than itself, most likely first."""
         await self.ready()
         return await self.indexed.candidates(self.lock.session, key, details)
+
+    async def matches(self, key: RecordKey, details: Details) -> list[RecordMatch]:
+        """The other records the record may be the same child as, with their persons now, most likely first."""
+        await self.ready()
+        return await self.indexed.matches(self.lock.session, key, details)
 
     def add(self, key: RecordKey, version: str, details: Details) -> None:
         """Index details this transaction wrote (later records of the same transaction see them)."""

@@ -37,7 +37,15 @@ from identity.domain.index import MAX_CANDIDATES, PersonIndex
 from identity.domain.index import Candidate as PairCandidate
 from identity.domain.model import MatchModel
 from identity.domain.records import Record
-from identity.domain.source_records import Candidate, Contribution, Details, RecordKey, Thresholds, as_record
+from identity.domain.source_records import (
+    Candidate,
+    Contribution,
+    Details,
+    RecordKey,
+    RecordMatch,
+    Thresholds,
+    as_record,
+)
 from simpul_platform.database import Database
 
 # Candidates are scored per record (one person may hold several), so ask for more than the persons wanted.
@@ -103,12 +111,21 @@ class IndexedMatcher:
 
     async def candidates(self, session: AsyncSession, key: RecordKey, details: Details) -> list[Candidate]:
         """The persons the record may be, through records other than itself, most likely first."""
+        return by_person((person, pair) for _, person, pair in await self._pairs(session, key, details))
+
+    async def matches(self, session: AsyncSession, key: RecordKey, details: Details) -> list[RecordMatch]:
+        """The other records the record may be the same child as, with their persons now, most likely first."""
+        return [record_match(other, person, pair) for other, person, pair in await self._pairs(session, key, details)]
+
+    async def _pairs(self, session: AsyncSession, key: RecordKey,
+                     details: Details) -> list[tuple[RecordKey, str, PairCandidate]]:
         if self._index is None:
             raise RuntimeError("prepare() the matcher before matching")
         pairs = [pair for pair in self._index.candidates(as_record(key, details), RECORDS_PER_QUERY)
                  if self._labels.get(pair.person_id) not in (None, key)]
         current = await _current_persons(session, [pair.person_id for pair in pairs])
-        return by_person((current[pair.person_id], pair) for pair in pairs if pair.person_id in current)
+        return [(self._labels[pair.person_id], current[pair.person_id], pair) for pair in pairs
+                if pair.person_id in current]
 
 
 async def _current_persons(session: AsyncSession, versions: list[str]) -> dict[str, str]:
@@ -120,16 +137,26 @@ async def _current_persons(session: AsyncSession, versions: list[str]) -> dict[s
     return {version: person for version, person in rows.tuples()}
 
 
+def record_match(key: RecordKey, person_id: str, pair: PairCandidate) -> RecordMatch:
+    """One record pair: forbidden when a rule vetoes it or the model finds it strongly two children, unless the
+    pair is certain (as `PersonIndex.decide` rules)."""
+    return RecordMatch(key, person_id, pair.probability, (pair.vetoed or pair.against) and not pair.certain)
+
+
 def by_person(pairs: Iterable[tuple[str, PairCandidate]]) -> list[Candidate]:
-    """One candidate per person: its best pair's score and reasons; vetoed when any of its pairs is."""
+    """One candidate per person: its best pair's score and reasons; vetoed when any of its pairs is vetoed or
+    strongly against and none is certain (as `PersonIndex.decide` rules for a person of several records)."""
     best: dict[str, PairCandidate] = {}
     vetoed: set[str] = set()
+    certain: set[str] = set()
     for person, pair in pairs:
-        if pair.vetoed:
+        if pair.vetoed or pair.against:
             vetoed.add(person)
+        if pair.certain:
+            certain.add(person)
         if person not in best or pair.probability > best[person].probability:
             best[person] = pair
     ranked = sorted(best.items(), key=lambda item: -item[1].probability)
-    return [Candidate(person, pair.probability, person in vetoed,
+    return [Candidate(person, pair.probability, person in vetoed - certain,
                       tuple(Contribution(f, level, weight) for f, level, weight in pair.contributions))
             for person, pair in ranked[:MAX_CANDIDATES]]

@@ -32,6 +32,10 @@ class SourceRecords(abc.ABC):
         """The persons these records are linked to now."""
 
     @abc.abstractmethod
+    async def keys(self) -> list[RecordKey]:
+        """The keys of every record whose details identity holds, ordered by key."""
+
+    @abc.abstractmethod
     async def all_details(self) -> list[Record]:
         """Every record's current details, as the matching engine's records (for estimating the model)."""
 

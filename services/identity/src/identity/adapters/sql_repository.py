@@ -80,6 +80,14 @@ class SqlSourceRecords(repositories.SourceRecords):
                 found.add(person)
         return found
 
+    async def keys(self) -> list[RecordKey]:
+        """The keys of every record with details, ordered (read without the link lock: it changes nothing)."""
+        c = source_records.c
+        rows = await self.session.execute(select(c.source_system, c.source_record_id)
+                                          .where(c.feature_version.is_not(None))
+                                          .order_by(c.source_system, c.source_record_id))
+        return [RecordKey(system, record_id) for system, record_id in rows.tuples()]
+
     async def all_details(self) -> list[Record]:
         """Every record's current details (read without the link lock: a long read that changes nothing)."""
         return await stored_records(self.session)

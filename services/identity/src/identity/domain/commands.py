@@ -98,3 +98,10 @@ class EstimateMatchModel:
     """Estimate the match parameters from every record identity holds (`progress` hears each stage)."""
 
     progress: Progress | None = None
+
+
+@dataclass(frozen=True)
+class RelinkRecords:
+    """Re-evaluate the automatic links of these records under the model in force (reviewers' decisions stay)."""
+
+    keys: tuple[RecordKey, ...]

@@ -99,6 +99,17 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordMatch:
+    """Another record a record may be the same child as: its person now, the pair's match probability, and whether
+    a rule (siblings, two own NIKs) or strong evidence against forbids joining the two."""
+
+    key: RecordKey
+    person_id: str
+    score: float
+    vetoed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Thresholds:
     """Match probabilities: at or above `auto_link` a link is made, at or above `review` a reviewer decides."""
 

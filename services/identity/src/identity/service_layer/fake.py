@@ -14,14 +14,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from identity.adapters import repository
-from identity.adapters.record_index import RECORDS_PER_QUERY, by_person
+from identity.adapters.record_index import RECORDS_PER_QUERY, by_person, record_match
 from identity.domain.decisions import Decision
+from identity.domain.index import Candidate as PairCandidate
 from identity.domain.index import PersonIndex
 from identity.domain.model import MatchModel
 from identity.domain.person import Merge, Person
 from identity.domain.records import Record
 from identity.domain.review import Review
-from identity.domain.source_records import Candidate, Details, RecordKey, SourceRecord, Thresholds, as_record
+from identity.domain.source_records import (
+    Candidate,
+    Details,
+    RecordKey,
+    RecordMatch,
+    SourceRecord,
+    Thresholds,
+    as_record,
+)
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
@@ -53,10 +62,17 @@ class MemoryMatcher:
 
     async def candidates(self, key: RecordKey, details: Details) -> list[Candidate]:
         """The persons the record may be, through records other than itself, most likely first."""
+        return by_person((person, pair) for _, person, pair in self._pairs(key, details))
+
+    async def matches(self, key: RecordKey, details: Details) -> list[RecordMatch]:
+        """The other records the record may be the same child as, with their persons now, most likely first."""
+        return [record_match(other, person, pair) for other, person, pair in self._pairs(key, details)]
+
+    def _pairs(self, key: RecordKey, details: Details) -> list[tuple[RecordKey, str, PairCandidate]]:
         current = {version: record.person_id for record, version in self.store.records.values()}
         pairs = [pair for pair in self.index.candidates(as_record(key, details), RECORDS_PER_QUERY)
                  if self.labels.get(pair.person_id) not in (None, key) and pair.person_id in current]
-        return by_person((current[pair.person_id], pair) for pair in pairs)
+        return [(self.labels[pair.person_id], current[pair.person_id], pair) for pair in pairs]
 
 
 class MemorySourceRecords(repository.SourceRecords):
@@ -80,6 +96,11 @@ class MemorySourceRecords(repository.SourceRecords):
     async def persons_of(self, keys: Iterable[RecordKey]) -> set[str]:
         """The persons these records are linked to now."""
         return {stored[0].person_id for key in keys if (stored := self.uow.store.records.get(key))}
+
+    async def keys(self) -> list[RecordKey]:
+        """The keys of every record with details, ordered by key."""
+        return sorted((k for k, (r, _) in self.uow.store.records.items() if r.details is not None),
+                      key=lambda k: (k.source_system, k.source_record_id))
 
     async def all_details(self) -> list[Record]:
         """Every record's current details, as the matching engine's records."""
@@ -212,6 +233,18 @@ class FakeIdentityUnitOfWork(InMemoryUnitOfWork, IdentityUnitOfWork):
         self.matcher = MemoryMatcher(self.store, model, thresholds or Thresholds(model.auto_link, model.review))
         self._snapshot = copy.deepcopy(self.store)
         self._bind()
+
+    @classmethod
+    def restarted(cls, store: IdentityStore, model: MatchModel | None = None,
+                  thresholds: Thresholds | None = None) -> FakeIdentityUnitOfWork:
+        """A unit of work over what `store` holds, as a service restarted with this model sees it (index rebuilt)."""
+        uow = cls(model, thresholds)
+        uow.store = uow._snapshot = store
+        uow._bind()
+        for record, version in store.records.values():
+            if record.details is not None:
+                uow.matcher.add(record.key, version, record.details)
+        return uow
 
     def _bind(self) -> None:
         self.matcher.store = self.store

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from identity.domain.source_records import Candidate, Details, RecordKey, Thresholds
+from identity.domain.source_records import Candidate, Details, RecordKey, RecordMatch, Thresholds
 
-__all__ = ["Candidate", "Details", "Matcher", "RecordKey", "Thresholds"]
+__all__ = ["Candidate", "Details", "Matcher", "RecordKey", "RecordMatch", "Thresholds"]
 
 
 class Matcher(Protocol):
@@ -18,4 +18,8 @@ class Matcher(Protocol):
 
     async def candidates(self, key: RecordKey, details: Details) -> list[Candidate]:
         """The persons (other than through the record itself) the record may be, most likely first."""
+        ...
+
+    async def matches(self, key: RecordKey, details: Details) -> list[RecordMatch]:
+        """The other records the record may be the same child as, with their persons, most likely first."""
         ...

@@ -118,3 +118,14 @@ class MergeResult(BaseModel):
     person_id: str
     other_person_id: str
     moved_records: list[str]
+
+
+class ModelInForce(BaseModel):
+    """The match model the service links with now, and the thresholds it applies."""
+
+    name: str
+    version: str
+    checksum: str
+    estimated_from: dict[str, int]
+    auto_link_threshold: float
+    review_threshold: float
