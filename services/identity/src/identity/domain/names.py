@@ -11,6 +11,7 @@ frequency, are in `table.Vocabulary`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ def _respell(token: str) -> str:
 _CANONICAL = {_respell(variant): _respell(canonical) for variant, canonical in _FAMILIES.items()}
 
 
+@functools.lru_cache(maxsize=1 << 18)  # names repeat (Zipf): most tokens are respelled once
 def canonical_token(token: str) -> str:
     """One folded token in the new spelling, doubled letters collapsed, name families merged."""
     respelled = _respell(token)
