@@ -69,11 +69,12 @@ async def test_purge_deletes_only_sent_rows_past_their_retention_in_bounded_batc
     store: tuple[Database, Table],
 ) -> None:
     database, outbox = store
-    two_minutes_ago = NOW - dt.timedelta(minutes=2)
+    now = dt.datetime.now(dt.UTC)  # not the import time: the suite may have run for minutes since
+    two_minutes_ago = now - dt.timedelta(minutes=2)
     old_restricted = await _write(database, outbox, [_identity(n) for n in range(3)], two_minutes_ago)
     old_linked = await _write(database, outbox, [_linked(n) for n in range(2)], two_minutes_ago)
-    recent_restricted = await _write(database, outbox, [_identity(9)], NOW)
-    stale_linked = await _write(database, outbox, [_linked(9)], NOW - dt.timedelta(days=8))
+    recent_restricted = await _write(database, outbox, [_identity(9)], now)
+    stale_linked = await _write(database, outbox, [_linked(9)], now - dt.timedelta(days=8))
     unsent = await _write(database, outbox, [_identity(7), _linked(7)], None)
     relay = OutboxRelay(database, outbox, "unused:9092", batch_size=2, poll_seconds=1, retention=RETENTION)
 
