@@ -196,3 +196,14 @@ async def test_the_matcher_sees_committed_records_and_drops_rolled_back_ones(new
     assert [c.person_id for c in candidates] == [person.person_id]
     assert candidates[0].score >= uow.matcher.thresholds.auto_link
     assert itself == []  # never a candidate through itself
+
+
+async def test_record_keys_and_record_matches_name_each_record_and_its_person(new_uow: NewUow) -> None:
+    await stored(new_uow, "per_s", record("r-2", "per_s"), record("r-1", "per_s"))
+    await stored(new_uow, "per_b", record("r-3", "per_b", BAMBANG))
+    async with new_uow() as uow:
+        keys = await uow.records.keys()
+        matches = await uow.matcher.matches(key("r-1"), SITI)
+    assert keys == [key("r-1"), key("r-2"), key("r-3")]
+    assert [(m.key, m.person_id, m.vetoed) for m in matches] == [(key("r-2"), "per_s", False)]
+    assert matches[0].score >= uow.matcher.thresholds.auto_link
