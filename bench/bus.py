@@ -110,6 +110,8 @@ class Timeline:
     first_applied: float | None = None
     applied: float | None = None
     cpu_seconds: float | None = None  # this process's CPU time over the run (consumer alone: the consumer's cost)
+    producer_cpu_written: float | None = None  # the producer process's CPU until the outbox was written
+    producer_cpu_total: float | None = None  # ... until the stop: outbox writes and relay
 
 
 @dataclass
@@ -206,8 +208,10 @@ async def measure_ours(bootstrap: str, urls: tuple[str, str], events: Sequence[R
             await wait_assigned(wiring.runtime.broker.subscribers[0].consumer)  # type: ignore[attr-defined]
             progress(f"our path: publishing, relaying and consuming {len(events):,} events under {namespace} ...")
             timeline = Timeline(started=time.monotonic())
+            cpu = time.process_time()
             signals.go.set()
             await watch(wiring, timeline, signals.written.is_set, outbox_database, len(events))
+            timeline.cpu_seconds = time.process_time() - cpu
             counts = await final_counts(wiring, outbox_database)
     finally:
         signals.stop.set()
@@ -215,6 +219,8 @@ async def measure_ours(bootstrap: str, urls: tuple[str, str], events: Sequence[R
         if process.is_alive():
             process.kill()
         await outbox_database.dispose()
+    timeline.producer_cpu_written = signals.cpu_written.value
+    timeline.producer_cpu_total = signals.cpu_total.value
     return timeline, counts
 
 
@@ -276,6 +282,11 @@ def rate(events: int, started: float | None, finished: float | None) -> float:
     return 0.0 if started is None or finished is None else events / max(finished - started, 1e-9)
 
 
+def micros(events: int, cpu_seconds: float | None) -> float:
+    """CPU microseconds per event, 0 when not measured."""
+    return (cpu_seconds or 0.0) * 1e6 / events
+
+
 def figures(events: int, run: Run) -> dict[str, float]:
     """Every figure of one run, events/s or a ratio, by name."""
     t = run.timeline
@@ -288,6 +299,10 @@ def figures(events: int, run: Run) -> dict[str, float]:
         "  consumer applied (first to last)": rate(events, t.first_applied, t.applied),
         "consumer alone (replay, first to last)": rate(events, run.replay.first_applied, run.replay.applied),
         "  consumer CPU, events per CPU-second": events / max(run.replay.cpu_seconds or 0.0, 1e-9),
+        "CPU us/event: producer, outbox + relay": micros(events, t.producer_cpu_total),
+        "  producer until the outbox was written": micros(events, t.producer_cpu_written),
+        "  reporting process during our path": micros(events, t.cpu_seconds),
+        "  consumer alone (replay)": micros(events, run.replay.cpu_seconds),
     }
     values |= {f"ratio our / raw, {label}": ours * seconds / events for label, seconds in run.raw_seconds.items()}
     return values

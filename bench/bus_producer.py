@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import multiprocessing
+import multiprocessing.sharedctypes
 import multiprocessing.synchronize
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +41,15 @@ class Order:
 
 @dataclass(frozen=True)
 class Signals:
-    """Parent -> child and back: ready (started), go (clock started), written (outbox complete), stop."""
+    """Parent -> child and back: ready (started), go (clock started), written (outbox complete), stop; CPU used."""
 
     ready: multiprocessing.synchronize.Event
     go: multiprocessing.synchronize.Event
     written: multiprocessing.synchronize.Event
     stop: multiprocessing.synchronize.Event
+    # The producer's CPU seconds from the go: when the outbox was written, and at the stop (outbox and relay).
+    cpu_written: multiprocessing.sharedctypes.Synchronized[float]
+    cpu_total: multiprocessing.sharedctypes.Synchronized[float]
 
 
 def producer_runtime(order: Order) -> ServiceRuntime:
@@ -76,9 +81,12 @@ async def produce(order: Order, events: Sequence[RecordLinkedV1], signals: Signa
         profile = cProfile.Profile() if order.profile_to else None
         if profile:
             profile.enable()
+        cpu = time.process_time()
         await publish(runtime, events, order.tx_batch)
+        signals.cpu_written.value = time.process_time() - cpu
         signals.written.set()
         await asyncio.to_thread(signals.stop.wait)
+        signals.cpu_total.value = time.process_time() - cpu
         if profile and order.profile_to:
             profile.disable()
             profile.dump_stats(order.profile_to)
@@ -94,7 +102,8 @@ def main(order: Order, events: Sequence[RecordLinkedV1], signals: Signals) -> No
 def spawn(order: Order, events: Sequence[RecordLinkedV1]) -> tuple[multiprocessing.process.BaseProcess, Signals]:
     """Start the producer process; it sets `ready` once its relay runs."""
     context = multiprocessing.get_context("spawn")
-    signals = Signals(context.Event(), context.Event(), context.Event(), context.Event())
+    signals = Signals(context.Event(), context.Event(), context.Event(), context.Event(),
+                      context.Value("d", 0.0), context.Value("d", 0.0))
     process = context.Process(target=main, args=(order, events, signals), name="bench-producer")
     process.start()
     return process, signals
