@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from opentelemetry import propagate
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
@@ -26,6 +26,10 @@ class Outbox:
         propagate.inject(carrier)  # the relay continues the trace of the request that caused the event
         now = datetime.now(UTC)
         rows = [_row(event, carrier.get("traceparent"), now) for event in events]
+        if session.get_bind().dialect.name == "postgresql":
+            # The transaction's id before its rows draw their `seq`s: a fetch snapshot taken while this transaction
+            # holds seqs then lists it as running, which the relay relies on to know when a gap can no longer fill.
+            await session.execute(select(func.pg_current_xact_id()))
         await insert_rows(session, self.table, rows)
         return [str(row["event_id"]) for row in rows]
 

@@ -9,8 +9,14 @@ earlier batches are awaited and those batches are marked sent, it already fetche
   so whenever a fetch sees the later event it sees the earlier one too, and takes it first.
 - Crash safety: a row is marked sent only after Kafka acknowledged it. A relay killed in between leaves it unsent;
   the relay that takes over finds it on the topic's tail (`relay_takeover`) and marks it without publishing again.
-- Mark-sent lags the sends: rows in flight are left out of the next fetch by their `seq`. Rows are marked by `seq`,
-  never by a high-water mark, which would also mark a late-committed row that was never fetched.
+- Mark-sent lags the sends. Rows are marked by `seq`, never by a high-water mark, which would also mark a
+  late-committed row that was never fetched.
+- Fetching (PostgreSQL): the next fetch reads past the highest `seq` fetched so far (`_Cursor`), plus the `seq`s
+  below it that may still commit late: the gaps between fetched `seq`s, and at activation everything under the
+  first row fetched. A gap is given up only when it can no longer commit: every transaction that was running when
+  the gap was seen has ended (the fetch snapshot's xmin passed the xmax of the snapshot that saw the gap; `Outbox`
+  takes its transaction id before it draws `seq`s, so a writer holding a `seq` is in that snapshot's horizon) and a
+  grace period passed. SQLite has a single writer: it fetches the unsent rows not in flight.
 """
 
 from __future__ import annotations
@@ -28,7 +34,23 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import propagate, trace
-from sqlalchemy import BigInteger, BindParameter, Row, Table, all_, any_, bindparam, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Row,
+    Table,
+    Text,
+    all_,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,7 +64,8 @@ from simpul_platform.relay_takeover import published_ids
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simpul.outbox")
 MAX_BACKOFF_SECONDS = 10.0
-BACKLOG_EVERY_SECONDS = 1.0
+BACKLOG_EVERY_SECONDS = 10.0  # counting a long backlog scans it: now and then is enough for a gauge
+GAP_GRACE_SECONDS = 1.0  # a gap under the high-water is kept at least this long, whatever the snapshots say
 PARTITIONER = DefaultPartitioner()
 DEFAULT_RETENTION = Retention(kept=timedelta(days=7), restricted=timedelta(seconds=60))
 
@@ -54,12 +77,80 @@ class _Batch:
 
 
 @dataclass
+class _Gap:
+    """`seq`s not seen by a fetch that saw higher ones: until `horizon` has passed, they may still commit."""
+
+    horizon: int  # xmax of the snapshot that saw the gap: every writer holding one of its seqs has a lower xid
+    seen: float  # monotonic time it was seen
+
+
+@dataclass
+class _Cursor:
+    """Where the next fetch of one activation reads (PostgreSQL): past `high`, under `below`, and the gaps.
+
+    Every row fetched is either above the previous `high`, a gap, or (just after activation) under `below`; only
+    the last can be in flight while still unsent, so only those are excluded by `seq`.
+    """
+
+    high: int | None = None  # the highest seq fetched in this activation
+    below: int | None = None  # seqs under the first row fetched may still commit late ...
+    below_gap: _Gap | None = None  # ... until this gap is over
+    gaps: dict[int, _Gap] = field(default_factory=dict)
+
+    def condition(self, seq: ColumnElement[int], in_flight: set[int]) -> ColumnElement[bool] | None:
+        """Which unsent rows the next fetch reads (None: all of them, nothing fetched yet)."""
+        if self.high is None:
+            return None
+        parts = [seq > self.high]
+        if self.gaps:
+            parts.append(seq == any_(_seqs(self.gaps, "gaps")))
+        if self.below is not None:
+            flying = [n for n in in_flight if n < self.below]
+            parts.append(and_(seq < self.below, seq != all_(_seqs(flying, "flying"))) if flying else seq < self.below)
+        return or_(*parts)
+
+    def advance(self, seqs: Sequence[int], limit: int, xmin: int, xmax: int) -> None:
+        """Note a fetch's rows (in `seq` order) and its snapshot: fill gaps, give up expired ones, open new ones."""
+        now = time.monotonic()
+        self._forget(seqs, limit, xmin, now)
+        fresh = [seq for seq in seqs if self.high is None or seq > self.high]
+        if not fresh:
+            return
+        if self.high is None:
+            self.below, self.below_gap = fresh[0], _Gap(xmax, now)
+        previous = fresh[0] if self.high is None else self.high
+        for seq in fresh:
+            self.gaps.update((missing, _Gap(xmax, now)) for missing in range(previous + 1, seq))
+            previous = seq
+        self.high = previous
+
+    def _forget(self, seqs: Sequence[int], limit: int, xmin: int, now: float) -> None:
+        # A gap under the last row of a full batch, or any gap when the batch was not full, was read by this fetch.
+        read_to = seqs[-1] if len(seqs) >= limit else None
+        for seq in seqs:
+            self.gaps.pop(seq, None)
+        for seq, gap in list(self.gaps.items()):
+            if (read_to is None or seq < read_to) and self._over(gap, xmin, now):
+                del self.gaps[seq]
+        below, below_gap = self.below, self.below_gap
+        if below is not None and below_gap is not None and (read_to is None or below <= read_to) \
+                and self._over(below_gap, xmin, now):
+            self.below, self.below_gap = None, None
+
+    @staticmethod
+    def _over(gap: _Gap, xmin: int, now: float) -> bool:
+        # Every transaction that was running when the gap was seen has ended, and it has been kept a while.
+        return xmin >= gap.horizon and now - gap.seen >= GAP_GRACE_SECONDS
+
+
+@dataclass
 class _Pipeline:
     """Batches between their send and their mark: at most `slots` of them; their rows are not fetched again."""
 
     slots: asyncio.Semaphore
     sent: asyncio.Queue[_Batch] = field(default_factory=asyncio.Queue)
     in_flight: set[int] = field(default_factory=set)
+    cursor: _Cursor = field(default_factory=_Cursor)
 
 
 class OutboxRelay:
@@ -199,7 +290,7 @@ class OutboxRelay:
     async def _fetch_and_send(self, connection: AsyncConnection, pipeline: _Pipeline) -> None:
         while True:
             await pipeline.slots.acquire()
-            rows = await self._fetch(connection, pipeline.in_flight)
+            rows = await self._fetch(connection, pipeline)
             if not rows:
                 pipeline.slots.release()
                 METRICS.outbox_backlog.set(0)
@@ -228,25 +319,31 @@ class OutboxRelay:
             if await self.purge_once() < self.batch_size:
                 await asyncio.sleep(self.purge_seconds)
 
-    async def _fetch(self, connection: AsyncConnection, in_flight: set[int]) -> Sequence[Row[Any]]:
-        c = self.table.c
+    async def _fetch(self, connection: AsyncConnection, pipeline: _Pipeline) -> Sequence[Row[Any]]:
+        c, in_flight = self.table.c, pipeline.in_flight
         query = select(self.table).where(c.sent_at.is_(None)).order_by(c.seq).limit(self.batch_size)
-        if in_flight:
-            query = query.where(c.seq != all_(self._seqs(in_flight)) if self._arrays else c.seq.not_in(in_flight))
-        rows = (await connection.execute(query)).all()
+        if not self._arrays:  # SQLite
+            rows = (await connection.execute(query.where(c.seq.not_in(in_flight)) if in_flight else query)).all()
+            await connection.commit()
+            return rows
+        cursor = pipeline.cursor
+        condition = cursor.condition(c.seq, in_flight)
+        if condition is not None:
+            query = query.where(condition)
+        # The snapshot that read the rows, from the same statement (one scalar subquery each, evaluated once).
+        rows = (await connection.execute(query.add_columns(_SNAPSHOT_XMIN, _SNAPSHOT_XMAX))).all()
         await connection.commit()
+        if rows:
+            cursor.advance([row.seq for row in rows], self.batch_size, rows[0]._xmin, rows[0]._xmax)
         return rows
 
     async def _mark_sent(self, rows: Sequence[Row[Any]]) -> None:
         deadlines = self.retention.deadlines(((row.seq, row.topic) for row in rows), sent_at := datetime.now(UTC))
         async with self.database.session() as session, session.begin():
             for purge_after, seqs in deadlines.items():
-                marked = self.table.c.seq == any_(self._seqs(seqs)) if self._arrays else self.table.c.seq.in_(seqs)
+                marked = self.table.c.seq == any_(_seqs(seqs, "seqs")) if self._arrays else self.table.c.seq.in_(seqs)
                 await session.execute(update(self.table).where(marked).values(sent_at=sent_at, purge_after=purge_after))
 
-    def _seqs(self, seqs: Iterable[int]) -> BindParameter[Sequence[int]]:
-        # One array parameter instead of one parameter per row: compiling those costs more than the query.
-        return bindparam("seqs", list(seqs), type_=ARRAY(BigInteger))
 
     async def _measure_backlog(self) -> None:
         # Busy: measure what is still waiting, now and then (idle means zero).
@@ -305,6 +402,20 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
+
+
+def _seqs(seqs: Iterable[int], name: str) -> BindParameter[Sequence[int]]:
+    # One array parameter instead of one parameter per row: compiling those costs more than the query.
+    return bindparam(name, list(seqs), type_=ARRAY(BigInteger))
+
+
+def _snapshot_bound(function: Any, label: str) -> Any:
+    xid = select(cast(cast(function(func.pg_current_snapshot()), Text), BigInteger)).scalar_subquery()
+    return xid.label(label)
+
+
+_SNAPSHOT_XMIN = _snapshot_bound(func.pg_snapshot_xmin, "_xmin")
+_SNAPSHOT_XMAX = _snapshot_bound(func.pg_snapshot_xmax, "_xmax")
 
 
 def _first(failure: BaseException) -> BaseException:
