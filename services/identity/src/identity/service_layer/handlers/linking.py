@@ -6,9 +6,12 @@ The rules, in order:
 2. A record a reviewer placed (a verified link, or either side of a merge) stays where the reviewer put it; only its
    details are updated. Automatic matching never overrides a human decision.
 3. Persons holding a record a reviewer declared another child (a verified non-link) are never candidates.
-4. One candidate at or above the auto-link threshold, not vetoed by a rule (siblings, two own NIKs): link to it.
-   Two or more: it is not ours to choose, so a reviewer decides. A false merge (two children's cases mixed) is the
-   worst error, so an unsure match is never a link.
+4. Candidates at or above the auto-link threshold that no rule forbids (siblings, two own NIKs, a pair the model
+   finds strongly two children): link to the best, as the engine's `PersonIndex.decide` does. The record is the same
+   child as each of them, so the others join that person too, as batch clustering joins them through the record,
+   unless a reviewer placed one of their records, a verified non-link or two own NIKs stand between them, or a rule
+   forbids a pair of their records. A false merge (two children's cases mixed) is the worst error, so an unsure
+   match is never a link.
 5. Otherwise the record keeps a person of its own (the one it had, if no other record shares it; else a new one),
    and candidates in the review band go to a reviewer with `review requested`.
 """
@@ -35,6 +38,7 @@ class Placement:
 
     person_id: str | None
     to_review: list[Candidate] = field(default_factory=list)
+    joining: list[str] = field(default_factory=list)  # other persons the record is sure to be
 
 
 def new_person_id() -> str:
@@ -63,6 +67,8 @@ async def link_record(seen: RecordSeen, uow: IdentityUnitOfWork) -> None:
     if moved:
         reason = LinkReason.AUTOMATIC_MATCH if placement.person_id else LinkReason.NEW_PERSON
         uow.publish(to_wire(RecordLinked(seen.key, person_id, seen.details.village_code, reason, now)))
+    if placement.joining:
+        await join_persons(uow, person_id, placement.joining, now)
     if stored is None or not stored.verified:
         await request_review(uow, seen.key, person_id, seen.details.village_code, placement.to_review)
 
@@ -73,9 +79,42 @@ async def place(uow: IdentityUnitOfWork, seen: RecordSeen) -> Placement:
     excluded = await uow.records.persons_of(await uow.decisions.non_linked(seen.key))
     allowed = [c for c in candidates if not c.vetoed and c.person_id not in excluded]
     sure = [c for c in allowed if c.score >= uow.matcher.thresholds.auto_link]
-    if len(sure) == 1:
-        return Placement(sure[0].person_id)
+    if sure:
+        return Placement(sure[0].person_id, joining=[c.person_id for c in sure[1:]])
     return Placement(None, [c for c in allowed if c.score >= uow.matcher.thresholds.review])
+
+
+async def join_persons(uow: IdentityUnitOfWork, person_id: str, others: Sequence[str], at: dt.datetime) -> int:
+    """The records of each other person join `person_id`, unless something stands between them (rule 4); how many
+    records moved."""
+    target = await uow.persons.get(person_id)
+    assert target is not None, "the record was just linked to it"
+    moved = 0
+    for other_id in others:
+        other = await uow.persons.get(other_id)
+        if other is None or other.retired_into is not None or await _kept_apart(uow, other, target):
+            continue
+        for record in other.records:
+            target.receive(record, at)
+        await uow.persons.save(target)
+        uow.publish(*(to_wire(RecordLinked(r.key, person_id, r.village_code, LinkReason.AUTOMATIC_MATCH, at))
+                      for r in other.records))
+        moved += len(other.records)
+    return moved
+
+
+async def _kept_apart(uow: IdentityUnitOfWork, other: Person, target: Person) -> bool:
+    if any(r.verified or r.details is None for r in other.records):
+        return True
+    ours, theirs = ({nik for r in p.records if (nik := r.own_nik())} for p in (target, other))
+    if (ours and theirs and ours != theirs) or await uow.decisions.separated(other.keys, target.keys):
+        return True
+    for record in other.records:
+        assert record.details is not None
+        if any(m.vetoed and m.person_id == target.person_id
+               for m in await uow.matcher.matches(record.key, record.details)):
+            return True
+    return False
 
 
 async def _own_person(uow: IdentityUnitOfWork, key: RecordKey, stored: SourceRecord | None, at: dt.datetime) -> str:

@@ -7,7 +7,8 @@ moved, and a verified non-link is never crossed. Every other record is judged as
    rule or strong evidence against); the records a reviewer placed count as one group. The group holding them (else
    the largest, ties to the one with the first key) keeps the person; every other group becomes a new person.
 2. Rejoin: a record its person is no longer a sure match for (no other record of it is, or a rule forbids) moves to
-   the one other person it is sure of, else to a person of its own. A record sure of its person stays.
+   the best other person it is sure of, else to a person of its own. A record sure of its person stays. The other
+   persons it is sure of join its person, as linking joins them (rule 4 of `linking`).
 3. Reviews: its open reviews are asked again as linking asks them (superseded when no longer what it would ask).
 Each move is announced as `record linked` (reason `automatic_match`, or `new_person` for a person of its own). The
 contract's `persons merged` and `person unmerged` stay a reviewer's decisions: relink never publishes them.
@@ -27,7 +28,7 @@ from identity.domain.commands import RelinkRecords
 from identity.domain.events import LinkReason, RecordLinked
 from identity.domain.person import Person
 from identity.domain.source_records import Candidate, RecordKey, SourceRecord
-from identity.service_layer.handlers.linking import new_person_id, request_review
+from identity.service_layer.handlers.linking import join_persons, new_person_id, request_review
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from simpul_platform.unit_of_work import execute
 
@@ -138,13 +139,16 @@ async def _rejoin(uow: IdentityUnitOfWork, record: SourceRecord, outcome: BatchO
     now = dt.datetime.now(dt.UTC)
     if any(c.person_id == record.person_id for c in sure):
         person_id = record.person_id
-    elif len(sure) == 1:
+    elif sure:
         person_id = await _move_to(uow, record, sure[0].person_id, now, outcome)
     else:
         to_review = [c for c in allowed if c.score >= uow.matcher.thresholds.review]
         person = await uow.persons.get(record.person_id)
         alone = person is not None and person.keys == [record.key]
         person_id = record.person_id if alone else await _move_to_new_person(uow, [record], now, outcome)
+    others = [c.person_id for c in sure if c.person_id != person_id]
+    if others:
+        outcome.moved += await join_persons(uow, person_id, others, now)
     await request_review(uow, record.key, person_id, record.village_code,
                          [c for c in to_review if c.person_id != person_id])
 
