@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import propagate, trace
 from sqlalchemy import (
     BigInteger,
@@ -66,7 +66,9 @@ tracer = trace.get_tracer("simpul.outbox")
 MAX_BACKOFF_SECONDS = 10.0
 BACKLOG_EVERY_SECONDS = 10.0  # counting a long backlog scans it: now and then is enough for a gauge
 GAP_GRACE_SECONDS = 1.0  # a gap under the high-water is kept at least this long, whatever the snapshots say
-PARTITIONER = DefaultPartitioner()
+MURMUR2_M = 0x5BD1E995
+MASK32 = 0xFFFFFFFF
+WORDS = [struct.Struct(f"<{n}I") for n in range(64)]  # little-endian 32-bit words of keys up to 255 bytes
 DEFAULT_RETENTION = Retention(kept=timedelta(days=7), restricted=timedelta(seconds=60))
 
 
@@ -358,7 +360,9 @@ class OutboxRelay:
         builders: dict[tuple[str, int], Any] = {}
         for row in rows:
             topic, key = self.topic_namespace + row.topic, row.key.encode()
-            target = (topic, await self._partition(topic, key))
+            partitions = self._partitions.get(topic) or await self._partitions_of(topic)
+            # The producer's default partitioner (murmur2 of the key), so a key's partition is the one it always had.
+            target = (topic, partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)])
             builder = builders.get(target) or builders.setdefault(target, self.producer.create_batch())
             headers = [(name, value.encode()) for name, value in row.headers.items()]
             headers += traced[row.topic, row.traceparent]
@@ -370,12 +374,9 @@ class OutboxRelay:
             acks.append(await self.producer.send_batch(builder, topic, partition=partition))
         return acks
 
-    async def _partition(self, topic: str, key: bytes) -> int:
-        # The producer's own default partitioner (murmur2 of the key), so a key's partition is the one it always had.
-        partitions = self._partitions.get(topic)
-        if partitions is None:
-            partitions = self._partitions[topic] = sorted(await self.producer.partitions_for(topic))
-        return int(PARTITIONER(key, partitions, partitions))
+    async def _partitions_of(self, topic: str) -> list[int]:
+        self._partitions[topic] = partitions = sorted(await self.producer.partitions_for(topic))
+        return partitions
 
     def _trace_headers(self, rows: Sequence[Row[Any]]) -> dict[tuple[str, str | None], list[tuple[str, bytes]]]:
         """One publish span per topic and stored trace in the batch; its context travels with those rows."""
@@ -416,6 +417,26 @@ def _snapshot_bound(function: Any, label: str) -> Any:
 
 _SNAPSHOT_XMIN = _snapshot_bound(func.pg_snapshot_xmin, "_xmin")
 _SNAPSHOT_XMAX = _snapshot_bound(func.pg_snapshot_xmax, "_xmax")
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of a key, as aiokafka's DefaultPartitioner computes it (same values, about twice as fast)."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    words = length >> 2
+    for word in (WORDS[words] if words < len(WORDS) else struct.Struct(f"<{words}I")).unpack_from(data):
+        k = (word * MURMUR2_M) & MASK32
+        h = ((h * MURMUR2_M) & MASK32) ^ (((k ^ (k >> 24)) * MURMUR2_M) & MASK32)
+    tail = length & 3
+    if tail:
+        if tail == 3:
+            h ^= data[length - 1] << 16
+        if tail >= 2:
+            h ^= data[length - tail + 1] << 8
+        h = ((h ^ data[length - tail]) * MURMUR2_M) & MASK32
+    h ^= h >> 13
+    h = (h * MURMUR2_M) & MASK32
+    return h ^ (h >> 15)
 
 
 def _first(failure: BaseException) -> BaseException:
