@@ -129,7 +129,7 @@ async def live_run(dataset: Dataset, bootstrap: str, registry_url: str, identity
                                          capture_output=True, text=True, check=False)
         assert loaded.returncode in (0, 1), loaded.stderr
     return await measure(dataset, registry_url=registry_url, identity_url=identity_url, bootstrap=bootstrap,
-                         namespace=namespace, timeout=7200)
+                         namespace=namespace, timeout=7200, progress=progress)
 
 
 def _line(name: str, quality: Quality, extra: str = "") -> str:

@@ -19,7 +19,7 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,15 +160,17 @@ def survey_file(records: Sequence[dict[str, str]]) -> bytes:
 
 
 async def measure(dataset: Dataset, *, registry_url: str, identity_url: str, bootstrap: str, namespace: str,
-                  timeout: float = 600.0, registry_settings: dict[str, Any] | None = None) -> LiveRun:
-    """Register the dataset's records through the running services, read the persons back, run batch dedupe."""
+                  timeout: float = 600.0, registry_settings: dict[str, Any] | None = None,
+                  progress: Callable[[str], None] | None = None) -> LiveRun:
+    """Register the dataset's records through the running services, read the persons back, run batch dedupe
+    (`progress` hears how many children are linked, every 15 s)."""
     records = arrivals(dataset)
     services = {"registry": settings_for("registry", registry_url, bootstrap, namespace, **(registry_settings or {})),
                 "identity": settings_for("identity", identity_url, bootstrap, namespace)}
     async with running(services) as stack:
         started = time.perf_counter()
         registered, refused = await _import(stack.clients["registry"], records)
-        await eventually(lambda: _all_linked(registry_url, registered), timeout=timeout, every=0.5)
+        await eventually(_Watch(registry_url, registered, progress), timeout=timeout, every=0.5)
         live_seconds = time.perf_counter() - started
     live = await _persons(registry_url)
     held = await _held_records(identity_url)
@@ -194,11 +196,22 @@ async def _import(client: httpx.AsyncClient, records: Sequence[dict[str, str]]) 
     return created, refused
 
 
-async def _all_linked(registry_url: str, registered: int) -> bool:
-    c = children.c
-    linked = select(func.count()).select_from(children).where(c.source_system == SOURCE_SYSTEM,
-                                                              c.person_id.is_not(None))
-    return int(await scalar(registry_url, linked)) >= registered
+class _Watch:
+    """Whether every registered child has its person in registry, told to `progress` every 15 s."""
+
+    def __init__(self, registry_url: str, registered: int, progress: Callable[[str], None] | None) -> None:
+        self.registry_url, self.registered, self.progress = registry_url, registered, progress
+        self._told = time.perf_counter()
+
+    async def __call__(self) -> bool:
+        c = children.c
+        query = select(func.count()).select_from(children).where(c.source_system == SOURCE_SYSTEM,
+                                                                 c.person_id.is_not(None))
+        linked = int(await scalar(self.registry_url, query))
+        if self.progress is not None and time.perf_counter() - self._told > 15:
+            self._told = time.perf_counter()
+            self.progress(f"{linked}/{self.registered} children linked")
+        return linked >= self.registered
 
 
 async def _persons(registry_url: str) -> dict[str, str]:
