@@ -115,6 +115,9 @@ async def _write(url: str, seed: int) -> None:
             keys = [chance.choice(KEYS) for _ in range(min(left, chance.randint(1, 40)))]
             left -= len(keys)
             async with engine.begin() as connection:
+                # As the platform's Outbox.add does: the transaction has its id before it draws seqs, which is what
+                # lets the relay know when a gap below its high-water mark can no longer fill.
+                await connection.execute(text("SELECT pg_current_xact_id()"))
                 for key in sorted(set(keys)):  # the aggregate's row lock, taken in one order: no deadlock
                     await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
                 await connection.execute(insert(OUTBOX), [_probe(key) for key in keys])
