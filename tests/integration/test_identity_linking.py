@@ -30,8 +30,10 @@ SOURCE = "simpul-registry"
 NIK = "3509114203140001"  # Wuluhan, 2 March 2014, female
 SITI = {"full_name": "Siti Aminah", "sex": "female", "birth_date": dt.date(2014, 3, 2),
         "birth_date_precision": "day", "village_code": KESILIR}
-# Scores in the review band against SITI (about 0.41): a sister, or the same girl written quite differently.
-SITI_UNSURE = {"full_name": "Siti Amini", "sex": "female", "birth_date": dt.date(2012, 1, 1),
+# In the default model's review band (0.90-0.95) against SITI_WITH_MOTHER: the same birth date and village, a name
+# written differently and another mother's name: a sister, or the same girl written quite differently.
+SITI_WITH_MOTHER = SITI | {"mother_name": "Sumarni"}
+SITI_UNSURE = {"full_name": "Siti Amini", "sex": "female", "birth_date": dt.date(2014, 3, 2),
                "birth_date_precision": "day", "mother_name": "Ratna", "village_code": KESILIR}
 BAMBANG = {"full_name": "Bambang Sutrisno", "sex": "male", "birth_date": dt.date(2010, 5, 5),
            "birth_date_precision": "day", "village_code": KESILIR}

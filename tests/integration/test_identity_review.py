@@ -22,6 +22,7 @@ from tests.integration.test_identity_linking import (
     BAMBANG,
     SITI,
     SITI_UNSURE,
+    SITI_WITH_MOTHER,
     applied,
     assert_nothing_identifying,
     child,
@@ -55,7 +56,7 @@ async def _open_review(client: httpx.AsyncClient) -> dict[str, Any]:
 async def _unsure_pair(client: httpx.AsyncClient, url: str, bootstrap: str, namespace: str,
                        *records: ChildIdentityRecordedV1) -> tuple[dict[str, Any], str, str]:
     """Siti, then a record unsure to be her: (the review queued, Siti's person, the second record's person)."""
-    first, second = records or (child("r-1", **SITI), child("r-2", **SITI_UNSURE))
+    first, second = records or (child("r-1", **SITI_WITH_MOTHER), child("r-2", **SITI_UNSURE))
     await publish_event(bootstrap, namespace, first)
     await applied(url, 1)
     await publish_event(bootstrap, namespace, second)
@@ -67,7 +68,7 @@ async def test_an_unsure_pair_is_reviewed_with_reasons_and_accepting_links_it(
     make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
 ) -> None:
     url = make_database("identity")
-    siti, unsure = child("r-1", **SITI), child("r-2", **SITI_UNSURE)
+    siti, unsure = child("r-1", **SITI_WITH_MOTHER), child("r-2", **SITI_UNSURE)
     async with identity(url, kafka_bootstrap, namespace) as stack:
         client = stack.clients["identity"]
         queued, siti_person, own_person = await _unsure_pair(client, url, kafka_bootstrap, namespace, siti, unsure)
@@ -77,10 +78,10 @@ async def test_an_unsure_pair_is_reviewed_with_reasons_and_accepting_links_it(
 
         review = (await client.get(f"/reviews/{queued['review_id']}", headers=OFFICER)).json()
         candidate = review["candidates"][0]
-        assert 0.3 <= candidate["score"] < 0.85
+        assert 0.9 <= candidate["score"] < 0.95  # the default review and auto-link thresholds
         fields = {c["field"]: c for c in candidate["contributions"]}
         assert fields["name"]["weight"] > 0
-        assert fields["birth"]["weight"] < 0
+        assert fields["mother"]["weight"] < 0
         assert review["record"]["details"]["full_name"] == "Siti Amini"
         assert candidate["records"][0]["source_record_id"] == "r-1"
 
