@@ -68,7 +68,7 @@ async def command_line(database_url: str | None = None) -> AsyncIterator[Wiring]
 
 
 def match_model(settings: IdentitySettings) -> tuple[MatchModel, Thresholds]:
-    """The match parameters from settings (the file, else the hand-set model) and the thresholds to apply."""
+    """The match parameters from settings (the file, else the shipped default model) and the thresholds to apply."""
     model = (MatchModel.from_json(settings.match_model_path.read_text(encoding="utf-8"))
              if settings.match_model_path else MatchModel.default())
     return model, Thresholds(auto_link=settings.auto_link_threshold or model.auto_link,

@@ -21,7 +21,7 @@ class IdentitySettings(ServiceSettings):
         "unset: development keys")
     match_model_path: Path | None = Field(
         default=None, description="Match model parameters (JSON, as `simpul identity dedupe` writes them); unset: "
-        "the hand-set model")
+        "the shipped default model, estimated from generated households (see docs/benchmarks.md)")
     auto_link_threshold: float | None = Field(
         default=None, gt=0, le=1, description="Match probability from which a record is linked without review; "
         "unset: the model's")

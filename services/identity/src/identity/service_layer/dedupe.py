@@ -186,7 +186,7 @@ def _compare_in_chunks(table: RecordTable, left: IntArray, right: IntArray, repo
 
 
 def _estimated(table: RecordTable, candidates: Levels, conflicts: npt.NDArray[np.bool_]) -> MatchModel:
-    """Parameters from this data when there is enough of it, else the hand-set model."""
+    """Parameters from this data when there is enough of it, else the shipped default model."""
     sure_matches = candidates[:, FIELD_INDEX["nik"]] == NIK_SAME
     if min(sure_matches.sum(), conflicts.sum()) < MIN_PAIRS_TO_ESTIMATE:
         return MatchModel.default()
