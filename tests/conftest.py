@@ -51,10 +51,15 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str],
     return make_database
 
 
-@pytest.fixture
-async def namespace(kafka_bootstrap: str) -> str:
-    """A fresh topic namespace with every catalogue topic (and its .dlq) provisioned under it."""
+async def fresh_namespace(kafka_bootstrap: str) -> str:
+    """A new topic namespace with every catalogue topic (and its .dlq) provisioned under it."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     specs = [dataclasses.replace(spec, name=prefix + spec.name) for spec in load_catalogue().all_topics()]
     await ensure_topics(kafka_bootstrap, specs)
     return prefix
+
+
+@pytest.fixture
+async def namespace(kafka_bootstrap: str) -> str:
+    """A fresh topic namespace for the test."""
+    return await fresh_namespace(kafka_bootstrap)
