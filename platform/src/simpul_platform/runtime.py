@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
 from simpul_platform.consumer import BatchHandler, EventConsumer
@@ -71,13 +69,6 @@ class ServiceRuntime:
                 description=f"{model.__doc__} Data class: {model.data_class.value}. Key: aggregate id.",
                 schema=model,
             )
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: state changes and outbox rows commit together, then the relay is nudged."""
-        async with self.database.session() as session, session.begin():
-            yield session
-        self.relay.wake()
 
     async def start(self) -> None:
         """Migrate (when configured), connect to Kafka, start consuming and relaying."""
