@@ -41,7 +41,9 @@ class ServiceRuntime:
     outbox: Outbox
     relay: OutboxRelay
     consumers: list[EventConsumer] = field(default_factory=list)
+    jobs: list[PeriodicJob] = field(default_factory=list)
     _relay_task: asyncio.Task[None] | None = None
+    _job_tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def consume(self, topic: str, handlers: Mapping[type[Event], BatchHandler],
                 unit_of_work: Callable[[], UnitOfWork]) -> EventConsumer:
@@ -59,6 +61,16 @@ class ServiceRuntime:
         subscribe(self.broker, consumer, batch_size=self.settings.consumer_batch_size)
         self.consumers.append(consumer)
         return consumer
+
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> PeriodicJob:
+        """Run `job` every `seconds` while the service runs (a scheduler: deadlines, expiries, erasure).
+
+        Every replica runs its jobs; a job must be safe to run on two replicas at once (claim its rows with
+        `FOR UPDATE SKIP LOCKED`, or make its effect idempotent). A failing round is logged and retried next round.
+        """
+        periodic = PeriodicJob(name=name, seconds=seconds, job=job)
+        self.jobs.append(periodic)
+        return periodic
 
     def publishes(self, *models: type[Event]) -> None:
         """Declare the events this service publishes (through the outbox) so AsyncAPI documents them."""
@@ -78,9 +90,16 @@ class ServiceRuntime:
         if self.settings.outbox_relay_enabled:
             await self.relay.start()
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.settings.service_name}-relay")
+        if self.settings.jobs_enabled:
+            self._job_tasks = [asyncio.create_task(job.run(), name=f"{self.settings.service_name}-{job.name}")
+                               for job in self.jobs]
 
     async def stop(self) -> None:
-        """Stop relaying and consuming, then close connections; no step may hold up shutdown for long."""
+        """Stop jobs, relaying and consuming, then close connections; no step may hold up shutdown for long."""
+        for task in self._job_tasks:
+            task.cancel()
+        await _bounded("jobs", asyncio.gather(*self._job_tasks, return_exceptions=True))
+        self._job_tasks = []
         if self._relay_task is not None:
             self._relay_task.cancel()
             await _bounded("relay task", asyncio.gather(self._relay_task, return_exceptions=True))
@@ -92,6 +111,26 @@ class ServiceRuntime:
     async def readiness(self) -> dict[str, bool]:
         """Whether the database and the broker answer."""
         return {"database": await self.database.ping(), "broker": await self.broker.ping(timeout=2.0)}
+
+
+@dataclass
+class PeriodicJob:
+    """A job a service runs every so many seconds; its rounds never overlap."""
+
+    name: str
+    seconds: float
+    job: Callable[[], Awaitable[object]]
+
+    async def run(self) -> None:
+        """Round after round until cancelled; a failed round is logged (type only, never data) and retried."""
+        while True:
+            try:
+                await self.job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a job round must never stop the service
+                log.error("job %s failed (%s); retrying in %.0fs", self.name, type(error).__name__, self.seconds)
+            await asyncio.sleep(self.seconds)
 
 
 async def _bounded(what: str, step: Awaitable[object], seconds: float = SHUTDOWN_STEP_SECONDS) -> None:

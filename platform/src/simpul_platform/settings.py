@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     migrate_on_start: bool = True
     outbox_relay_enabled: bool = True
+    jobs_enabled: bool = Field(
+        default=True, description="Run the service's periodic jobs (schedulers); tests that drive them switch this off")
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.25, gt=0)
     outbox_in_flight_batches: int = Field(

@@ -1,6 +1,7 @@
 """Every event model, by producing service. Importing this package registers them all."""
 
 from simpul_contracts.events.identity import PersonsMergedV1, PersonUnmergedV1, RecordLinkedV1, ReviewRequestedV1
+from simpul_contracts.events.referral import *  # noqa: F403 - the referral models, listed in their __all__
 from simpul_contracts.events.registry import (
     CaseStatusChangedV1,
     ChildClassifiedV1,

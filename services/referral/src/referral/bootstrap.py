@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 from referral.adapters import orm
 from referral.config import ReferralSettings
 from referral.entrypoints.consumers import identity_links
+from referral.entrypoints.http import providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_platform.runtime import ServiceRuntime, build_runtime
 from simpul_platform.web import create_app
@@ -23,17 +26,22 @@ class Wiring:
 
     settings: ReferralSettings
     runtime: ServiceRuntime
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
     def unit_of_work(self) -> SqlReferralUnitOfWork:
         """A fresh unit of work over referral's database; its commits nudge the relay."""
         return SqlReferralUnitOfWork(self.runtime.database, self.runtime.tables, after_commit=self.runtime.relay.wake)
 
 
-def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = False) -> Wiring:
-    """The runtime with referral's consumers subscribed; nothing connects until the runtime starts."""
+def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = False,
+         clock: Callable[[], dt.datetime] | None = None) -> Wiring:
+    """The runtime with referral's consumers and jobs; nothing connects until the runtime starts.
+
+    `clock` is the time every use case and job sees (tests pass a controllable one).
+    """
     settings = settings or ReferralSettings()
     runtime = build_runtime(settings, orm.delivery, MIGRATIONS, for_documentation=for_documentation)
-    wiring = Wiring(settings, runtime)
+    wiring = Wiring(settings, runtime) if clock is None else Wiring(settings, runtime, clock)
     identity_links.register(runtime, wiring.unit_of_work)
     return wiring
 
@@ -45,7 +53,7 @@ def build(settings: ReferralSettings | None = None, *, for_documentation: bool =
         wiring.runtime,
         title="Simpul referral",
         description="Providers, vetting, MoUs, referrals and service records.",
-        routers=[],
+        routers=[providers.router, referrals.router],
     )
     app.state.wiring = wiring
     return app

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from referral.domain.commands import RecordKnownPersons
+from referral.domain.commands.persons import RecordKnownPersons
 from referral.domain.model import KnownPerson
 from referral.entrypoints.consumers.identity_links import record_linked
 from referral.service_layer.fake import FakeReferralUnitOfWork
-from referral.service_layer.handlers import record_known_persons
+from referral.service_layer.handlers.persons import record_known_persons
 from simpul_contracts.events import RecordLinkedV1
 from simpul_contracts.events.identity import LinkReason
 from simpul_platform.delivery import Delivery

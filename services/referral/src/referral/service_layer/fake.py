@@ -1,13 +1,20 @@
-"""An in-memory unit of work for referral's unit tests: same behaviour as the SQL one, no database."""
+"""An in-memory unit of work for referral's unit tests: same behaviour as the SQL one, no database.
+
+Each repository is an in-memory object; a transaction works on them directly, `begin` keeps a deep copy and a
+rollback puts the copy back, so only committed changes survive.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 from referral.adapters.repository import KnownPersons
 from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
+
+REPOSITORIES = ("known_persons",)
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -26,17 +33,18 @@ class InMemoryKnownPersons(KnownPersons):
 
 
 class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
-    """Referral's fake: committed persons survive, a rollback restores them."""
+    """Referral's fake: committed state survives, a rollback restores it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.known_persons = self._persons = InMemoryKnownPersons()
-        self._snapshot: dict[str, KnownPerson] = {}
+        self.known_persons = InMemoryKnownPersons()
+        self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
-        """Remember the committed persons."""
-        self._snapshot = dict(self._persons.persons)
+        """Remember the committed state of every repository."""
+        self._snapshot = {name: copy.deepcopy(getattr(self, name)) for name in REPOSITORIES}
 
     def rollback_repositories(self) -> None:
         """Forget what the open transaction changed."""
-        self._persons.persons = self._snapshot
+        for name, repository in self._snapshot.items():
+            setattr(self, name, repository)

@@ -1,17 +1,23 @@
-"""Referral's unit of work: the platform's, with referral's repository."""
+"""Referral's unit of work: the platform's, with referral's repositories."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral.adapters.child_details_repository import ChildDetailsVault
+from referral.adapters.provider_repository import Providers
+from referral.adapters.referral_repository import Referrals
 from referral.adapters.repository import KnownPersons, SqlKnownPersons
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
 class ReferralUnitOfWork(UnitOfWork):
-    """What referral's handlers see: the persons it knows of, besides publish/audit/inbox."""
+    """What referral's handlers see, besides publish/audit/inbox."""
 
     known_persons: KnownPersons
+    providers: Providers
+    referrals: Referrals
+    child_details: ChildDetailsVault
 
 
 class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):

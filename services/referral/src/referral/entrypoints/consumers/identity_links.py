@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 from referral.adapters.contract_mapping import known_person
-from referral.domain.commands import RecordKnownPersons
-from referral.service_layer.handlers import record_known_persons
+from referral.domain.commands.persons import RecordKnownPersons
+from referral.service_layer.handlers.persons import record_known_persons
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_contracts.events import RecordLinkedV1
 from simpul_platform.delivery import Delivery

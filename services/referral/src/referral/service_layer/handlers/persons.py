@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from referral.domain.commands import RecordKnownPersons
+from referral.domain.commands.persons import RecordKnownPersons
 from referral.domain.model import latest_per_record
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 

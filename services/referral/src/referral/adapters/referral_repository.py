@@ -1,0 +1,28 @@
+"""Where referral keeps referrals (their steps, services and person link) and the guardians' consent decisions.
+The abstract repositories, their SQL versions and their in-memory versions (for the fake).
+
+Owned by the referrals area. The tables live here too, on `referral.adapters.orm.metadata`.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from referral.domain.referrals import Referral
+
+
+class Referrals(abc.ABC):
+    """Referrals by id, each loaded whole as the domain's `Referral` aggregate."""
+
+    @abc.abstractmethod
+    async def get(self, referral_id: str) -> Referral | None:
+        """The referral, if it exists."""
+
+    @abc.abstractmethod
+    async def save(self, referral: Referral) -> None:
+        """Insert or update the referral and its history."""
+
+    @abc.abstractmethod
+    async def open_of_provider(self, provider_id: str) -> list[Referral]:
+        """The provider's referrals that are not closed (completed, declined, revoked or expired), oldest first,
+        locked for this transaction (a suspension moves them back to the district queue)."""

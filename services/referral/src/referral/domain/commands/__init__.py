@@ -1,0 +1,1 @@
+"""Referral's commands (frozen dataclasses, imperative names), one module per area as in `service_layer.handlers`."""

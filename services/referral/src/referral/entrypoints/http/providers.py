@@ -1,0 +1,7 @@
+"""District API: providers (see `referral.service_layer.handlers`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
