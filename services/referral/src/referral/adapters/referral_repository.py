@@ -26,3 +26,13 @@ class Referrals(abc.ABC):
     async def open_of_provider(self, provider_id: str) -> list[Referral]:
         """The provider's referrals that are not closed (completed, declined, revoked or expired), oldest first,
         locked for this transaction (a suspension moves them back to the district queue)."""
+
+    @abc.abstractmethod
+    async def open_of_child(self, child_id: str) -> list[Referral]:
+        """The child's open referrals, oldest first, locked for this transaction (consent withdrawal, case
+        closure)."""
+
+    @abc.abstractmethod
+    async def of_person(self, person_id: str) -> list[Referral]:
+        """Every referral whose current person id is `person_id` (identity merges move them), oldest first, locked
+        for this transaction."""
