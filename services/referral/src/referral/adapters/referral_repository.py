@@ -7,6 +7,7 @@ Owned by the referrals area. The tables live here too, on `referral.adapters.orm
 from __future__ import annotations
 
 import abc
+import datetime as dt
 
 from referral.domain.referrals import Referral
 
@@ -36,3 +37,8 @@ class Referrals(abc.ABC):
     async def of_person(self, person_id: str) -> list[Referral]:
         """Every referral whose current person id is `person_id` (identity merges move them), oldest first, locked
         for this transaction."""
+
+    @abc.abstractmethod
+    async def closed_since(self, child_id: str) -> dt.datetime | None:
+        """When the child's last referral closed, if it has referrals and none is open; None while one is open or
+        when it was never referred (the retention of the child's minimal details counts from here)."""
