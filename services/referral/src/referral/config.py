@@ -1,5 +1,6 @@
 """Referral settings (env prefix REFERRAL_)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from simpul_platform.settings import ServiceSettings
@@ -12,3 +13,17 @@ class ReferralSettings(ServiceSettings):
 
     service_name: str = "referral"
     http_port: int = 8003
+    # Deadlines and case status (the deadlines area): days count from the issue; the job fires what fell due.
+    deadline_acknowledge_days: float = Field(default=3, gt=0, description="A referral is overdue unacknowledged after")
+    deadline_answer_days: float = Field(
+        default=7, gt=0, description="Overdue without accept/decline after this many days, and escalated to the district")
+    deadline_expire_days: float = Field(default=14, gt=0, description="An unanswered referral expires after")
+    deadlines_by_service_type: dict[str, tuple[float, float, float]] = Field(
+        default_factory=dict, description='Per service type: [acknowledge, answer, expire] days, '
+        'e.g. {"child.health": [1, 3, 7]}; a referral of several services takes the strictest')
+    deadline_job_seconds: float = Field(default=60, gt=0, description="How often the deadline job looks for due ones")
+    deadline_batch_size: int = Field(default=200, ge=1, le=10_000, description="Referrals one job transaction fires")
+    case_closure_revokes: bool = Field(
+        default=False, description="Whether a registry case closure revokes the child's open referrals (default)")
+    case_closure_revokes_by_district: dict[str, bool] = Field(
+        default_factory=dict, description='The same per district code, e.g. {"35.09": true}')
