@@ -16,7 +16,7 @@ class ReferralSettings(ServiceSettings):
     # Deadlines and case status (the deadlines area): days count from the issue; the job fires what fell due.
     deadline_acknowledge_days: float = Field(default=3, gt=0, description="A referral is overdue unacknowledged after")
     deadline_answer_days: float = Field(
-        default=7, gt=0, description="Overdue without accept/decline after this many days, and escalated to the district")
+        default=7, gt=0, description="Overdue without accept or decline, and escalated, after")
     deadline_expire_days: float = Field(default=14, gt=0, description="An unanswered referral expires after")
     deadlines_by_service_type: dict[str, tuple[float, float, float]] = Field(
         default_factory=dict, description='Per service type: [acknowledge, answer, expire] days, '
