@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table
 
+from simpul_platform.audit import audit_table
 from simpul_platform.delivery_tables import delivery_tables
 
 metadata = MetaData()
 delivery = delivery_tables(metadata)
+# Who read or decided what (overrides, reads of referred children); created by migration 0004.
+audit_log = audit_table(metadata, resource_id_length=64)
 
 known_persons = Table(
     "known_persons",
