@@ -30,7 +30,8 @@ class Wiring:
 
     def unit_of_work(self) -> SqlReferralUnitOfWork:
         """A fresh unit of work over referral's database; its commits nudge the relay."""
-        return SqlReferralUnitOfWork(self.runtime.database, self.runtime.tables, after_commit=self.runtime.relay.wake)
+        return SqlReferralUnitOfWork(self.runtime.database, self.runtime.tables, orm.audit_log,
+                                     after_commit=self.runtime.relay.wake)
 
 
 def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = False,
