@@ -1,27 +1,109 @@
 """Where referral keeps referrals (their steps, services and person link) and the guardians' consent decisions.
 The abstract repositories, their SQL versions and their in-memory versions (for the fake).
 
-Owned by the referrals area. The tables live here too, on `referral.adapters.orm.metadata`.
+Owned by the referrals area. The tables live here too, on `referral.adapters.orm.metadata`. A referral is one row:
+the columns the queries filter on, and the whole aggregate as a JSON document (`referral_documents`), so it loads
+with one look-up and saves with one statement.
 """
 
 from __future__ import annotations
 
 import abc
+import copy
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    DateTime,
+    Index,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral.adapters.orm import metadata
+from referral.adapters.referral_documents import document, referral_of
+from referral.domain.consent import ConsentState
+from referral.domain.district_queue import QueueReason, queue_reason
+from referral.domain.errors import Conflict
+from referral.domain.lifecycle import OPEN, ReferralStatus
 from referral.domain.referrals import Referral
+from simpul_platform.upsert import upsert
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("referral_id", String(64), primary_key=True),
+    Column("child_id", String(40), nullable=False, index=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("provider_id", String(64), nullable=False, index=True),
+    Column("district", String(5), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("queue_reason", String(20)),
+    Column("previous_referral_id", String(64), index=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("document", JSON, nullable=False),
+    Index("ix_referrals_district_status", "district", "status"),
+)
+
+referral_consents = Table(
+    "referral_consents",
+    metadata,
+    Column("child_id", String(40), primary_key=True),
+    Column("given", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ReferralSearch:
+    """Which referrals a district officer asks for: inside `scope` (region codes), optionally narrowed."""
+
+    scope: tuple[str, ...]
+    status: ReferralStatus | None = None
+    provider_id: str | None = None
+    child_id: str | None = None
+    person_id: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A referral waiting in the district queue, and why."""
+
+    referral: Referral
+    reason: QueueReason
 
 
 class Referrals(abc.ABC):
     """Referrals by id, each loaded whole as the domain's `Referral` aggregate."""
 
     @abc.abstractmethod
-    async def get(self, referral_id: str) -> Referral | None:
-        """The referral, if it exists."""
+    async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
+        """The referral, if it exists (locked for this transaction with `for_update`)."""
 
     @abc.abstractmethod
     async def save(self, referral: Referral) -> None:
-        """Insert or update the referral and its history."""
+        """Insert or update the referral and its history; its version goes up by one (a concurrent save of the
+        same version is refused as a conflict)."""
 
     @abc.abstractmethod
     async def open_of_provider(self, provider_id: str) -> list[Referral]:
@@ -39,6 +121,214 @@ class Referrals(abc.ABC):
         for this transaction."""
 
     @abc.abstractmethod
-    async def closed_since(self, child_id: str) -> dt.datetime | None:
-        """When the child's last referral closed, if it has referrals and none is open; None while one is open or
-        when it was never referred (the retention of the child's minimal details counts from here)."""
+    async def search(self, search: ReferralSearch) -> list[Referral]:
+        """The referrals in the search's scope and filters, newest first."""
+
+    @abc.abstractmethod
+    async def queue(self, scope: tuple[str, ...], limit: int = 100) -> list[Queued]:
+        """The district queue in `scope`: re-routed, overdue, declined and expired referrals not re-referred yet,
+        oldest first."""
+
+
+class Consents(abc.ABC):
+    """The guardians' consent for referral per child, as the registry's events recorded it (newest wins)."""
+
+    @abc.abstractmethod
+    async def get(self, child_id: str) -> ConsentState | None:
+        """The consent state in force for the child, None when no decision reached referral."""
+
+    @abc.abstractmethod
+    async def save(self, state: ConsentState) -> None:
+        """Record the child's consent state (the caller has checked that it supersedes the stored one)."""
+
+
+def _row(referral: Referral, version: int) -> dict[str, Any]:
+    reason = queue_reason(referral)
+    return {"referral_id": referral.referral_id, "child_id": referral.request.child_id,
+            "person_id": referral.person_id, "provider_id": referral.provider_id,
+            "district": referral.request.district, "status": str(referral.status),
+            "is_open": referral.status in OPEN, "queue_reason": str(reason) if reason else None,
+            "previous_referral_id": referral.previous_referral_id, "issued_at": referral.issued_at,
+            "version": version, "updated_at": dt.datetime.now(dt.UTC), "document": document(referral)}
+
+
+def _in_scope(scope: Sequence[str]) -> ColumnElement[bool]:
+    """Districts inside the scope's region codes, as `Principal.covers_region` decides (no scope: nothing)."""
+    district = referrals.c.district
+    return or_(False, *(or_(district == code, district.like(code + ".%")) for code in scope))
+
+
+def _loaded(row: Any) -> Referral:
+    return referral_of(row.document, row.version)
+
+
+class SqlReferrals(Referrals):
+    """Referrals in the `referrals` table of the unit of work's session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
+        """One primary-key look-up."""
+        query = select(referrals.c.document, referrals.c.version).where(referrals.c.referral_id == referral_id)
+        row = (await self.session.execute(query.with_for_update() if for_update else query)).one_or_none()
+        return None if row is None else _loaded(row)
+
+    async def save(self, referral: Referral) -> None:
+        """An insert for a new referral, else an update guarded by the version it was loaded at."""
+        version = referral.version + 1
+        row = _row(referral, version)
+        if referral.version == 0:
+            await self.session.execute(insert(referrals), [row])
+        else:
+            table = referrals.c
+            guarded = update(referrals).where(table.referral_id == referral.referral_id,
+                                              table.version == referral.version)
+            result = await self.session.execute(guarded.values(row))
+            if getattr(result, "rowcount", 1) != 1:
+                raise Conflict("version", "the referral changed concurrently: read it again")
+        referral.version = version
+
+    async def open_of_provider(self, provider_id: str) -> list[Referral]:
+        """The provider's open referrals, locked."""
+        return await self._locked(and_(referrals.c.provider_id == provider_id, referrals.c.is_open))
+
+    async def open_of_child(self, child_id: str) -> list[Referral]:
+        """The child's open referrals, locked."""
+        return await self._locked(and_(referrals.c.child_id == child_id, referrals.c.is_open))
+
+    async def of_person(self, person_id: str) -> list[Referral]:
+        """The person's referrals, locked."""
+        return await self._locked(referrals.c.person_id == person_id)
+
+    async def search(self, search: ReferralSearch) -> list[Referral]:
+        """One query over the indexed columns."""
+        table = referrals.c
+        filters = [_in_scope(search.scope)]
+        for column, value in ((table.status, search.status), (table.provider_id, search.provider_id),
+                              (table.child_id, search.child_id), (table.person_id, search.person_id)):
+            if value is not None:
+                filters.append(column == str(value))
+        query = (select(table.document, table.version).where(*filters)
+                 .order_by(table.issued_at.desc(), table.referral_id).limit(search.limit).offset(search.offset))
+        return [_loaded(row) for row in await self.session.execute(query)]
+
+    async def queue(self, scope: tuple[str, ...], limit: int = 100) -> list[Queued]:
+        """Queued rows of the scope with no referral following them."""
+        follower = referrals.alias("follower")
+        table = referrals.c
+        rereferred = exists().where(follower.c.previous_referral_id == table.referral_id)
+        query: Select[Any] = (select(table.document, table.version, table.queue_reason)
+                              .where(_in_scope(scope), table.queue_reason.is_not(None), ~rereferred)
+                              .order_by(table.issued_at, table.referral_id).limit(limit))
+        return [Queued(_loaded(row), QueueReason(row.queue_reason)) for row in await self.session.execute(query)]
+
+    async def _locked(self, condition: ColumnElement[bool]) -> list[Referral]:
+        query = (select(referrals.c.document, referrals.c.version).where(condition)
+                 .order_by(referrals.c.issued_at, referrals.c.referral_id).with_for_update())
+        return [_loaded(row) for row in await self.session.execute(query)]
+
+
+class SqlConsents(Consents):
+    """Consent states in the `referral_consents` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, child_id: str) -> ConsentState | None:
+        """One primary-key look-up, locked (the consumer decides on it)."""
+        query = (select(referral_consents.c.given, referral_consents.c.recorded_at)
+                 .where(referral_consents.c.child_id == child_id).with_for_update())
+        row = (await self.session.execute(query)).one_or_none()
+        return None if row is None else ConsentState(child_id, row.given, _aware(row.recorded_at))
+
+    async def save(self, state: ConsentState) -> None:
+        """Insert or replace the child's row."""
+        await upsert(self.session, referral_consents, {"child_id": state.child_id, "given": state.given,
+                                                       "recorded_at": state.recorded_at}, key=["child_id"])
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
+
+
+class InMemoryReferrals(Referrals):
+    """Referrals in a dict; each get and save copies, so the fake shares no objects with its callers (as SQL)."""
+
+    def __init__(self) -> None:
+        self.referrals: dict[str, Referral] = {}
+
+    async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
+        """A copy of the stored referral."""
+        stored = self.referrals.get(referral_id)
+        return None if stored is None else _copy(stored)
+
+    async def save(self, referral: Referral) -> None:
+        """Store a copy (without the events the caller still has to publish), refusing a stale version."""
+        stored = self.referrals.get(referral.referral_id)
+        if (stored.version if stored else 0) != referral.version:
+            raise Conflict("version", "the referral changed concurrently: read it again")
+        referral.version += 1
+        self.referrals[referral.referral_id] = _copy(referral)
+
+    async def open_of_provider(self, provider_id: str) -> list[Referral]:
+        """The provider's open referrals, oldest first."""
+        return self._where(lambda r: r.provider_id == provider_id and r.status in OPEN)
+
+    async def open_of_child(self, child_id: str) -> list[Referral]:
+        """The child's open referrals, oldest first."""
+        return self._where(lambda r: r.request.child_id == child_id and r.status in OPEN)
+
+    async def of_person(self, person_id: str) -> list[Referral]:
+        """The person's referrals, oldest first."""
+        return self._where(lambda r: r.person_id == person_id)
+
+    async def search(self, search: ReferralSearch) -> list[Referral]:
+        """Filtered in Python, newest first."""
+        def matches(r: Referral) -> bool:
+            wanted = ((search.status, r.status), (search.provider_id, r.provider_id),
+                      (search.child_id, r.request.child_id), (search.person_id, r.person_id))
+            return _covers(search.scope, r.request.district) and all(w is None or w == v for w, v in wanted)
+        found = sorted(self._where(matches), key=lambda r: (-r.issued_at.timestamp(), r.referral_id))
+        return found[search.offset:search.offset + search.limit]
+
+    async def queue(self, scope: tuple[str, ...], limit: int = 100) -> list[Queued]:
+        """Queued referrals of the scope with no referral following them, oldest first."""
+        followed = {r.previous_referral_id for r in self.referrals.values()}
+        queued = []
+        for referral in self._where(lambda r: _covers(scope, r.request.district)):
+            reason = queue_reason(referral, rereferred=referral.referral_id in followed)
+            if reason is not None:
+                queued.append(Queued(referral, reason))
+        return queued[:limit]
+
+    def _where(self, condition: Any) -> list[Referral]:
+        chosen = [r for r in self.referrals.values() if condition(r)]
+        return [_copy(r) for r in sorted(chosen, key=lambda r: (r.issued_at, r.referral_id))]
+
+
+class InMemoryConsents(Consents):
+    """Consent states in a dict keyed by child."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, ConsentState] = {}
+
+    async def get(self, child_id: str) -> ConsentState | None:
+        """The child's state, if any."""
+        return self.states.get(child_id)
+
+    async def save(self, state: ConsentState) -> None:
+        """Replace the child's state."""
+        self.states[state.child_id] = state
+
+
+def _covers(scope: Sequence[str], district: str) -> bool:
+    return any(district == code or district.startswith(code + ".") for code in scope)
+
+
+def _copy(referral: Referral) -> Referral:
+    events, referral.events = referral.events, []
+    try:
+        return copy.deepcopy(referral)
+    finally:
+        referral.events = events

@@ -23,6 +23,28 @@ class RecordedConsent:
 ConsentBasis = RecordedConsent | Override
 
 
+@dataclass(frozen=True)
+class ConsentState:
+    """Whether the guardian's consent for referral holds for a child, as of the registry's recording of the decision
+    in force. A later recording supersedes an earlier one, whatever order they arrive in (newest wins)."""
+
+    child_id: str
+    given: bool
+    recorded_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        require_aware(self.recorded_at, "consent.recorded_at")
+
+    def supersedes(self, current: ConsentState | None) -> bool:
+        """Whether this state replaces `current` (it is newer, or nothing was recorded)."""
+        return current is None or self.recorded_at > current.recorded_at
+
+    @property
+    def given_at(self) -> dt.datetime | None:
+        """When the consent in force was recorded, None when it does not hold."""
+        return self.recorded_at if self.given else None
+
+
 class ConsentRequired(Conflict):
     """Neither recorded consent nor an override: the referral cannot be issued."""
 

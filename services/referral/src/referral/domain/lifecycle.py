@@ -49,6 +49,19 @@ class RevocationReason(enum.StrEnum):
     DISTRICT_DECISION = "district_decision"
 
 
+class DeclineReason(enum.StrEnum):
+    """Why a provider declined, as a code (the wire carries no free text): no place now, the service asked for is
+    not one it gives, the child or family could not be reached, the family refused the service, the child does not
+    meet the provider's criteria, or another reason the provider tells the district."""
+
+    NO_CAPACITY = "no_capacity"
+    SERVICE_NOT_OFFERED = "service_not_offered"
+    UNREACHABLE = "unreachable"
+    FAMILY_REFUSED = "family_refused"
+    NOT_ELIGIBLE = "not_eligible"
+    OTHER = "other"
+
+
 SYSTEM = "system"
 """Who acts when a rule does (a deadline, a consent withdrawal, a provider's suspension, a case closure)."""
 

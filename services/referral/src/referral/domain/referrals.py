@@ -48,6 +48,8 @@ class Referral:
     fired_deadlines: set[str] = field(default_factory=set)
     case_closed: bool = False
     events: list[ev.ReferralEvent] = field(default_factory=list)
+    version: int = 0
+    """The stored version (0 until first saved): the repository's optimistic concurrency, the API's ETag."""
 
     @classmethod
     def issue(cls, request: ReferralRequest, provider: Provider, by: str, at: dt.datetime,
