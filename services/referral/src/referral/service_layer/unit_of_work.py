@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.child_details_repository import ChildDetailsVault
-from referral.adapters.provider_repository import Providers
+from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
 from referral.adapters.referral_repository import Referrals
 from referral.adapters.repository import KnownPersons, SqlKnownPersons
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -16,6 +16,7 @@ class ReferralUnitOfWork(UnitOfWork):
 
     known_persons: KnownPersons
     providers: Providers
+    service_types: ServiceTypes
     referrals: Referrals
     child_details: ChildDetailsVault
 
@@ -26,3 +27,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
     def repositories(self, session: AsyncSession) -> None:
         """The SQL repositories over this transaction's session."""
         self.known_persons = SqlKnownPersons(session)
+        self.providers, self.service_types = SqlProviders(session), SqlServiceTypes(session)
