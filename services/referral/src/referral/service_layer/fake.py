@@ -9,12 +9,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from referral.adapters.provider_repository import InMemoryProviders, InMemoryServiceTypes
 from referral.adapters.repository import KnownPersons
 from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
-REPOSITORIES = ("known_persons",)
+REPOSITORIES = ("known_persons", "providers", "service_types")
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -38,6 +39,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.known_persons = InMemoryKnownPersons()
+        self.providers, self.service_types = InMemoryProviders(), InMemoryServiceTypes()
         self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
