@@ -1,7 +1,10 @@
 """Events the registry publishes.
 
-Two topics, two data classes:
+Three topics, two data classes:
 - `registry.child-identity.v1` (restricted): a child's identifying details, for identity matching only.
+- `registry.child-referral.v1` (restricted): the minimal details a provider needs to serve a referred child (name,
+  sex, birth date, village, guardians' contact; never NIK, KK or mother's name), for referral only, published only
+  while the guardian's consent for referral holds and withdrawn with it (ADR 0004).
 - `registry.child.v1` (pseudonymous): what happens to a child and the child's case, for referral, reporting and
   authorised integrators. Every event on it carries the child's current pseudonymous state (child id, person id,
   sex, birth year, village, case, classification, status) and nothing identifying: no names, NIK, KK, mothers'
@@ -17,7 +20,7 @@ import datetime as dt
 import enum
 from typing import Annotated, ClassVar
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from simpul_contracts.event import DataClass, Event
 from simpul_contracts.events.common import ActorId, BirthYear, DatePrecision, Id, Sex, VillageCode
@@ -53,6 +56,81 @@ class ChildIdentityRecordedV1(Event):
     @property
     def key(self) -> str:
         """Keyed by child id."""
+        return self.child_id
+
+
+# --- registry.child-referral.v1 (restricted): the minimal details of a child referral may refer ------------------
+
+CHILD_REFERRAL_TOPIC = "registry.child-referral.v1"
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{4,23}$")]
+Relationship = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class GuardianContact(BaseModel):
+    """A guardian of the child, how they are related to it, and how to reach them (when the registry knows)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: Name
+    relationship: Relationship
+    phone: Phone | None = Field(default=None, description="The guardian's phone number; null when not recorded.")
+
+
+class DetailsWithdrawalReason(enum.StrEnum):
+    """Why the minimal details were withdrawn: `consent_withdrawn` (the guardian took back consent for referral)
+    or `consent_refused` (a later decision in force refuses it, e.g. a paper form entered late)."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_REFUSED = "consent_refused"
+
+
+class ChildReferralDetailsRecordedV1(Event):
+    """The minimal details a provider needs to serve a child, while referral consent holds (restricted).
+
+    For referral only. Published when the guardian's consent for referral is given and whenever these details
+    change while it holds; the latest by `recorded_at` supersedes every earlier one, and a later withdrawal
+    supersedes it."""
+
+    event_type: ClassVar[str] = "simpul.registry.child-referral-details-recorded.v1"
+    topic: ClassVar[str] = CHILD_REFERRAL_TOPIC
+    source: ClassVar[str] = "simpul/registry"
+    data_class: ClassVar[DataClass] = DataClass.RESTRICTED
+
+    child_id: Id = Field(description="The child's registry id; the record key.")
+    full_name: Name
+    sex: Sex
+    birth_date: dt.date | None = Field(default=None, description="For the child's age; null when unknown.")
+    birth_date_precision: DatePrecision | None = None
+    village_code: VillageCode
+    guardians: tuple[GuardianContact, ...] = Field(default=(), max_length=6)
+    consent_given_on: dt.date = Field(description="The day the guardian gave the consent for referral in force.")
+    recorded_at: AwareDatetime = Field(
+        description="When the registry recorded the change this event reflects: the order of this child's "
+        "details and withdrawals (a consumer ignores anything older than what it holds).")
+
+    @property
+    def key(self) -> str:
+        """Keyed by child id, so one child's details and withdrawals stay in order (and compact together)."""
+        return self.child_id
+
+
+class ChildReferralDetailsWithdrawnV1(Event):
+    """Consent for referral no longer holds: forget the child's minimal details (restricted topic, no details).
+
+    Supersedes every details event of the child recorded before `recorded_at`."""
+
+    event_type: ClassVar[str] = "simpul.registry.child-referral-details-withdrawn.v1"
+    topic: ClassVar[str] = CHILD_REFERRAL_TOPIC
+    source: ClassVar[str] = "simpul/registry"
+    data_class: ClassVar[DataClass] = DataClass.RESTRICTED
+
+    child_id: Id = Field(description="The child's registry id; the record key.")
+    reason: DetailsWithdrawalReason
+    recorded_at: AwareDatetime = Field(description="When the registry recorded the decision that ended consent.")
+
+    @property
+    def key(self) -> str:
+        """Keyed by child id, like the details it withdraws."""
         return self.child_id
 
 
