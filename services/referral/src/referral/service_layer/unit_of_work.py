@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.child_details_repository import ChildDetailsVault
 from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
-from referral.adapters.referral_repository import Referrals
+from referral.adapters.referral_repository import Consents, Referrals, SqlConsents, SqlReferrals
 from referral.adapters.repository import KnownPersons, SqlKnownPersons
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
@@ -18,6 +18,7 @@ class ReferralUnitOfWork(UnitOfWork):
     providers: Providers
     service_types: ServiceTypes
     referrals: Referrals
+    consents: Consents
     child_details: ChildDetailsVault
 
 
@@ -28,3 +29,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         """The SQL repositories over this transaction's session."""
         self.known_persons = SqlKnownPersons(session)
         self.providers, self.service_types = SqlProviders(session), SqlServiceTypes(session)
+        self.referrals, self.consents = SqlReferrals(session), SqlConsents(session)
