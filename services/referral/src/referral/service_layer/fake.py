@@ -10,12 +10,13 @@ import copy
 from collections.abc import Sequence
 
 from referral.adapters.provider_repository import InMemoryProviders, InMemoryServiceTypes
+from referral.adapters.referral_repository import InMemoryConsents, InMemoryReferrals
 from referral.adapters.repository import KnownPersons
 from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
-REPOSITORIES = ("known_persons", "providers", "service_types")
+REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents")
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -40,6 +41,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         super().__init__()
         self.known_persons = InMemoryKnownPersons()
         self.providers, self.service_types = InMemoryProviders(), InMemoryServiceTypes()
+        self.referrals, self.consents = InMemoryReferrals(), InMemoryConsents()
         self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
