@@ -84,7 +84,23 @@ class DetailsWithdrawalReason(enum.StrEnum):
     CONSENT_REFUSED = "consent_refused"
 
 
-class ChildReferralDetailsRecordedV1(Event):
+class ChildReferralEvent(Event):
+    """Base of the events on `registry.child-referral.v1` (restricted, for referral only): keyed by child id, so
+    one child's details and withdrawals stay in order and compact together. Not an event type itself."""
+
+    topic: ClassVar[str] = CHILD_REFERRAL_TOPIC
+    source: ClassVar[str] = "simpul/registry"
+    data_class: ClassVar[DataClass] = DataClass.RESTRICTED
+
+    child_id: Id = Field(description="The child's registry id; the record key.")
+
+    @property
+    def key(self) -> str:
+        """Keyed by child id."""
+        return self.child_id
+
+
+class ChildReferralDetailsRecordedV1(ChildReferralEvent):
     """The minimal details a provider needs to serve a child, while referral consent holds (restricted).
 
     For referral only. Published when the guardian's consent for referral is given and whenever these details
@@ -92,11 +108,7 @@ class ChildReferralDetailsRecordedV1(Event):
     supersedes it."""
 
     event_type: ClassVar[str] = "simpul.registry.child-referral-details-recorded.v1"
-    topic: ClassVar[str] = CHILD_REFERRAL_TOPIC
-    source: ClassVar[str] = "simpul/registry"
-    data_class: ClassVar[DataClass] = DataClass.RESTRICTED
 
-    child_id: Id = Field(description="The child's registry id; the record key.")
     full_name: Name
     sex: Sex
     birth_date: dt.date | None = Field(default=None, description="For the child's age; null when unknown.")
@@ -108,30 +120,16 @@ class ChildReferralDetailsRecordedV1(Event):
         description="When the registry recorded the change this event reflects: the order of this child's "
         "details and withdrawals (a consumer ignores anything older than what it holds).")
 
-    @property
-    def key(self) -> str:
-        """Keyed by child id, so one child's details and withdrawals stay in order (and compact together)."""
-        return self.child_id
 
-
-class ChildReferralDetailsWithdrawnV1(Event):
+class ChildReferralDetailsWithdrawnV1(ChildReferralEvent):
     """Consent for referral no longer holds: forget the child's minimal details (restricted topic, no details).
 
     Supersedes every details event of the child recorded before `recorded_at`."""
 
     event_type: ClassVar[str] = "simpul.registry.child-referral-details-withdrawn.v1"
-    topic: ClassVar[str] = CHILD_REFERRAL_TOPIC
-    source: ClassVar[str] = "simpul/registry"
-    data_class: ClassVar[DataClass] = DataClass.RESTRICTED
 
-    child_id: Id = Field(description="The child's registry id; the record key.")
     reason: DetailsWithdrawalReason
     recorded_at: AwareDatetime = Field(description="When the registry recorded the decision that ended consent.")
-
-    @property
-    def key(self) -> str:
-        """Keyed by child id, like the details it withdraws."""
-        return self.child_id
 
 
 # --- codes of the pseudonymous topic --------------------------------------------------------------------------
