@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.child_details_repository import ChildDetailsVault
+from referral.adapters.deadline_repository import CaseStatuses, Deadlines, SqlCaseStatuses, SqlDeadlines
 from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
 from referral.adapters.referral_repository import Consents, Referrals, SqlConsents, SqlReferrals
 from referral.adapters.repository import KnownPersons, SqlKnownPersons
@@ -20,6 +21,8 @@ class ReferralUnitOfWork(UnitOfWork):
     referrals: Referrals
     consents: Consents
     child_details: ChildDetailsVault
+    deadlines: Deadlines
+    case_statuses: CaseStatuses
 
 
 class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
@@ -30,3 +33,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         self.known_persons = SqlKnownPersons(session)
         self.providers, self.service_types = SqlProviders(session), SqlServiceTypes(session)
         self.referrals, self.consents = SqlReferrals(session), SqlConsents(session)
+        self.deadlines, self.case_statuses = SqlDeadlines(session), SqlCaseStatuses(session)
