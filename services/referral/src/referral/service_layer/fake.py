@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from referral.adapters.deadline_repository import InMemoryCaseStatuses, InMemoryDeadlines
 from referral.adapters.provider_repository import InMemoryProviders, InMemoryServiceTypes
 from referral.adapters.referral_repository import InMemoryConsents, InMemoryReferrals
 from referral.adapters.repository import KnownPersons
@@ -16,7 +17,7 @@ from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
-REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents")
+REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents", "deadlines", "case_statuses")
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -42,6 +43,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         self.known_persons = InMemoryKnownPersons()
         self.providers, self.service_types = InMemoryProviders(), InMemoryServiceTypes()
         self.referrals, self.consents = InMemoryReferrals(), InMemoryConsents()
+        self.deadlines, self.case_statuses = InMemoryDeadlines(), InMemoryCaseStatuses()
         self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
