@@ -21,6 +21,8 @@ from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
     ChildIdentityRecordedV1,
+    ChildReferralDetailsRecordedV1,
+    ChildReferralDetailsWithdrawnV1,
     ChildRegisteredV1,
     ChildUpdatedV1,
     ConsentChangedV1,
@@ -64,7 +66,8 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
     settings = settings or RegistrySettings()
     runtime = build_runtime(settings, orm.delivery, MIGRATIONS, for_documentation=for_documentation)
     runtime.publishes(ChildIdentityRecordedV1, ChildRegisteredV1, ChildUpdatedV1, ChildClassifiedV1,
-                      CaseStatusChangedV1, ConsentChangedV1, MonitoringVisitRecordedV1)
+                      CaseStatusChangedV1, ConsentChangedV1, MonitoringVisitRecordedV1,
+                      ChildReferralDetailsRecordedV1, ChildReferralDetailsWithdrawnV1)
     wiring = Wiring(runtime.database, rules_from(settings), runtime.relay.wake)
     runtime.consume(RecordLinkedV1.topic, identity_links.HANDLERS, wiring.unit_of_work)
     app = create_app(

@@ -10,7 +10,7 @@ from typing import Any
 from registry.domain.case import Case
 from registry.domain.case_events import CaseIdentified, CaseStatusChanged, ChildReclassified, MonitoringVisitRecorded
 from registry.domain.commands import AttachPersons, PersonLink
-from registry.domain.consent import ConsentPurpose, ConsentRecord, GuardianConsent
+from registry.domain.consent import ConsentDecision, ConsentPurpose, ConsentRecord, GuardianConsent
 from registry.domain.model import Child
 from registry.domain.record import ChildRecord
 from registry.domain.visits import MonitoringVisit
@@ -19,6 +19,8 @@ from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
     ChildIdentityRecordedV1,
+    ChildReferralDetailsRecordedV1,
+    ChildReferralDetailsWithdrawnV1,
     ChildRegisteredV1,
     ChildUpdatedV1,
     ConsentChangedV1,
@@ -117,6 +119,28 @@ def consent_changed(child: Child, case: Case | None, consent: GuardianConsent,
         decision=wire.ConsentDecision(record.decision.value), decided_on=record.decided_on,
         decision_in_force=wire.ConsentDecision(in_force.value), recorded_at=record.recorded_at,
         recorded_by=record.recorded_by)
+
+
+def referral_details(record: ChildRecord, consent: GuardianConsent, at: dt.datetime) -> ChildReferralDetailsRecordedV1:
+    """The minimal details a provider needs (restricted, for referral only): no NIK, KK or mother's name."""
+    child = record.child
+    given = [r for r in consent.history(ConsentPurpose.REFERRAL) if r.decision is ConsentDecision.GIVEN]
+    return ChildReferralDetailsRecordedV1(
+        child_id=child.child_id, full_name=child.full_name, sex=Sex(child.sex.value), birth_date=child.birth_date,
+        birth_date_precision=DatePrecision(child.birth_date_precision.value) if child.birth_date_precision else None,
+        village_code=child.village_code,
+        guardians=tuple(wire.GuardianContact(name=g.name, relationship=g.relationship) for g in record.guardians),
+        consent_given_on=given[-1].decided_on, recorded_at=at)
+
+
+_WITHDRAWAL = {ConsentDecision.WITHDRAWN: wire.DetailsWithdrawalReason.CONSENT_WITHDRAWN,
+               ConsentDecision.REFUSED: wire.DetailsWithdrawalReason.CONSENT_REFUSED}
+
+
+def referral_details_withdrawn(child_id: str, decision: ConsentDecision,
+                               at: dt.datetime) -> ChildReferralDetailsWithdrawnV1:
+    """Referral consent ended: referral forgets the child's minimal details."""
+    return ChildReferralDetailsWithdrawnV1(child_id=child_id, reason=_WITHDRAWAL[decision], recorded_at=at)
 
 
 def attach_persons(links: Iterable[RecordLinkedV1]) -> AttachPersons:

@@ -17,9 +17,10 @@ from registry.domain.commands import (
     RecordConsent,
     RecordVisit,
 )
-from registry.domain.consent import GuardianConsent
+from registry.domain.consent import ConsentPurpose, GuardianConsent
 from registry.domain.errors import CaseRequired, RegistryError
 from registry.domain.record import ChildRecord
+from registry.service_layer import referral_details
 from registry.service_layer.handlers.children import access
 from registry.service_layer.registration import child_in_scope
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
@@ -83,11 +84,14 @@ async def record_consent(command: RecordConsent, uow: RegistryUnitOfWork) -> Gua
     """Record a guardian's decision for one purpose; the event carries the decision now in force."""
     record = await child_in_scope(uow.children, command.by, command.child_id)
     consent = await uow.children.consent_of(command.child_id)
+    held_before = consent.may_refer()
     entry = consent.record(command.purpose, command.decision, decided_on=command.decided_on,
                            recorded_by=command.by.subject, recorded_at=dt.datetime.now(dt.UTC))
     await uow.children.save_consent(consent)
     await uow.children.touch(record)
     case = await uow.children.case_of(command.child_id)
+    if command.purpose is ConsentPurpose.REFERRAL:
+        uow.publish(*referral_details.on_consent(record, consent, held_before, entry.recorded_at))
     uow.publish(contract_mapping.consent_changed(record.child, case, consent, entry))
     return consent
 

@@ -10,6 +10,7 @@ from registry.domain.case import Case
 from registry.domain.commands import AttachPersons, Caller, ReadChild, RegisterChild, SearchChildren, UpdateChild
 from registry.domain.errors import DuplicateSource, StaleVersion, VersionConflict
 from registry.domain.record import ChildRecord
+from registry.service_layer import referral_details
 from registry.service_layer.registration import apply_changes, child_in_scope, prepare_registration
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from simpul_platform.unit_of_work import Access
@@ -59,9 +60,9 @@ async def update_child(command: UpdateChild, uow: RegistryUnitOfWork) -> ChildRe
     record = await child_in_scope(uow.children, command.by, command.child_id)
     if record.version != command.read_version:
         raise StaleVersion
-    before = record.identifying()
+    before, minimal_before = record.identifying(), referral_details.minimal(record)
     await apply_changes(uow.regions, uow.rules, command.by, record, command.changes)
-    record.updated_at = dt.datetime.now(dt.UTC)
+    record.updated_at = at = dt.datetime.now(dt.UTC)
     if command.source_digest is not None:
         record.source_digest = command.source_digest
     try:
@@ -73,6 +74,9 @@ async def update_child(command: UpdateChild, uow: RegistryUnitOfWork) -> ChildRe
         uow.publish(contract_mapping.identity_recorded(record))
     if changed & PSEUDONYMOUS:
         uow.publish(contract_mapping.updated(record.child, await uow.children.case_of(command.child_id)))
+    if referral_details.minimal(record) != minimal_before:
+        consent = await uow.children.consent_of(command.child_id)
+        uow.publish(*referral_details.on_change(record, consent, at))
     return record
 
 

@@ -21,6 +21,7 @@ from registry.domain.commands import Caller, UpdateChild
 from registry.domain.consent import GuardianConsent
 from registry.domain.errors import ImportNotFound, RegistryError
 from registry.domain.survey import ImportReport, ImportSurvey, ReadImport, RefusedRow, RowError, Rows, SurveyEntry
+from registry.service_layer import referral_details
 from registry.service_layer.handlers.children import access, update_child
 from registry.service_layer.registration import (
     RegionLookup,
@@ -121,7 +122,9 @@ class _Importer:
         registration.record.source_digest = entry.digest
         plan.new.append(registration)
         plan.consents.append(consent := _consent(registration, entry, self.by))
-        plan.events += [*registration.events, *_consent_events(registration, consent)]
+        record = registration.record
+        details = referral_details.on_consent(record, consent, False, record.child.registered_at)
+        plan.events += [*registration.events, *details, *_consent_events(registration, consent)]
 
     async def write(self, plan: _Plan) -> ImportReport:
         """Write a planned batch in one unit of work; plan it again if another import got there first."""
