@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from referral.adapters import orm
 from referral.config import ReferralSettings
-from referral.entrypoints.consumers import identity_links
+from referral.entrypoints import jobs
+from referral.entrypoints.consumers import identity_links, identity_persons
 from referral.entrypoints.http import providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_platform.runtime import ServiceRuntime, build_runtime
@@ -44,12 +45,15 @@ def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = 
     runtime = build_runtime(settings, orm.delivery, MIGRATIONS, for_documentation=for_documentation)
     wiring = Wiring(settings, runtime) if clock is None else Wiring(settings, runtime, clock)
     identity_links.register(runtime, wiring.unit_of_work)
+    identity_persons.register(runtime, wiring.unit_of_work)
+    jobs.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     return wiring
 
 
-def build(settings: ReferralSettings | None = None, *, for_documentation: bool = False) -> FastAPI:
-    """The referral app with its runtime; uvicorn calls this as a factory."""
-    wiring = wire(settings, for_documentation=for_documentation)
+def build(settings: ReferralSettings | None = None, *, for_documentation: bool = False,
+          clock: Callable[[], dt.datetime] | None = None) -> FastAPI:
+    """The referral app with its runtime; uvicorn calls this as a factory (tests may pass a clock)."""
+    wiring = wire(settings, for_documentation=for_documentation, clock=clock)
     app = create_app(
         wiring.runtime,
         title="Simpul referral",
