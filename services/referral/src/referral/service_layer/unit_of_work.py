@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral.adapters.child_details_repository import ChildDetailsVault
+from referral.adapters.child_details_repository import ChildDetailsVault, SqlChildDetailsVault
 from referral.adapters.deadline_repository import CaseStatuses, Deadlines, SqlCaseStatuses, SqlDeadlines
 from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
 from referral.adapters.referral_repository import Consents, Referrals, SqlConsents, SqlReferrals
@@ -34,3 +34,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         self.providers, self.service_types = SqlProviders(session), SqlServiceTypes(session)
         self.referrals, self.consents = SqlReferrals(session), SqlConsents(session)
         self.deadlines, self.case_statuses = SqlDeadlines(session), SqlCaseStatuses(session)
+        self.child_details = SqlChildDetailsVault(session)
