@@ -21,6 +21,7 @@ from simpul_contracts.event import DataClass, Event
 from simpul_contracts.events.common import ActorId, Id
 
 __all__ = [
+    "DeadlineId",
     "DeadlineStep",
     "DeclineReason",
     "DistrictCode",
@@ -45,6 +46,12 @@ DistrictCode = Annotated[
     str,
     StringConstraints(pattern=r"^\d{2}\.\d{2}$"),
     Field(description="Kemendagri district (kabupaten/kota) code PP.RR", examples=["35.09"]),
+]
+DeadlineId = Annotated[
+    str,
+    StringConstraints(max_length=80, pattern=r"^[A-Za-z0-9._:-]{1,64}/(acknowledge|answer|escalation|expiry)$"),
+    Field(description="A deadline's stable id, `<referral id>/<kind>`; it fires once",
+          examples=["ref_1/acknowledge"]),
 ]
 ServiceTypeCode = Annotated[
     str,
@@ -184,7 +191,7 @@ class ReferralOverdueV1(ReferralEvent):
 
     event_type: ClassVar[str] = "simpul.referral.referral-overdue.v1"
 
-    deadline_id: Id = Field(description="The deadline's stable id (`<referral id>/<kind>`); it fires once.")
+    deadline_id: DeadlineId
     step: DeadlineStep
     due_at: AwareDatetime = Field(description="When the answer was due.")
 
@@ -194,7 +201,7 @@ class ReferralEscalatedV1(ReferralEvent):
 
     event_type: ClassVar[str] = "simpul.referral.referral-escalated.v1"
 
-    deadline_id: Id = Field(description="The deadline's stable id (`<referral id>/<kind>`); it fires once.")
+    deadline_id: DeadlineId
     due_at: AwareDatetime = Field(description="When the answer was due.")
 
 
