@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
 from referral.adapters.referral_documents import document, referral_of
+from referral.domain.child_details import last_closure
 from referral.domain.consent import ConsentState
 from referral.domain.district_queue import QueueReason, queue_reason
 from referral.domain.errors import Conflict
@@ -121,6 +122,11 @@ class Referrals(abc.ABC):
         for this transaction."""
 
     @abc.abstractmethod
+    async def closed_since(self, child_id: str) -> dt.datetime | None:
+        """When the child's last referral closed, if it has referrals and none is open; None while one is open or
+        when it was never referred (the retention of the child's minimal details counts from here)."""
+
+    @abc.abstractmethod
     async def search(self, search: ReferralSearch) -> list[Referral]:
         """The referrals in the search's scope and filters, newest first."""
 
@@ -200,6 +206,11 @@ class SqlReferrals(Referrals):
     async def of_person(self, person_id: str) -> list[Referral]:
         """The person's referrals, locked."""
         return await self._locked(referrals.c.person_id == person_id)
+
+    async def closed_since(self, child_id: str) -> dt.datetime | None:
+        """The child's referrals, unlocked (the child-details erasure job asks)."""
+        query = select(referrals.c.document, referrals.c.version).where(referrals.c.child_id == child_id)
+        return last_closure([_loaded(row) for row in await self.session.execute(query)])
 
     async def search(self, search: ReferralSearch) -> list[Referral]:
         """One query over the indexed columns."""
@@ -282,6 +293,10 @@ class InMemoryReferrals(Referrals):
     async def of_person(self, person_id: str) -> list[Referral]:
         """The person's referrals, oldest first."""
         return self._where(lambda r: r.person_id == person_id)
+
+    async def closed_since(self, child_id: str) -> dt.datetime | None:
+        """From the child's referrals."""
+        return last_closure(self._where(lambda r: r.request.child_id == child_id))
 
     async def search(self, search: ReferralSearch) -> list[Referral]:
         """Filtered in Python, newest first."""

@@ -10,10 +10,13 @@ moment alone, without details.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from referral.domain.errors import NotFound, require, require_aware
+from referral.domain.lifecycle import OPEN
+from referral.domain.referrals import Referral
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,13 @@ def latest_per_child(versions: tuple[V, ...]) -> dict[str, V]:
         if held is None or version.as_of >= held.as_of:
             latest[version.child_id] = version
     return latest
+
+
+def last_closure(referrals: Sequence[Referral]) -> dt.datetime | None:
+    """When the last of a child's referrals closed; None while one is open, or without any."""
+    if not referrals or any(referral.status in OPEN for referral in referrals):
+        return None
+    return max(referral.history[-1].at for referral in referrals)
 
 
 def erasable(closed_since: dt.datetime | None, now: dt.datetime, retention: dt.timedelta) -> bool:
