@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from referral.adapters.child_details_repository import InMemoryChildDetailsVault
 from referral.adapters.deadline_repository import InMemoryCaseStatuses, InMemoryDeadlines
 from referral.adapters.provider_repository import InMemoryProviders, InMemoryServiceTypes
 from referral.adapters.referral_repository import InMemoryConsents, InMemoryReferrals
@@ -17,7 +18,8 @@ from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
-REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents", "deadlines", "case_statuses")
+REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents", "deadlines", "case_statuses",
+                "child_details")
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -44,6 +46,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         self.providers, self.service_types = InMemoryProviders(), InMemoryServiceTypes()
         self.referrals, self.consents = InMemoryReferrals(), InMemoryConsents()
         self.deadlines, self.case_statuses = InMemoryDeadlines(), InMemoryCaseStatuses()
+        self.child_details = InMemoryChildDetailsVault()
         self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
