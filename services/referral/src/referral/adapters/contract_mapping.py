@@ -9,6 +9,7 @@ from typing import Any
 import simpul_contracts.events.referral.referrals as wire
 from referral.domain import events as ev
 from referral.domain.case_status import CaseStatus
+from referral.domain.child_details import ChildDetails, GuardianContact, Withdrawal
 from referral.domain.commands.persons import PersonsMerged, PersonUnmerged
 from referral.domain.consent import ConsentState
 from referral.domain.events import (
@@ -28,7 +29,13 @@ from simpul_contracts import Event
 from simpul_contracts.events import CaseStatusChangedV1, PersonsMergedV1, PersonUnmergedV1, RecordLinkedV1
 from simpul_contracts.events.referral import providers as pw
 from simpul_contracts.events.registry import CaseStatus as WireCaseStatus
-from simpul_contracts.events.registry import ConsentChangedV1, ConsentDecision, ConsentPurpose
+from simpul_contracts.events.registry import (
+    ChildReferralDetailsRecordedV1,
+    ChildReferralDetailsWithdrawnV1,
+    ConsentChangedV1,
+    ConsentDecision,
+    ConsentPurpose,
+)
 
 
 def known_person(event: RecordLinkedV1) -> KnownPerson:
@@ -167,3 +174,18 @@ def consent_state(event: ConsentChangedV1) -> ConsentState | None:
     if event.purpose is not ConsentPurpose.REFERRAL:
         return None
     return ConsentState(event.child_id, event.decision_in_force is ConsentDecision.GIVEN, event.recorded_at)
+
+
+def child_details(event: ChildReferralDetailsRecordedV1) -> ChildDetails:
+    """The registry's minimal details of a child as referral holds them (ordered by the registry's recorded time)."""
+    return ChildDetails(
+        child_id=event.child_id, full_name=event.full_name, sex=str(event.sex), birth_date=event.birth_date,
+        birth_date_precision=str(event.birth_date_precision) if event.birth_date_precision else None,
+        village_code=event.village_code,
+        guardians=tuple(GuardianContact(g.name, g.relationship, g.phone) for g in event.guardians),
+        consent_given_on=event.consent_given_on, as_of=event.recorded_at)
+
+
+def details_withdrawal(event: ChildReferralDetailsWithdrawnV1) -> Withdrawal:
+    """The end of the guardian's consent for referral, as of the registry's recorded time."""
+    return Withdrawal(child_id=event.child_id, as_of=event.recorded_at)
