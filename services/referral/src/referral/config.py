@@ -27,3 +27,11 @@ class ReferralSettings(ServiceSettings):
         default=False, description="Whether a registry case closure revokes the child's open referrals (default)")
     case_closure_revokes_by_district: dict[str, bool] = Field(
         default_factory=dict, description='The same per district code, e.g. {"35.09": true}')
+    # Minimal child details (the child-details area, ADR 0004): erased this long after the child's last referral
+    # closed; the erasure job looks for such children every `child_details_erasure_seconds`.
+    child_details_retention_days: float = Field(
+        default=30, ge=0, description="Days a child's minimal details are kept after its last referral closed")
+    child_details_erasure_seconds: float = Field(
+        default=3600, gt=0, description="How often the erasure job looks for details past their retention")
+    child_details_recheck_seconds: float = Field(
+        default=86_400, gt=0, description="When the erasure job looks again at a child with an open referral or none")
