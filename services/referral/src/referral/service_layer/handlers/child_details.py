@@ -1,3 +1,79 @@
-"""Use cases of the `child_details` area (see the package's docstring)."""
+"""Use cases of the `child_details` area (see the package's docstring): keep the registry's minimal details of a
+child while consent holds, forget them on withdrawal or after the retention, and let a district officer read them,
+audited. The provider API reuses `read_child_details` with its own scope rule."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referral.domain.child_details import ChildDetails, ChildDetailsNotFound, erasable, latest_per_child
+from referral.domain.commands.child_details import (
+    EraseExpiredChildDetails,
+    KeepChildDetails,
+    ReadChildDetails,
+    WithdrawChildDetails,
+)
+from referral.domain.errors import Forbidden
+from referral.service_layer.unit_of_work import ReferralUnitOfWork
+from simpul_platform.unit_of_work import Access
+
+READERS = frozenset({"district_officer"})
+"""Who may read a child's minimal details here: district officers of the child's district (providers: next issue)."""
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class ErasureRound:
+    """What one round of the erasure job did: children looked at, and those whose details it erased."""
+
+    looked_at: int
+    erased: tuple[str, ...]
+
+
+async def keep_child_details(command: KeepChildDetails, uow: ReferralUnitOfWork) -> None:
+    """Hold each child's newest details, unless what is held (details or a withdrawal) is newer."""
+    latest = latest_per_child(command.versions)
+    held = await uow.child_details.held(latest)
+    for child_id, details in latest.items():
+        if child_id not in held or held[child_id].superseded_by(details.as_of):
+            await uow.child_details.keep(details, review_at=command.received_at)
+
+
+async def withdraw_child_details(command: WithdrawChildDetails, uow: ReferralUnitOfWork) -> None:
+    """Forget the details recorded before each withdrawal; a withdrawal older than what is held changes nothing."""
+    latest = latest_per_child(command.withdrawals)
+    held = await uow.child_details.held(latest)
+    for child_id, withdrawal in latest.items():
+        if child_id not in held or held[child_id].superseded_by(withdrawal.as_of):
+            await uow.child_details.withdraw(withdrawal)
+
+
+async def erase_expired_child_details(command: EraseExpiredChildDetails, uow: ReferralUnitOfWork) -> ErasureRound:
+    """Erase the details of children whose last referral closed at least the retention ago."""
+    erased: list[str] = []
+    due = await uow.child_details.due_for_review(command.now, command.limit)
+    for child_id in due:
+        closed_since = await uow.referrals.closed_since(child_id)
+        if erasable(closed_since, command.now, command.retention):
+            await uow.child_details.erase(child_id)
+            erased.append(child_id)
+        else:
+            look_again = closed_since + command.retention if closed_since else command.now + command.recheck
+            await uow.child_details.review_at(child_id, look_again)
+    if erased:
+        uow.audit(Access(subject=SYSTEM, role="service", action="erase_child_details", resource="child",
+                         resource_ids=tuple(erased), reason="retention after the last referral closed"))
+    return ErasureRound(len(due), tuple(erased))
+
+
+async def read_child_details(command: ReadChildDetails, uow: ReferralUnitOfWork) -> ChildDetails:
+    """The child's minimal details for a district officer of the child's district; the read is audited."""
+    by = command.by
+    if str(by.role) not in READERS:
+        raise Forbidden("role", "only district officers read a child's minimal details here")
+    details = await uow.child_details.details_of(command.child_id)
+    if details is None or not by.covers_region(details.village_code):
+        raise ChildDetailsNotFound
+    uow.audit(Access(subject=by.subject, role=str(by.role), action="read_child_details", resource="child",
+                     resource_ids=(command.child_id,), reason=command.reason))
+    return details
