@@ -11,8 +11,9 @@ from fastapi import FastAPI
 
 from referral.adapters import orm
 from referral.config import ReferralSettings
-from referral.entrypoints import jobs
-from referral.entrypoints.consumers import identity_links, identity_persons
+from referral.entrypoints import erasure, jobs
+from referral.entrypoints.consumers import child_details, identity_links, identity_persons
+from referral.entrypoints.http import child_details as child_details_http
 from referral.entrypoints.http import providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_platform.runtime import ServiceRuntime, build_runtime
@@ -47,6 +48,8 @@ def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = 
     identity_links.register(runtime, wiring.unit_of_work)
     identity_persons.register(runtime, wiring.unit_of_work)
     jobs.register(runtime, wiring.unit_of_work, wiring.clock, settings)
+    child_details.register(runtime, wiring.unit_of_work, wiring.clock)
+    erasure.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     return wiring
 
 
@@ -58,7 +61,7 @@ def build(settings: ReferralSettings | None = None, *, for_documentation: bool =
         wiring.runtime,
         title="Simpul referral",
         description="Providers, vetting, MoUs, referrals and service records.",
-        routers=[providers.router, referrals.router],
+        routers=[providers.router, referrals.router, child_details_http.router],
     )
     app.state.wiring = wiring
     return app
