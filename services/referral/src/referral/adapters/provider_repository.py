@@ -11,7 +11,6 @@ import abc
 import copy
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters import provider_rows as rows
 from referral.adapters.orm import metadata
-from referral.domain.providers import Capacity, Provider, ProviderStatus
+from referral.domain.commands.directory import ProviderFilters
+from referral.domain.providers import Provider
 from referral.domain.service_types import CodeListChange, ServiceType, ServiceTypeList, pilot_list
 from simpul_platform.bulk import upsert_rows
 
@@ -105,28 +105,15 @@ service_type_versions = Table(
 )
 
 
-@dataclass(frozen=True)
-class ProviderSearch:
-    """Which providers a district officer looks for: always within `scope`, optionally narrowed; a page by id."""
-
-    scope: tuple[str, ...]
-    district: str | None = None
-    service_type: str | None = None
-    capacity: Capacity | None = None
-    status: ProviderStatus | None = None
-    organisation: str | None = None
-    after: str | None = None
-    limit: int = 50
-
-    def matches(self, provider: Provider) -> bool:
-        """Whether a provider answers the search (the in-memory twin of the SQL query)."""
-        return (any(covered(self.scope, district) for district in provider.districts)
-                and (self.district is None or self.district in provider.districts)
-                and (self.service_type is None or self.service_type in provider.catalogue)
-                and (self.capacity is None or provider.capacity is self.capacity)
-                and (self.status is None or provider.status is self.status)
-                and (self.organisation is None or self.organisation.casefold() in provider.organisation.casefold())
-                and (self.after is None or provider.provider_id > self.after))
+def matches(scope: Sequence[str], filters: ProviderFilters, provider: Provider) -> bool:
+    """Whether a provider in a scope answers the filters (the in-memory twin of the SQL query)."""
+    return (any(covered(scope, district) for district in provider.districts)
+            and (filters.district is None or filters.district in provider.districts)
+            and (filters.service_type is None or filters.service_type in provider.catalogue)
+            and (filters.capacity is None or provider.capacity is filters.capacity)
+            and (filters.status is None or provider.status is filters.status)
+            and (filters.organisation is None or filters.organisation.casefold() in provider.organisation.casefold())
+            and (filters.after is None or provider.provider_id > filters.after))
 
 
 def covered(scope: Sequence[str], district: str) -> bool:
@@ -146,8 +133,8 @@ class Providers(abc.ABC):
         """Insert or update the provider, its vettings and its agreements."""
 
     @abc.abstractmethod
-    async def search(self, search: ProviderSearch) -> list[Provider]:
-        """The providers answering `search`, by id, at most `search.limit`."""
+    async def search(self, scope: Sequence[str], filters: ProviderFilters) -> list[Provider]:
+        """The providers in `scope` (region codes) answering `filters`, by id, at most `filters.limit`."""
 
     @abc.abstractmethod
     async def schedule_rescoring(self, provider_id: str, on: dt.date | None) -> None:
@@ -202,28 +189,28 @@ class SqlProviders(Providers):
         await upsert_rows(session, agreements, [rows.agreement_row(pid, a) for a in provider.agreements.values()],
                           key=["provider_id", "agreement_id"])
 
-    async def search(self, search: ProviderSearch) -> list[Provider]:
+    async def search(self, scope: Sequence[str], filters: ProviderFilters) -> list[Provider]:
         """One query over the scope's districts, then the aggregates of the page."""
         c = providers.c
         in_scope = select(provider_districts.c.provider_id).where(or_(
-            *(provider_districts.c.district == code for code in search.scope),
-            *(provider_districts.c.district.like(code + ".%") for code in search.scope)))
+            *(provider_districts.c.district == code for code in scope),
+            *(provider_districts.c.district.like(code + ".%") for code in scope)))
         query = select(providers).where(c.provider_id.in_(in_scope))
-        if search.district is not None:
+        if filters.district is not None:
             query = query.where(c.provider_id.in_(select(provider_districts.c.provider_id).where(
-                provider_districts.c.district == search.district)))
-        if search.capacity is not None:
-            query = query.where(c.capacity == search.capacity.value)
-        if search.status is not None:
-            query = query.where(c.status == search.status.value)
-        if search.organisation is not None:
-            query = query.where(func.lower(c.organisation).contains(search.organisation.lower(), autoescape=True))
-        if search.after is not None:
-            query = query.where(c.provider_id > search.after)
+                provider_districts.c.district == filters.district)))
+        if filters.capacity is not None:
+            query = query.where(c.capacity == filters.capacity.value)
+        if filters.status is not None:
+            query = query.where(c.status == filters.status.value)
+        if filters.organisation is not None:
+            query = query.where(func.lower(c.organisation).contains(filters.organisation.lower(), autoescape=True))
+        if filters.after is not None:
+            query = query.where(c.provider_id > filters.after)
         found = await self._load(query.order_by(c.provider_id))
         # The catalogue is a JSON list: filtered here (a district has tens of providers, not thousands).
-        return [p for p in found if search.service_type is None or search.service_type in p.catalogue][
-            :search.limit]
+        return [p for p in found if filters.service_type is None or filters.service_type in p.catalogue][
+            :filters.limit]
 
     async def schedule_rescoring(self, provider_id: str, on: dt.date | None) -> None:
         """One update of the provider's row."""
@@ -303,10 +290,11 @@ class InMemoryProviders(Providers):
         self.providers[provider.provider_id] = stored
         self.rescore_on.setdefault(provider.provider_id, None)
 
-    async def search(self, search: ProviderSearch) -> list[Provider]:
+    async def search(self, scope: Sequence[str], filters: ProviderFilters) -> list[Provider]:
         """Every match, by id."""
-        found = sorted((p for p in self.providers.values() if search.matches(p)), key=lambda p: p.provider_id)
-        return [copy.deepcopy(p) for p in found[:search.limit]]
+        found = sorted((p for p in self.providers.values() if matches(scope, filters, p)),
+                       key=lambda p: p.provider_id)
+        return [copy.deepcopy(p) for p in found[:filters.limit]]
 
     async def schedule_rescoring(self, provider_id: str, on: dt.date | None) -> None:
         """Remember the day."""
