@@ -13,6 +13,12 @@ class ReferralSettings(ServiceSettings):
 
     service_name: str = "referral"
     http_port: int = 8003
+    # Provider rescoring (the directory area): re-scores providers a document of whose vetting expired or became
+    # valid today; a day is the clock's UTC day.
+    rescoring_job_seconds: float = Field(default=3600, gt=0, description="How often the rescoring job looks for due "
+                                         "providers")
+    rescoring_batch_size: int = Field(default=100, ge=1, le=10_000, description="Providers one rescoring transaction "
+                                      "re-scores")
     # Deadlines and case status (the deadlines area): days count from the issue; the job fires what fell due.
     deadline_acknowledge_days: float = Field(default=3, gt=0, description="A referral is overdue unacknowledged after")
     deadline_answer_days: float = Field(
