@@ -167,10 +167,10 @@ async def test_an_expiring_document_lowers_the_score_on_its_expiry_day_once() ->
     await vet(uow, provider.provider_id, 4, 2, 1, 2, expiring_on=expiry)  # 9, recommended, until the expiry
     at = AT + dt.timedelta(days=9)
     before = directory.RescoreDueProviders(expiry - dt.timedelta(days=1), at)
-    assert await execute(uow, directory.rescore_due_providers, before) == []
+    assert (await execute(uow, directory.rescore_due_providers, before)).claimed == 0
     on_the_day = directory.RescoreDueProviders(expiry, at + dt.timedelta(days=1))
-    assert await execute(uow, directory.rescore_due_providers, on_the_day) == [provider.provider_id]
-    assert await execute(uow, directory.rescore_due_providers, on_the_day) == []  # a second round: nothing due
+    assert (await execute(uow, directory.rescore_due_providers, on_the_day)).changed == (provider.provider_id,)
+    assert (await execute(uow, directory.rescore_due_providers, on_the_day)).claimed == 0  # nothing due now
     [event] = published(uow, wire.ProviderRescoredV1)
     assert (event.on, event.previous_total, event.total, event.recommendation, event.recorded_by) == (
         expiry, 9, 8, wire.VettingRecommendation.MAY_BE_RECOMMENDED, directory.RESCORER)
@@ -185,9 +185,9 @@ async def test_a_provider_another_replica_holds_is_skipped() -> None:
     await vet(uow, provider.provider_id, 4, 2, expiring_on=DAY + dt.timedelta(days=1))
     uow.providers.locked.add(provider.provider_id)
     rescore = directory.RescoreDueProviders(DAY + dt.timedelta(days=1), AT + dt.timedelta(days=1))
-    assert await execute(uow, directory.rescore_due_providers, rescore) == []
+    assert (await execute(uow, directory.rescore_due_providers, rescore)).claimed == 0
     uow.providers.locked.clear()
-    assert await execute(uow, directory.rescore_due_providers, rescore) == [provider.provider_id]
+    assert (await execute(uow, directory.rescore_due_providers, rescore)).changed == (provider.provider_id,)
 
 
 def terms(**changes: Any) -> AgreementTerms:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from referral.adapters import contract_mapping
 from referral.adapters.provider_repository import covered
@@ -201,11 +202,20 @@ async def _return_to_district(uow: ReferralUnitOfWork, provider: Provider,
         referral.events.clear()
 
 
-async def rescore_due_providers(command: RescoreDueProviders, uow: ReferralUnitOfWork) -> list[str]:
-    """Re-score the providers due by `command.on`, publish the changed scores, set each one's next day; the ids
-    whose score changed. Run twice on the same day, the second round finds nobody due."""
+@dataclass(frozen=True)
+class RescoringRound:
+    """What a round of the rescoring job did: how many providers it claimed, and those whose score changed."""
+
+    claimed: int
+    changed: tuple[str, ...]
+
+
+async def rescore_due_providers(command: RescoreDueProviders, uow: ReferralUnitOfWork) -> RescoringRound:
+    """Re-score the providers due by `command.on`, publish the changed scores, set each one's next day. Run twice
+    on the same day, the second round finds nobody due."""
     changed = []
-    for provider in await uow.providers.due_for_rescoring(command.on, command.limit):
+    due = await uow.providers.due_for_rescoring(command.on, command.limit)
+    for provider in due:
         rescoring = provider.rescore(command.on, RESCORER, command.at)
         if rescoring is not None and rescoring.changed:
             changed.append(provider.provider_id)
@@ -213,7 +223,7 @@ async def rescore_due_providers(command: RescoreDueProviders, uow: ReferralUnitO
         vetting = provider.current_vetting
         await uow.providers.schedule_rescoring(
             provider.provider_id, None if vetting is None else vetting.next_change_after(command.on))
-    return changed
+    return RescoringRound(len(due), tuple(changed))
 
 
 async def import_service_types(command: ImportServiceTypes,
