@@ -31,6 +31,7 @@ from referral.domain.lifecycle import ReferralRequest, ServiceRecord
 from referral.domain.overrides import Override
 from referral.domain.providers import Capacity
 from referral.domain.referrals import Referral
+from referral.service_layer.handlers.deadlines import watch_deadlines
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.errors import Stale
 from simpul_platform.unit_of_work import Access
@@ -79,6 +80,7 @@ async def issue_referral(command: IssueReferral, uow: ReferralUnitOfWork) -> Ref
                               command.service_types, basis, capacity_override)
     referral = Referral.issue(request, provider, by.subject, command.at, previous)
     await uow.referrals.save(referral)
+    await watch_deadlines(referral, uow)
     publish(uow, referral)
     uow.audit(access(by, "issue", [referral.referral_id]))
     if request.consent_overridden:
