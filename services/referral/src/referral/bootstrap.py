@@ -11,15 +11,17 @@ from fastapi import FastAPI
 
 from referral.adapters import orm
 from referral.config import ReferralSettings
-from referral.entrypoints import erasure, jobs
+from referral.entrypoints import erasure, jobs, rescoring
 from referral.entrypoints.consumers import child_details, identity_links, identity_persons
 from referral.entrypoints.http import child_details as child_details_http
 from referral.entrypoints.http import providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
+from simpul_contracts.events.referral import providers as provider_events
 from simpul_platform.runtime import ServiceRuntime, build_runtime
 from simpul_platform.web import create_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+PROVIDER_EVENTS = [getattr(provider_events, name) for name in provider_events.__all__]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = 
     identity_links.register(runtime, wiring.unit_of_work)
     identity_persons.register(runtime, wiring.unit_of_work)
     jobs.register(runtime, wiring.unit_of_work, wiring.clock, settings)
+    runtime.publishes(*PROVIDER_EVENTS)
+    rescoring.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     child_details.register(runtime, wiring.unit_of_work, wiring.clock)
     erasure.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     return wiring
