@@ -12,16 +12,23 @@ from fastapi import FastAPI
 from referral.adapters import orm
 from referral.config import ReferralSettings
 from referral.entrypoints import erasure, jobs, rescoring
-from referral.entrypoints.consumers import child_details, identity_links, identity_persons
+from referral.entrypoints.consumers import child_details, identity_links, identity_persons, registry_children
 from referral.entrypoints.http import child_details as child_details_http
 from referral.entrypoints.http import providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_contracts.events.referral import providers as provider_events
+from simpul_contracts.events.referral import referrals as referral_events
 from simpul_platform.runtime import ServiceRuntime, build_runtime
 from simpul_platform.web import create_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 PROVIDER_EVENTS = [getattr(provider_events, name) for name in provider_events.__all__]
+REFERRAL_EVENTS = (referral_events.ReferralIssuedV1, referral_events.ReferralAcknowledgedV1,
+                   referral_events.ReferralAcceptedV1, referral_events.ReferralDeclinedV1,
+                   referral_events.ReferralServiceStartedV1, referral_events.ReferralServiceRecordedV1,
+                   referral_events.ReferralCompletedV1, referral_events.ReferralRevokedV1,
+                   referral_events.ReferralExpiredV1, referral_events.ReferralOverdueV1,
+                   referral_events.ReferralEscalatedV1, referral_events.ReferralPersonChangedV1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = 
     wiring = Wiring(settings, runtime) if clock is None else Wiring(settings, runtime, clock)
     identity_links.register(runtime, wiring.unit_of_work)
     identity_persons.register(runtime, wiring.unit_of_work)
+    registry_children.register(runtime, wiring.unit_of_work, wiring.clock, settings)
+    runtime.publishes(*REFERRAL_EVENTS)
     jobs.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     runtime.publishes(*PROVIDER_EVENTS)
     rescoring.register(runtime, wiring.unit_of_work, wiring.clock, settings)
