@@ -55,8 +55,8 @@ async def erase_expired_child_details(command: EraseExpiredChildDetails, uow: Re
     for child_id in due:
         closed_since = await uow.referrals.closed_since(child_id)
         if erasable(closed_since, command.now, command.retention):
-            await uow.child_details.erase(child_id)
-            erased.append(child_id)
+            if await uow.child_details.erase(child_id):  # not already gone (another replica, a withdrawal)
+                erased.append(child_id)
         else:
             look_again = closed_since + command.retention if closed_since else command.now + command.recheck
             await uow.child_details.review_at(child_id, look_again)
