@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from registry.adapters import contract_mapping
 from registry.domain.commands import RecordConsent, RegisterChild, UpdateChild
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.details import ChildChanges, ChildDetails, Guardian
@@ -121,3 +122,10 @@ async def test_a_surveyed_child_with_referral_consent_has_its_details_published(
 
     details = [e for e in store.published if isinstance(e, DETAILS)]
     assert [type(e) for e in details] == [ChildReferralDetailsRecordedV1]
+
+
+def test_every_decision_that_ends_consent_has_a_withdrawal_reason_and_every_reason_a_decision() -> None:
+    ending = {decision for decision in ConsentDecision if decision is not ConsentDecision.GIVEN}
+
+    assert set(contract_mapping.WITHDRAWAL_REASONS) == ending
+    assert set(contract_mapping.WITHDRAWAL_REASONS.values()) == set(DetailsWithdrawalReason)

@@ -133,14 +133,14 @@ def referral_details(record: ChildRecord, consent: GuardianConsent, at: dt.datet
         consent_given_on=given[-1].decided_on, recorded_at=at)
 
 
-_WITHDRAWAL = {ConsentDecision.WITHDRAWN: wire.DetailsWithdrawalReason.CONSENT_WITHDRAWN,
+WITHDRAWAL_REASONS = {ConsentDecision.WITHDRAWN: wire.DetailsWithdrawalReason.CONSENT_WITHDRAWN,
                ConsentDecision.REFUSED: wire.DetailsWithdrawalReason.CONSENT_REFUSED}
 
 
 def referral_details_withdrawn(child_id: str, decision: ConsentDecision,
                                at: dt.datetime) -> ChildReferralDetailsWithdrawnV1:
     """Referral consent ended: referral forgets the child's minimal details."""
-    return ChildReferralDetailsWithdrawnV1(child_id=child_id, reason=_WITHDRAWAL[decision], recorded_at=at)
+    return ChildReferralDetailsWithdrawnV1(child_id=child_id, reason=WITHDRAWAL_REASONS[decision], recorded_at=at)
 
 
 def attach_persons(links: Iterable[RecordLinkedV1]) -> AttachPersons:
