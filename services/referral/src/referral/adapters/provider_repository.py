@@ -39,7 +39,7 @@ from referral.adapters.orm import metadata
 from referral.domain.commands.directory import ProviderFilters
 from referral.domain.providers import Provider
 from referral.domain.service_types import CodeListChange, ServiceType, ServiceTypeList, pilot_list
-from simpul_platform.bulk import upsert_rows
+from simpul_platform.upsert import upsert
 
 IMPORT_LOCK = 0x5E71CE  # pg_advisory_xact_lock key: concurrent service-type imports wait for each other
 
@@ -176,8 +176,8 @@ class SqlProviders(Providers):
     async def save(self, provider: Provider) -> None:
         """Upsert the provider and its agreements, insert new vettings, replace its districts."""
         session, pid = self.session, provider.provider_id
-        await upsert_rows(session, providers, [rows.provider_row(provider, dt.datetime.now(dt.UTC))],
-                          key=["provider_id"])
+        # Row by row: bulk upsert_rows unnests arrays, which flattens the JSON lists of these rows on PostgreSQL.
+        await upsert(session, providers, rows.provider_row(provider, dt.datetime.now(dt.UTC)), key=["provider_id"])
         await session.execute(delete(provider_districts).where(provider_districts.c.provider_id == pid))
         await session.execute(provider_districts.insert(), [{"provider_id": pid, "district": d}
                                                             for d in sorted(provider.districts)])
@@ -186,8 +186,8 @@ class SqlProviders(Providers):
         new = [rows.vetting_row(pid, v) for v in provider.vettings if v.vetting_id not in known]
         if new:
             await session.execute(vettings.insert(), new)
-        await upsert_rows(session, agreements, [rows.agreement_row(pid, a) for a in provider.agreements.values()],
-                          key=["provider_id", "agreement_id"])
+        for agreement in provider.agreements.values():
+            await upsert(session, agreements, rows.agreement_row(pid, agreement), key=["provider_id", "agreement_id"])
 
     async def search(self, scope: Sequence[str], filters: ProviderFilters) -> list[Provider]:
         """One query over the scope's districts, then the aggregates of the page."""
@@ -264,8 +264,8 @@ class SqlServiceTypes(ServiceTypes):
     async def save(self, listed: ServiceTypeList, change: CodeListChange, by: str, at: dt.datetime) -> None:
         """Upsert the changed codes and record the version."""
         changed = {*change.created, *change.renamed, *change.retired, *change.unretired}
-        await upsert_rows(self.session, service_types, [rows.service_type_row(listed.entries[code])
-                                                        for code in sorted(changed)], key=["code"])
+        for code in sorted(changed):
+            await upsert(self.session, service_types, rows.service_type_row(listed.entries[code]), key=["code"])
         await self.session.execute(service_type_versions.insert().values(
             version=listed.version, imported_by=by, imported_at=at, changes=rows.change_row(change)))
 
