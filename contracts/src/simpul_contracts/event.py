@@ -76,9 +76,10 @@ def event_types() -> dict[str, type[Event]]:
     return dict(_REGISTRY)
 
 
-def decode_event(envelope: CloudEvent, body: bytes) -> Event:
-    """Turn a record into its contract model; ContractError names the offending fields."""
-    model = event_types().get(envelope.type)
+def decode_event(envelope: CloudEvent, body: bytes, model: type[Event] | None = None) -> Event:
+    """Turn a record into its contract model (`model`, when the caller already looked up `envelope.type`);
+    ContractError names the offending fields."""
+    model = model or event_types().get(envelope.type)
     if model is None:
         raise ContractError(f"ce_type: unknown event type {envelope.type!r}")
     try:

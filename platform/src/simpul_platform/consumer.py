@@ -92,7 +92,7 @@ class EventConsumer:
                 raise ContractError(f"ce_type: unknown event type {envelope.type!r}")
             if model not in self.handlers:
                 return None  # another consumer's business
-            return decode(record, envelope)
+            return decode(record, envelope, model)
         except (EnvelopeError, ContractError) as error:
             await self.dead_letters.send(record, error, attempts=1)
             return None

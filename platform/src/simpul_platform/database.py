@@ -17,9 +17,11 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, keyring: Keyring | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        # hide_parameters: errors and logs never carry row values. JSON columns are written by pydantic's encoder,
-        # several times faster than the standard library's for the many small documents of a bulk import.
-        options: dict[str, Any] = {"hide_parameters": True, "json_serializer": _json}
+        # hide_parameters: errors and logs never carry row values. JSON columns are written and read by pydantic's
+        # Rust codec, several times faster than the standard library's for the many small documents of a bulk
+        # import and of the outbox (the relay reads every event's headers back).
+        options: dict[str, Any] = {"hide_parameters": True, "json_serializer": _json,
+                                   "json_deserializer": pydantic_core.from_json}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)

@@ -31,6 +31,7 @@ def read_envelope(record: ConsumerRecord[bytes, bytes]) -> CloudEvent:
     return CloudEvent.from_headers(record.headers)
 
 
-def decode(record: ConsumerRecord[bytes, bytes], envelope: CloudEvent) -> Delivery:
-    """Validate the body against its contract (ContractError naming the fields when it fails)."""
-    return Delivery(record=record, envelope=envelope, event=decode_event(envelope, record.value or b""))
+def decode(record: ConsumerRecord[bytes, bytes], envelope: CloudEvent, model: type[Event] | None = None) -> Delivery:
+    """Validate the body against its contract (`model`, when already looked up), ContractError naming the fields
+    when it fails."""
+    return Delivery(record=record, envelope=envelope, event=decode_event(envelope, record.value or b"", model))

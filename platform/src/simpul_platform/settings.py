@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     migrate_on_start: bool = True
     outbox_relay_enabled: bool = True
+    gc_young_threshold: int = Field(
+        default=50_000, ge=700, description="Allocations between collections of Python's youngest GC generation")
     jobs_enabled: bool = Field(
         default=True, description="Run the service's periodic jobs (schedulers); tests that drive them switch this off")
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)

@@ -1,0 +1,93 @@
+"""Bulk writes (`simpul_platform.bulk`) keep every value as the column types say, whichever rowset carries them.
+
+On PostgreSQL plain columns travel as one JSON document (`json_to_recordset`) and columns with bind processing
+(JSON, encrypted text) as one array per column; SQLite takes a multi-row statement. The values read back must be
+the values written: text with quotes and non-ASCII letters, NULLs, big integers, exact floats, dates, and times,
+a naive one read as UTC as asyncpg reads it (never in the server's time zone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    MetaData,
+    String,
+    Table,
+    select,
+    text,
+)
+
+from simpul_platform.bulk import upsert_rows
+from simpul_platform.database import Database
+
+metadata = MetaData()
+plain = Table(
+    "plain_rows", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("text", String(200)),
+    Column("count", BigInteger),
+    Column("ratio", Float),
+    Column("day", Date),
+    Column("at", DateTime(timezone=True)),
+    Column("flag", Boolean),
+)
+processed = Table(
+    "processed_rows", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("document", JSON),
+)
+AT = dt.datetime(2026, 12, 1, 7, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+def plain_row(key: str, **changes: object) -> dict[str, object]:
+    return {"key": key, "text": "Siti \"Aminah\" — Kesilir, 'desa'", "count": 2**53 + 1, "ratio": 0.1 + 0.2,
+            "day": dt.date(2013, 7, 7), "at": AT, "flag": True} | changes
+
+
+async def read(database: Database, table: Table) -> dict[str, tuple[object, ...]]:
+    async with database.session() as session:
+        return {row[0]: tuple(row[1:]) for row in (await session.execute(select(table))).all()}
+
+
+async def test_upserted_values_read_back_unchanged(any_store: Callable[[str], str]) -> None:
+    database = Database(any_store("bulk_rows"))
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        naive = AT.replace(tzinfo=None)
+        rows = [plain_row("a"), plain_row("b", text=None, count=None, ratio=None, day=None, at=None, flag=None),
+                plain_row("c", at=naive, flag=False)]
+        async with database.session() as session, session.begin():
+            if not database.is_sqlite:  # a server in Jakarta's time zone must still read the naive time as UTC
+                await session.execute(text("SET LOCAL TIME ZONE 'Asia/Jakarta'"))
+            await upsert_rows(session, plain, rows, key=["key"])
+            await upsert_rows(session, processed, [{"key": "a", "document": {"names": ["Siti", "Ratna"]}}],
+                              key=["key"])
+        async with database.session() as session, session.begin():  # the update half of the upsert
+            await upsert_rows(session, plain, [plain_row("a", count=7, text="changed")], key=["key"])
+
+        stored = await read(database, plain)
+        assert stored["a"][:3] == ("changed", 7, 0.1 + 0.2)
+        assert stored["b"] == (None,) * 6
+        assert stored["c"][0] == "Siti \"Aminah\" — Kesilir, 'desa'"
+        assert stored["c"][1:3] == (2**53 + 1, 0.1 + 0.2)
+        assert stored["c"][3] == dt.date(2013, 7, 7)
+        assert _as_utc(stored["c"][4]) == AT  # the naive time was UTC
+        assert stored["c"][5] is False
+        assert (await read(database, processed))["a"] == ({"names": ["Siti", "Ratna"]},)
+    finally:
+        await database.dispose()
+
+
+def _as_utc(value: object) -> dt.datetime:
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite keeps no offset
