@@ -143,10 +143,11 @@ def tune_garbage_collector(young_threshold: int) -> None:
     instead of every 700: each consumed or published event allocates a few hundred objects, nearly all freed by
     reference counting, and with the default threshold the collector ran every few events over a large heap.
     """
-    gc.collect()
-    gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(young_threshold, middle, old)
+    if not gc.get_freeze_count():  # once per process: what a later start froze could never be collected
+        gc.collect()
+        gc.freeze()
 
 
 async def _bounded(what: str, step: Awaitable[object], seconds: float = SHUTDOWN_STEP_SECONDS) -> None:
