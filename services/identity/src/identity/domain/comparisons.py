@@ -124,18 +124,21 @@ def fitting_nik(pairs: Pairs) -> npt.NDArray[np.bool_]:
 
 
 def evidence(levels: Levels, fitting: npt.NDArray[np.bool_]) -> Levels:
-    """What a pair's score may lead to, whatever it is: IDENTIFYING_EVIDENCE (an auto-link) needs the names to
-    agree (similar or better) or one fitting NIK; PARTIAL_EVIDENCE (a review) some agreement of the names, a
-    missing name, a NIK alike, or the same mother and family card; agreement on sex, village and birth date
-    alone is NO_EVIDENCE. The score's fields are not independent among the pairs blocking finds (they share a
-    village and a birth date because they were blocked on them), so the score alone must not decide."""
+    """What a pair's score may lead to, whatever it is: IDENTIFYING_EVIDENCE (an auto-link) needs one fitting NIK,
+    or the names to agree (similar or better) with birth dates not years apart; PARTIAL_EVIDENCE (a review) some
+    agreement of the names, a missing name, a NIK alike, or the same mother and family card; agreement on sex,
+    village and birth date alone is NO_EVIDENCE. The score's fields are not independent among the pairs blocking
+    finds (they share a village and a birth date because they were blocked on them), so the score alone must not
+    decide; and one name written twice years apart is two children far more often than one miswritten (issue 9:
+    Budi Hidayat Novi and Novi Hidayat Budi, seven years apart), however many of the data's pairs are one child."""
     name, nik = levels[:, FIELD_INDEX["name"]], levels[:, FIELD_INDEX["nik"]]
+    years_apart = levels[:, FIELD_INDEX["birth"]] == level("birth", "far")
     household = (levels[:, FIELD_INDEX["mother"]] == level("mother", "same")) & (
         levels[:, FIELD_INDEX["kk"]] == level("kk", "same")
     )
     result = np.full(len(levels), NO_EVIDENCE, dtype=np.int8)
     result[(name >= level("name", "weak")) | (name == 0) | (nik >= level("nik", "near")) | household] = PARTIAL_EVIDENCE
-    result[(name >= level("name", "similar")) | fitting] = IDENTIFYING_EVIDENCE
+    result[((name >= level("name", "similar")) & ~years_apart) | fitting] = IDENTIFYING_EVIDENCE
     return result
 
 

@@ -3,7 +3,8 @@
 Records are held column-wise (`RecordTable`); blocking keys are hashed to integers and kept in sorted numpy
 arrays, with a small dict for recent additions that is folded into the arrays as it grows, so a million persons
 with a dozen keys each cost about 12 bytes per key. A probe is compared with every record sharing one of its
-keys (blocks larger than MAX_BLOCK skipped, as in the batch), scored with the stored model, and the candidates
+keys (blocks larger than MAX_BLOCK skipped, as in the batch), scored with the stored model and the match rate of
+the indexed records (counted as they are added, as batch dedupe counts it over its input), and the candidates
 come back per person with each field's contribution so a reviewer sees why.
 """
 
@@ -18,7 +19,7 @@ import numpy.typing as npt
 from identity.domain.blocking import MAX_BLOCK, blocking_keys
 from identity.domain.clustering import LINKED, NEW, REVIEW, against, certain, vetoes
 from identity.domain.comparisons import Pairs, compare, evidence, fitting_nik, nik_conflicts
-from identity.domain.model import MatchModel, probability
+from identity.domain.model import MatchModel, pair_match_rate, probability
 from identity.domain.records import Record
 from identity.domain.table import IntArray, RecordTable, Vocabulary
 
@@ -114,6 +115,8 @@ class PersonIndex:
         self._person_ids: list[str] = []
         self._person_number: dict[str, int] = {}
         self._person_of_row = np.zeros(1024, dtype=np.int32)
+        self._own_niks: dict[int, int] = {}  # a child's own NIK -> records holding it
+        self._same_nik_pairs = 0
 
     def __len__(self) -> int:
         return self._table.size
@@ -140,7 +143,7 @@ class PersonIndex:
         pairs = Pairs(self._probe, np.zeros(len(rows), dtype=np.int64), self._table, rows)
         levels = compare(pairs)
         fitting = fitting_nik(pairs)
-        weights = self.model.scores(levels, evidence(levels, fitting))
+        weights = self.model.scores(levels, evidence(levels, fitting), prior=self.match_rate())
         chances = probability(weights)
         sure = certain(levels, fitting)
         vetoed = vetoes(levels, nik_conflicts(pairs), sure)
@@ -167,6 +170,11 @@ class PersonIndex:
             for person, position in best.items()
         ]
 
+    def match_rate(self) -> float | None:
+        """The chance that two indexed records are one child, as batch dedupe counts it over the same records
+        (`model.pair_match_rate`); None (the model's prior) while too few records share a child's own NIK."""
+        return pair_match_rate(self._same_nik_pairs, sum(self._own_niks.values()), self._table.size)
+
     def decide(self, candidates: Sequence[Candidate]) -> tuple[str, str | None]:
         """(decision, person): `linked` to the best candidate above the auto-link threshold that no rule forbids and
         no pair is strongly against, `review` when the best such candidate is in the review band, else `new`."""
@@ -189,6 +197,10 @@ class PersonIndex:
 
     def _append(self, record: Record, person_id: str) -> int:
         row = self._table.append(record)
+        if self._table.nik_childs[row]:
+            nik = int(self._table.nik[row])
+            self._same_nik_pairs += self._own_niks.get(nik, 0)
+            self._own_niks[nik] = self._own_niks.get(nik, 0) + 1
         number = self._person_number.get(person_id)
         if number is None:
             number = self._person_number[person_id] = len(self._person_ids)

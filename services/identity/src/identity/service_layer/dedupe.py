@@ -1,7 +1,8 @@
 """Batch deduplication: a CSV of source records in, one person per child out.
 
 `read_records` refuses a file whose header is wrong and counts unusable values (treated as empty) per column;
-`dedupe_records` blocks, compares, estimates the model unless one is given, scores and clusters;
+`dedupe_records` blocks, compares, estimates the model unless one is given, scores (with the data's own match rate,
+given model or not: see `model.pair_match_rate`) and clusters;
 `write_clusters` writes `record_id,person_id` (and score, decision) for every input record, in input order.
 """
 
@@ -30,7 +31,7 @@ from identity.domain.comparisons import (
     level,
     nik_conflicts,
 )
-from identity.domain.model import MatchModel, estimate, probability
+from identity.domain.model import MatchModel, estimate, pair_match_rate, probability
 from identity.domain.records import Record, parse_record
 from identity.domain.table import IntArray, RecordTable
 
@@ -68,13 +69,15 @@ class ReadRecords:
 
 @dataclass
 class DedupeResult:
-    """Every record's person, best score and decision, the model used, and the blocking candidates."""
+    """Every record's person, best score and decision, the model used, the data's match rate that replaced its
+    prior (None: too few pairs sharing a NIK to tell, the model's prior was used), and the blocking candidates."""
 
     person_of: dict[str, str]
     score_of: dict[str, float]
     decision_of: dict[str, str]
     candidate_pairs: int
     model: MatchModel
+    match_rate: float | None = None
     _row_of: dict[str, int] = field(repr=False, default_factory=dict)
     _candidate_codes: IntArray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -138,10 +141,11 @@ def dedupe_records(
     levels = _compare_in_chunks(table, left, right, report)
     all_pairs = Pairs(table, left, table, right)
     conflicts, fitting = nik_conflicts(all_pairs), fitting_nik(all_pairs)
+    rate = _match_rate(table, levels)
     if model is None:
-        model = _estimated(table, levels, conflicts)
+        model = _estimated(table, levels, conflicts, rate)
     report("estimating", 1, 1)
-    weights = model.scores(levels, evidence(levels, fitting))
+    weights = model.scores(levels, evidence(levels, fitting), prior=rate)
     sure = certain(levels, fitting)
     vetoed = vetoes(levels, conflicts, sure)
     own_niks = np.where(table.nik_childs[: table.size], table.nik[: table.size], 0)
@@ -161,6 +165,7 @@ def dedupe_records(
         decision_of=dict(zip(ids, clusters.decision, strict=True)),
         candidate_pairs=len(left),
         model=model,
+        match_rate=rate,
         _row_of={record_id: row for row, record_id in enumerate(ids)},
         _candidate_codes=left * len(records) + right,
     )
@@ -185,21 +190,23 @@ def _compare_in_chunks(table: RecordTable, left: IntArray, right: IntArray, repo
     return levels
 
 
-def _estimated(table: RecordTable, candidates: Levels, conflicts: npt.NDArray[np.bool_]) -> MatchModel:
+def _match_rate(table: RecordTable, candidates: Levels) -> float | None:
+    """The data's chance that two records are one child (see `model.pair_match_rate`), None if it cannot tell."""
+    same_nik = int((candidates[:, FIELD_INDEX["nik"]] == NIK_SAME).sum())
+    return pair_match_rate(same_nik, int(table.nik_childs[: table.size].sum()), table.size)
+
+
+def _estimated(table: RecordTable, candidates: Levels, conflicts: npt.NDArray[np.bool_],
+               rate: float | None) -> MatchModel:
     """Parameters from this data when there is enough of it, else the shipped default model."""
     sure_matches = candidates[:, FIELD_INDEX["nik"]] == NIK_SAME
-    if min(sure_matches.sum(), conflicts.sum()) < MIN_PAIRS_TO_ESTIMATE:
+    if rate is None or min(sure_matches.sum(), conflicts.sum()) < MIN_PAIRS_TO_ESTIMATE:
         return MatchModel.default()
     generator = np.random.default_rng(20240601)  # fixed: the same input gives the same persons
     left = generator.integers(0, table.size, RANDOM_PAIRS)
     right = generator.integers(0, table.size, RANDOM_PAIRS)
     keep = left != right
     random_pairs = compare(Pairs(table, left[keep], table, right[keep]))
-    # Pairs of one child among all pairs: the pairs sharing an own NIK, scaled up by how many pairs have two own
-    # NIKs (a NIK is present independently of how many records a child has).
-    own_share = float(table.nik_childs[: table.size].mean())
-    all_pairs = table.size * (table.size - 1) / 2
-    rate = float(np.clip(sure_matches.sum() / max(own_share**2, 1e-3) / all_pairs, 1e-9, 0.5))
     return estimate(
         candidates,
         sure_matches=sure_matches,
