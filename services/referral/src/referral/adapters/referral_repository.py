@@ -154,7 +154,7 @@ def _row(referral: Referral, version: int) -> dict[str, Any]:
             "person_id": referral.person_id, "provider_id": referral.provider_id,
             "district": referral.request.district, "status": str(referral.status),
             "is_open": referral.status in OPEN, "queue_reason": str(reason) if reason else None,
-            "previous_referral_id": referral.previous_referral_id, "issued_at": referral.issued_at,
+            "previous_referral_id": referral.previous_referral_id, "issued_at": referral.issued_at.astimezone(dt.UTC),
             "version": version, "updated_at": dt.datetime.now(dt.UTC), "document": document(referral)}
 
 
@@ -255,12 +255,12 @@ class SqlConsents(Consents):
 
     async def save(self, state: ConsentState) -> None:
         """Insert or replace the child's row."""
-        await upsert(self.session, referral_consents, {"child_id": state.child_id, "given": state.given,
-                                                       "recorded_at": state.recorded_at}, key=["child_id"])
+        row = {"child_id": state.child_id, "given": state.given, "recorded_at": state.recorded_at.astimezone(dt.UTC)}
+        await upsert(self.session, referral_consents, row, key=["child_id"])
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # SQLite keeps no zone: UTC is stored
 
 
 class InMemoryReferrals(Referrals):
