@@ -57,12 +57,8 @@ class Event(BaseModel):
 
     def envelope(self, subject: str | None = None) -> CloudEvent:
         """A fresh CloudEvent for this event; its id is the idempotency key."""
-        return CloudEvent(
-            type=self.event_type,
-            source=self.source,
-            subject=subject or self.key,
-            dataschema=self.dataschema(),
-        )
+        return CloudEvent.new(type=self.event_type, source=self.source, subject=subject or self.key,
+                              dataschema=self.dataschema())
 
     def to_bytes(self) -> bytes:
         """The record value: compact JSON."""
