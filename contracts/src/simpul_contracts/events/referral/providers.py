@@ -36,6 +36,8 @@ ServiceTypeCode = Annotated[
     Field(description="A code of referral's versioned service-type list, <level>.<type>",
           examples=["child.school_re_entry"]),
 ]
+ORGANISATION_NAME = r"^[^@\x00-\x1f]+$"
+"""An organisation's name: no e-mail address (no '@'), no control characters."""
 Total = Annotated[int, Field(ge=0, le=11, description="The KPAI checklist total, 0-11")]
 
 
@@ -97,7 +99,8 @@ class ProviderRegisteredV1(_ProviderEvent):
 
     event_type: ClassVar[str] = "simpul.referral.provider-registered.v1"
 
-    organisation: str = Field(min_length=1, max_length=200, description="The organisation's public name")
+    organisation: str = Field(min_length=1, max_length=200, pattern=ORGANISATION_NAME,
+                              description="The organisation's public name (never an e-mail address)")
     provider_type: ProviderType
     districts: list[DistrictCode] = Field(min_length=1, description="The districts it serves, in code order")
 

@@ -12,6 +12,7 @@ from referral.domain.commands.directory import AgreementTerms, ProviderDetails, 
 from referral.domain.providers import Capacity, Contact, Provider, ProviderStatus, ProviderType
 from referral.domain.service_types import CodeListChange, ListedServiceType, ServiceTypeList
 from referral.domain.vetting import LegalDocument, LegalDocumentKind, Recommendation, Score, Vetting, YearsWithChildren
+from simpul_contracts.events.referral.providers import ORGANISATION_NAME
 
 OPAQUE_ID = r"^[A-Za-z0-9._:-]+$"
 NO_NUL = r"^[^\x00]*$"
@@ -22,6 +23,8 @@ ServiceTypeCode = Annotated[str, StringConstraints(pattern=r"^(child|household|c
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
 Optional200 = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 Criterion = Annotated[int, Field(ge=0, le=2)]
+Organisation = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ORGANISATION_NAME),
+                         Field(description="The organisation's public name (published; no e-mail address)")]
 
 
 class Closed(BaseModel):
@@ -55,7 +58,7 @@ class ProviderDetailsIn(Closed):
 class ProviderCreate(ProviderDetailsIn):
     """A provider to add to the directory."""
 
-    organisation: Text
+    organisation: Organisation
     provider_type: ProviderType
 
 
