@@ -35,6 +35,7 @@ class Wiring:
     unit_of_work: Callable[[], IdentityUnitOfWork]
     model: MatchModel
     thresholds: Thresholds
+    match_rate: Callable[[], float | None] = lambda: None  # the records' own, replacing the model's prior
 
 
 def build(settings: IdentitySettings | None = None, *, for_documentation: bool = False) -> FastAPI:
@@ -79,4 +80,5 @@ def _wiring(settings: IdentitySettings, database: Database, after_commit: Callab
     model, thresholds = match_model(settings)
     matcher = IndexedMatcher(database, model, thresholds)
     digest_key = settings.nik_digest_key.get_secret_value().encode()
-    return Wiring(lambda: SqlIdentityUnitOfWork(database, matcher, digest_key, after_commit), model, thresholds)
+    return Wiring(lambda: SqlIdentityUnitOfWork(database, matcher, digest_key, after_commit), model, thresholds,
+                  matcher.match_rate)

@@ -102,6 +102,10 @@ class IndexedMatcher:
         if rows:
             self._seen_seq = max(self._seen_seq, *(int(row.feature_seq) for row in rows))
 
+    def match_rate(self) -> float | None:
+        """The indexed records' match rate that replaces the model's prior (None: not settled yet, or not loaded)."""
+        return self._index.match_rate() if self._index is not None else None
+
     def add(self, key: RecordKey, version: str, details: Details) -> None:
         """Index a record's new details (the caller's transaction wrote them with `version`)."""
         if self._index is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 ReviewStatus = Literal["open", "accepted", "rejected", "superseded"]
@@ -129,3 +129,7 @@ class ModelInForce(BaseModel):
     estimated_from: dict[str, int]
     auto_link_threshold: float
     review_threshold: float
+    match_rate: float | None = Field(
+        default=None, description="The chance that two of the service's records are one child, counted from those "
+        "sharing a child's own NIK; it replaces the model's prior (that of the records the model was estimated "
+        "from). Null until enough records share a NIK: the model's prior applies.")
