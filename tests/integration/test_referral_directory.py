@@ -26,7 +26,8 @@ from referral.domain.lifecycle import ReferralRequest, ReferralStatus
 from referral.domain.referrals import Referral
 from referral.entrypoints.rescoring import rescore_providers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
-from simpul_contracts.events.referral.providers import ProviderRescoredV1
+from simpul_contracts.events.referral.providers import ProviderRescoredV1, ProviderSuspendedV1
+from simpul_contracts.events.referral.referrals import ReferralRevokedV1
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
 from tests.support.database import scalar
@@ -215,9 +216,12 @@ async def test_the_service_type_list_is_seeded_versioned_and_keeps_retired_codes
         assert retired.json()["errors"][0]["field"] == "service_type"
 
 
+async def _of_type(bootstrap: str, topic: str, event_type: str) -> list[dict[str, Any]]:
+    return [json.loads(r.value) for r in await read_topic(bootstrap, topic) if header(r, "ce_type") == event_type]
+
+
 async def _rescored(bootstrap: str, namespace: str) -> list[dict[str, Any]]:
-    records = await read_topic(bootstrap, namespace + TOPIC)
-    return [json.loads(r.value) for r in records if header(r, "ce_type") == ProviderRescoredV1.event_type]
+    return await _of_type(bootstrap, namespace + TOPIC, ProviderRescoredV1.event_type)
 
 
 async def test_an_expiring_document_lowers_the_score_on_its_expiry_day_once_with_two_replicas(
@@ -288,6 +292,13 @@ async def test_suspending_sends_open_referrals_back_to_the_district_queue(
         assert referral is not None
         assert referral.status is ReferralStatus.REVOKED
         assert queue_reason(referral) is QueueReason.REROUTED
+        revoked = await eventually(lambda: _of_type(kafka_bootstrap, namespace + ReferralRevokedV1.topic,
+                                                    ReferralRevokedV1.event_type))
+        assert [(e["referral_id"], e["reason"]) for e in revoked] == [("ref_1", "provider_suspended")]
+        suspended_events = await eventually(lambda: _of_type(kafka_bootstrap, namespace + TOPIC,
+                                                             ProviderSuspendedV1.event_type))
+        assert [e["provider_id"] for e in suspended_events] == [provider_id]
+        assert "licence review" not in json.dumps(suspended_events)
 
 
 async def test_the_gate_fixtures_put_providers_in_each_state(
