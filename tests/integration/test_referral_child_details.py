@@ -35,7 +35,7 @@ from tests.support.topics import publish, publish_event
 NIK, KK, MOTHER = "3509114203140001", "3509110101010001", "Sulastri"
 SITI = {"full_name": "Siti Aminah", "sex": "female", "village_code": KESILIR, "birth_date": "2014-03-02",
         "birth_date_precision": "day", "nik": NIK, "kk_number": KK, "mother_name": MOTHER,
-        "guardians": [{"name": "Pak Karto", "relationship": "grandfather"}]}
+        "guardians": [{"name": "Pak Karto", "relationship": "grandfather", "phone": "+62 812-3456-7890"}]}
 OFFICER = token(Role.DISTRICT_OFFICER, "35.09", subject="officer-jember")
 CADRE = token(Role.CADRE, KESILIR, subject="kader-kesilir")
 T0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -124,7 +124,8 @@ async def test_consent_brings_the_minimal_details_to_referral_encrypted_and_the_
 
         body = (await eventually(readable)).json()
         assert (body["full_name"], body["sex"], body["village_code"]) == ("Siti Aminah", "female", KESILIR)
-        assert body["guardians"] == [{"name": "Pak Karto", "relationship": "grandfather", "phone": None}]
+        assert body["guardians"] == [{"name": "Pak Karto", "relationship": "grandfather",
+                                      "phone": "+62 812-3456-7890"}]
         assert isinstance(body["age"], int)
         assert NIK not in str(body)
         assert KK not in str(body)
@@ -136,7 +137,7 @@ async def test_consent_brings_the_minimal_details_to_referral_encrypted_and_the_
         assert stored["details"].startswith("v1:")  # an AES-GCM field token, not the JSON
         assert "Siti" not in stored["details"]
         everything = await everything_referral_stores(referral_url)
-        for secret in (NIK, KK, MOTHER, "Siti", "Karto"):
+        for secret in (NIK, KK, MOTHER, "Siti", "Karto", "3456-7890"):
             assert secret not in everything
         audit = await rows(referral_url, referral_orm.audit_log)
         assert [(a["subject"], a["action"], a["resource_id"], a["reason"]) for a in audit] == [

@@ -95,7 +95,7 @@ ODD_CHILD = {
     "village_code": KESILIR,
     "aliases": ["Ame\u0301lie", "\U0001f9d2\U0001f3fd Siti", "Siti\u202enimA", "Nur\u200dul", "100% _x_ \\"],
     "mother_name": "' OR '1'='1' --",
-    "guardians": [{"name": "Z\u0351\u0353\u036b", "relationship": "aunt"}],
+    "guardians": [{"name": "Z\u0351\u0353\u036b", "relationship": "aunt", "phone": None}],
 }
 CHILD_OPERATIONS = (
     ("GET", "/children"),

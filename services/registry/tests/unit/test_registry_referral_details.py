@@ -9,7 +9,7 @@ import pytest
 from registry.adapters import contract_mapping
 from registry.domain.commands import RecordConsent, RegisterChild, UpdateChild
 from registry.domain.consent import ConsentDecision, ConsentPurpose
-from registry.domain.details import ChildChanges, ChildDetails, Guardian
+from registry.domain.details import ChildChanges, ChildDetails, Guardian, InvalidDetails
 from registry.domain.model import Sex
 from registry.domain.regions import Region
 from registry.domain.survey import ImportSurvey, SurveyEntry, SurveyFile
@@ -107,11 +107,11 @@ async def test_a_change_of_the_minimal_details_is_published_only_while_consent_h
     await execute(store.unit_of_work(), children.update_child, UpdateChild(CADRE, child_id, version, nik_only))
     assert not [e for e in store.published[before:] if isinstance(e, DETAILS)]  # nothing referral holds changed
 
-    guardians = ChildChanges(frozenset({"guardians"}), guardians=(Guardian("Bu Ani", "aunt"),))
+    guardians = ChildChanges(frozenset({"guardians"}), guardians=(Guardian("Bu Ani", "aunt", "+62 812 1111 2222"),))
     await execute(store.unit_of_work(), children.update_child, UpdateChild(CADRE, child_id, version + 1, guardians))
     latest = store.published[-1]
     assert isinstance(latest, ChildReferralDetailsRecordedV1)
-    assert [(g.name, g.relationship) for g in latest.guardians] == [("Bu Ani", "aunt")]
+    assert [(g.name, g.relationship, g.phone) for g in latest.guardians] == [("Bu Ani", "aunt", "+62 812 1111 2222")]
     assert latest.full_name == "Siti A."
 
 
@@ -129,3 +129,8 @@ def test_every_decision_that_ends_consent_has_a_withdrawal_reason_and_every_reas
 
     assert set(contract_mapping.WITHDRAWAL_REASONS) == ending
     assert set(contract_mapping.WITHDRAWAL_REASONS.values()) == set(DetailsWithdrawalReason)
+
+
+def test_a_guardians_phone_must_look_like_one() -> None:
+    with pytest.raises(InvalidDetails, match=r"guardians\.phone"):
+        Guardian("Bu Ani", "aunt", "call the village head")

@@ -37,7 +37,8 @@ def child_row(record: ChildRecord) -> dict[str, Any]:
     return values | {
         "identity_warnings": [{"code": w.code.value, "field": w.field, "reason": w.reason}
                               for w in record.identity_warnings],
-        "guardians": [{"name": g.name, "relationship": g.relationship} for g in record.guardians],
+        "guardians": [{"name": g.name, "relationship": g.relationship} | ({"phone": g.phone} if g.phone else {})
+                      for g in record.guardians],
         "school": {"status": record.school.status.value, "grade": record.school.grade} if record.school else None,
         "work": _work_json(record.work) if record.work else None,
         "updated_at": record.updated_at,
@@ -59,7 +60,7 @@ def _child_record(row: Any) -> ChildRecord:
         child, **{name: values[name] for name in _RECORD_FIELDS},
         identity_warnings=[ConsistencyWarning(WarningCode(w["code"]), w["field"], w["reason"])
                            for w in values["identity_warnings"]],
-        guardians=[Guardian(g["name"], g["relationship"]) for g in values["guardians"]],
+        guardians=[Guardian(g["name"], g["relationship"], g.get("phone")) for g in values["guardians"]],
         school=School(SchoolStatus(school["status"]), school.get("grade")) if school else None,
         work=Work(tuple(WorkSector(s) for s in work.get("sectors", ())), work.get("tasks", ""),
                   work.get("hours_per_week"), tuple(Hazard(h) for h in work.get("hazards", ()))) if work else None,

@@ -129,7 +129,8 @@ def referral_details(record: ChildRecord, consent: GuardianConsent, at: dt.datet
         child_id=child.child_id, full_name=child.full_name, sex=Sex(child.sex.value), birth_date=child.birth_date,
         birth_date_precision=DatePrecision(child.birth_date_precision.value) if child.birth_date_precision else None,
         village_code=child.village_code,
-        guardians=tuple(wire.GuardianContact(name=g.name, relationship=g.relationship) for g in record.guardians),
+        guardians=tuple(wire.GuardianContact(name=g.name, relationship=g.relationship, phone=g.phone)
+                        for g in record.guardians),
         consent_given_on=given[-1].decided_on, recorded_at=at)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from dataclasses import dataclass, field, fields
 
 from registry.domain.errors import RegistryError
@@ -16,6 +17,7 @@ from registry.domain.visits import HOURS_IN_A_WEEK, LAST_SCHOOL_GRADE, Hazard, S
 
 MAX_ALIASES = 10
 MAX_GUARDIANS = 6
+PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,23}")  # what the contracts' guardian phone admits
 EARLIEST_BIRTH = dt.date(1900, 1, 1)  # the events the registry publishes carry birth years from 1900
 
 
@@ -39,14 +41,17 @@ def _require_text(value: str, name: str) -> None:
 
 @dataclass(frozen=True)
 class Guardian:
-    """A guardian of the child and how they are related to it."""
+    """A guardian of the child, how they are related to it, and their phone number when known."""
 
     name: str
     relationship: str
+    phone: str | None = None
 
     def __post_init__(self) -> None:
         _require_text(self.name, "guardians.name")
         _require_text(self.relationship, "guardians.relationship")
+        if self.phone is not None and not PHONE.fullmatch(self.phone):
+            raise InvalidDetails("guardians.phone", "must be a phone number: digits, spaces, '-', '()', a leading '+'")
 
 
 @dataclass(frozen=True)

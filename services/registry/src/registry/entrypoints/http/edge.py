@@ -85,7 +85,8 @@ def child_view(view: ChildView) -> schemas.ChildRead:
         mother_name=child.mother_name, nik=record.nik, kk_number=record.kk_number,
         identity_warnings=[schemas.IdentityWarning(code=w.code.value, field=w.field, reason=w.reason)
                            for w in record.identity_warnings],
-        guardians=[schemas.Guardian(name=g.name, relationship=g.relationship) for g in record.guardians],
+        guardians=[schemas.Guardian(name=g.name, relationship=g.relationship, phone=g.phone)
+                   for g in record.guardians],
         school=schemas.School(status=record.school.status, grade=record.school.grade) if record.school else None,
         work=_work_view(record.work) if record.work else None, source_system=child.source_system,
         source_record_id=child.source_record_id, person_id=child.person_id, registered_at=child.registered_at,
@@ -121,7 +122,7 @@ def _values(body: schemas.ChildFields) -> dict[str, Any]:
         "aliases": tuple(body.aliases or ()), "birth_date": body.birth_date,
         "birth_date_precision": BirthPrecision(body.birth_date_precision) if body.birth_date_precision else None,
         "mother_name": body.mother_name, "nik": body.nik, "kk_number": body.kk_number,
-        "guardians": tuple(Guardian(g.name, g.relationship) for g in body.guardians or ()),
+        "guardians": tuple(Guardian(g.name, g.relationship, g.phone) for g in body.guardians or ()),
         "school": School(body.school.status, body.school.grade) if body.school else None,
         "work": Work(tuple(body.work.sectors), body.work.tasks, body.work.hours_per_week,
                      tuple(body.work.hazards)) if body.work else None}

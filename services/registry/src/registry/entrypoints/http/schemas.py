@@ -20,6 +20,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000, pattern=NO_NUL)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000, pattern=NO_NUL)]
 Relationship = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{4,23}$"),
+                  Field(examples=["+62 812-3456-7890"])]
 VillageCode = Annotated[str, StringConstraints(pattern=r"^\d{2}\.\d{2}\.\d{2}\.[12]\d{3}$")]
 SourceId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 Digits16 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{16}$")]
@@ -67,6 +69,8 @@ class Guardian(BaseModel):
 
     name: Name
     relationship: Relationship = Field(examples=["mother", "father", "grandmother", "uncle"])
+    phone: Phone | None = Field(default=None, description="How to reach the guardian; a provider serving a "
+                                "referral sees it while the guardian's consent for referral holds.")
 
 
 class School(BaseModel):
