@@ -69,10 +69,13 @@ class MemoryMatcher:
         return [record_match(other, person, pair) for other, person, pair in self._pairs(key, details)]
 
     def _pairs(self, key: RecordKey, details: Details) -> list[tuple[RecordKey, str, PairCandidate]]:
-        current = {version: record.person_id for record, version in self.store.records.values()}
-        pairs = [pair for pair in self.index.candidates(as_record(key, details), RECORDS_PER_QUERY)
-                 if self.labels.get(pair.person_id) not in (None, key) and pair.person_id in current]
-        return [(self.labels[pair.person_id], current[pair.person_id], pair) for pair in pairs]
+        found = []
+        for pair in self.index.candidates(as_record(key, details), RECORDS_PER_QUERY):
+            other = self.labels.get(pair.person_id)
+            stored = self.store.records.get(other) if other not in (None, key) else None
+            if stored is not None and stored[1] == pair.person_id:  # the version is the record's current details
+                found.append((stored[0].key, stored[0].person_id, pair))
+        return found
 
 
 class MemorySourceRecords(repository.SourceRecords):
