@@ -5,20 +5,26 @@ from __future__ import annotations
 import datetime as dt
 
 from referral.config import ReferralSettings
+from referral.domain.agreements import Agreement, AgreementKind
 from referral.domain.commands.deadlines import FireDueDeadlines
+from referral.domain.commands.referrals import IssueReferral
 from referral.domain.consent import RecordedConsent
 from referral.domain.deadlines import DeadlinePolicies
 from referral.domain.lifecycle import ReferralRequest, ReferralStatus, Step
 from referral.domain.person_link import PersonLink
+from referral.domain.providers import Provider, ProviderType
 from referral.domain.referrals import Referral
+from referral.domain.vetting import LegalDocument, LegalDocumentKind, Vetting, YearsWithChildren
 from referral.entrypoints.jobs import deadline_policies, fire_deadlines
 from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers.deadlines import DeadlineRound, fire_due_deadlines, watch_deadlines
+from referral.service_layer.handlers.referrals import issue_referral
 from simpul_contracts.events.referral.referrals import (
     ReferralEscalatedV1,
     ReferralExpiredV1,
     ReferralOverdueV1,
 )
+from simpul_platform.auth import Principal, Role
 from simpul_platform.unit_of_work import execute
 
 DAY, SECOND = dt.timedelta(days=1), dt.timedelta(seconds=1)
@@ -144,3 +150,30 @@ async def test_a_round_that_fails_fires_nothing() -> None:
         # no commit: the job's transaction failed after firing
     assert uow.published == []
     assert (await run_round(uow, ISSUED_AT + 3 * DAY)).fired == ("r1/acknowledge",)
+
+
+async def test_a_referral_issued_through_the_gates_is_watched_and_falls_due_like_any_other() -> None:
+    uow = FakeReferralUnitOfWork()
+    await eligible_provider(uow)
+    officer = Principal("officer", Role.DISTRICT_OFFICER, ("35.09",))
+    await execute(uow, issue_referral, IssueReferral(officer, "r1", "c1", "p1", "35.09", "lpa", (SCHOOL,), ISSUED_AT,
+                                                     consent_override_reason="form signed on the visit"))
+    assert uow.deadlines.due == {"r1": ISSUED_AT}
+    uow.published.clear()
+    assert (await run_round(uow, ISSUED_AT + 3 * DAY)).fired == ("r1/acknowledge",)
+    assert [type(event) for event in uow.published] == [ReferralOverdueV1]
+
+
+async def eligible_provider(uow: FakeReferralUnitOfWork) -> None:
+    """Provider `lpa`: vetted 9 and under an MoU for school re-entry in Jember on ISSUED_AT."""
+    since, by = dt.date(2020, 1, 1), "officer"
+    provider = Provider.register(provider_id="lpa", organisation="LPA Jember", provider_type=ProviderType.NGO,
+                                 districts=frozenset({"35.09"}), by=by, at=ISSUED_AT - 60 * DAY)
+    documents = tuple(LegalDocument(kind, f"doc-{kind}", since) for kind in LegalDocumentKind)
+    provider.record_vetting(Vetting("v1", documents, 2, 2, 1, YearsWithChildren.UNDER_5, by, ISSUED_AT - 30 * DAY))
+    provider.record_agreement(Agreement("mou-1", AgreementKind.MOU, "MoU 1/2026", dt.date(2026, 1, 1),
+                                        dt.date(2026, 12, 31), frozenset({SCHOOL}), frozenset({"35.09"})),
+                              by, ISSUED_AT - 30 * DAY)
+    async with uow:
+        await uow.providers.save(provider)
+        await uow.commit()
