@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting.adapters.indicator_repository import IndicatorFacts, SqlIndicatorFacts
 from reporting.adapters.repository import RecordPersons, SqlRecordPersons
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
@@ -12,6 +13,7 @@ class ReportingUnitOfWork(UnitOfWork):
     """What reporting's handlers see: the record -> person links, besides publish/audit/inbox."""
 
     record_persons: RecordPersons
+    facts: IndicatorFacts
 
 
 class SqlReportingUnitOfWork(SqlUnitOfWork, ReportingUnitOfWork):
@@ -20,3 +22,4 @@ class SqlReportingUnitOfWork(SqlUnitOfWork, ReportingUnitOfWork):
     def repositories(self, session: AsyncSession) -> None:
         """The SQL repositories over this transaction's session."""
         self.record_persons = SqlRecordPersons(session)
+        self.facts = SqlIndicatorFacts(session)
