@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
+from reporting.adapters.indicator_repository import InMemoryIndicatorFacts
 from reporting.adapters.repository import RecordPersons
 from reporting.domain.model import RecordPerson
 from reporting.service_layer.unit_of_work import ReportingUnitOfWork
@@ -36,11 +38,15 @@ class FakeReportingUnitOfWork(InMemoryUnitOfWork, ReportingUnitOfWork):
         super().__init__()
         self.record_persons = self._links = InMemoryRecordPersons()
         self._snapshot: dict[str, RecordPerson] = {}
+        self.facts = self._facts = InMemoryIndicatorFacts()
+        self._facts_snapshot = InMemoryIndicatorFacts()
 
     def begin_repositories(self) -> None:
         """Remember the committed links."""
         self._snapshot = dict(self._links.links)
+        self._facts_snapshot = copy.deepcopy(self._facts)
 
     def rollback_repositories(self) -> None:
         """Forget what the open transaction changed."""
         self._links.links = self._snapshot
+        self.facts = self._facts = self._facts_snapshot
