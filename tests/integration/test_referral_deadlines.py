@@ -24,10 +24,10 @@ from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_contracts.events.referral.referrals import ReferralOverdueV1
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
+from tests.support.referral_directory import DISTRICT, SERVICE_TYPE, GateState, provider_in_state
 from tests.support.stack import eventually, settings_for, token
 from tests.support.topics import header
 
-DISTRICT, SERVICE_TYPE = "35.09", "child.school_re_entry"
 OFFICER = token(Role.DISTRICT_OFFICER, DISTRICT, subject="officer-jember")
 T0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -59,6 +59,15 @@ async def replicas(count: int, url: str, bootstrap: str, namespace: str, clock: 
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://referral")
             started.append((app, await stack.enter_async_context(client)))
         yield started
+
+
+async def issue(client: httpx.AsyncClient, provider_id: str, n: int) -> str:
+    """A referral issued over HTTP through the consent (an officer's override) and eligibility gates."""
+    created = await client.post("/referrals", headers=OFFICER, json={
+        "child_id": f"chd_{n}", "person_id": f"per_{n}", "district": DISTRICT, "provider_id": provider_id,
+        "service_types": [SERVICE_TYPE], "consent_override_reason": "guardian agreed by phone; form follows"})
+    assert created.status_code == 201, created.text
+    return str(created.json()["referral_id"])
 
 
 async def refer(units: Callable[[], ReferralUnitOfWork], n: int, at: dt.datetime) -> str:
@@ -94,7 +103,8 @@ async def test_unanswered_referrals_are_overdue_escalated_and_expired_on_the_clo
 ) -> None:
     clock = Clock(T0)
     async with replicas(1, make_database("referral"), kafka_bootstrap, namespace, clock, jobs=False) as [(app, api)]:
-        silent, acknowledged, accepted = [await refer(app.state.wiring.unit_of_work, n, T0) for n in range(3)]
+        provider_id = await provider_in_state(app.state.wiring.unit_of_work, GateState.ELIGIBLE, on=T0.date())
+        silent, acknowledged, accepted = [await issue(api, provider_id, n) for n in range(3)]
         for referral_id, steps in ((acknowledged, ["acknowledge"]), (accepted, ["acknowledge", "accept"])):
             for step in steps:
                 clock.now += dt.timedelta(hours=1)
