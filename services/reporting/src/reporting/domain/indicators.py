@@ -3,8 +3,9 @@
 Counting rules (also in the README):
 - A child is counted as a PERSON: the person id the child's latest event carries, followed through identity's merges
   still in force (a merge undone no longer applies), or the child record itself while identity has not linked it.
-  A person counts once per indicator and period, in the cell (village, sex, age band) of their first qualifying
-  event of that period: cells add up along the region hierarchy and the margins.
+  A person counts once per indicator, in the cell (village, sex, age band) and month of their first qualifying
+  event, and in the cumulative period: cells add up along the region hierarchy and the margins, months add up to
+  the cumulative count.
 - registered: a registration. identified child labourers / at risk: a classification as one (when the case opened
   or a reclassification). identified: either.
 - withdrawn / protected / aged out / moved: a closure with that reason, unless the case was reopened after it. The
@@ -197,20 +198,19 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def tally(hits: Iterable[Hit]) -> Counter[CellKey]:
-    """Count each person once per indicator and period, in the cell of their first hit, rolled up."""
-    firsts: dict[tuple[Indicator, str, str], Hit] = {}
+    """Count each person once per indicator, in the cell and month of their first hit, and cumulatively (so the
+    months add up to the cumulative count), rolled up the regions and margins."""
+    firsts: dict[tuple[Indicator, str], Hit] = {}
     for hit in hits:
-        periods = (month(hit.when), CUMULATIVE) if hit.monthly else (CUMULATIVE,)
-        for period in periods:
-            slot = (hit.indicator, period, hit.person)
-            held = firsts.get(slot)
-            if held is None or (hit.when, hit.tie) < (held.when, held.tie):
-                firsts[slot] = hit
+        held = firsts.get((hit.indicator, hit.person))
+        if held is None or (hit.when, hit.tie) < (held.when, held.tie):
+            firsts[(hit.indicator, hit.person)] = hit
     counts: Counter[CellKey] = Counter()
-    for (indicator, period, _), hit in firsts.items():
-        for key in keys_of(indicator, period, hit.village_code, sex_of(hit.sex), age_band(hit.birth_year,
-                                                                                           hit.when.date())):
-            counts[key] += 1
+    for hit in firsts.values():
+        band = age_band(hit.birth_year, hit.when.date())
+        for period in (month(hit.when), CUMULATIVE) if hit.monthly else (CUMULATIVE,):
+            for key in keys_of(hit.indicator, period, hit.village_code, sex_of(hit.sex), band):
+                counts[key] += 1
     return counts
 
 
