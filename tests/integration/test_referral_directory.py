@@ -23,7 +23,9 @@ from referral.domain.consent import RecordedConsent
 from referral.domain.district_queue import QueueReason, queue_reason
 from referral.domain.eligibility import Placement, refusal
 from referral.domain.lifecycle import ReferralRequest, ReferralStatus
+from referral.domain.providers import Capacity
 from referral.domain.referrals import Referral
+from referral.domain.vetting import Vetting, YearsWithChildren
 from referral.entrypoints.rescoring import rescore_providers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_contracts.events.referral.providers import ProviderRescoredV1, ProviderSuspendedV1
@@ -315,3 +317,35 @@ async def test_the_gate_fixtures_put_providers_in_each_state(
             assert provider is not None
             failed = refusal(provider, Placement((SERVICE_TYPE,), DISTRICT, day))
             assert (failed.rule if failed else None) == GATE_RULE[state], state
+
+
+async def test_a_change_waits_for_another_change_of_the_same_provider(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url, clock = make_database("referral"), Clock(T0)
+    app = referral_app(url, kafka_bootstrap, namespace, clock)
+    async with started(app) as [client]:
+        provider_id = await register(client)
+        await vet(client, provider_id, 4, 2, 1, 1, "5_to_10")  # 9
+        first = units(app)()
+        async with first:
+            provider = await first.providers.get(provider_id, for_update=True)
+            assert provider is not None
+            second = asyncio.create_task(client.put(f"/providers/{provider_id}/capacity", headers=OFFICER,
+                                                    json={"capacity": "full"}))
+            await asyncio.sleep(1.0)
+            assert not second.done()  # it waits for the first change instead of overwriting it
+            provider.record_vetting(Vetting("vet_again", (), 2, 2, 2, YearsWithChildren.NONE, "officer-jember",
+                                            T0 + dt.timedelta(minutes=5)))
+            await first.providers.save(provider)
+            await first.commit()
+        answer = await second
+        assert answer.status_code == 200
+        assert answer.json()["capacity"] == "full"
+        assert answer.json()["vetting"]["vetting_id"] == "vet_again"
+        reader = units(app)()
+        async with reader:
+            stored = await reader.providers.get(provider_id)
+        assert stored is not None
+        assert stored.scored is not None
+        assert (stored.capacity, stored.scored.total) == (Capacity.FULL, 6)

@@ -125,8 +125,9 @@ class Providers(abc.ABC):
     """Providers by id, each loaded whole (vettings and agreements) as the domain's `Provider` aggregate."""
 
     @abc.abstractmethod
-    async def get(self, provider_id: str) -> Provider | None:
-        """The provider, if it is in the directory."""
+    async def get(self, provider_id: str, *, for_update: bool = False) -> Provider | None:
+        """The provider, if it is in the directory; `for_update` locks it for this transaction (a change waits for
+        another change, or a rescoring round, of the same provider, so neither overwrites the other)."""
 
     @abc.abstractmethod
     async def save(self, provider: Provider) -> None:
@@ -168,9 +169,10 @@ class SqlProviders(Providers):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, provider_id: str) -> Provider | None:
-        """The provider row with its districts, vettings and agreements."""
-        found = await self._load(select(providers).where(providers.c.provider_id == provider_id))
+    async def get(self, provider_id: str, *, for_update: bool = False) -> Provider | None:
+        """The provider row (`FOR UPDATE` when asked) with its districts, vettings and agreements."""
+        query = select(providers).where(providers.c.provider_id == provider_id)
+        found = await self._load(query.with_for_update() if for_update else query)
         return found[0] if found else None
 
     async def save(self, provider: Provider) -> None:
@@ -278,8 +280,8 @@ class InMemoryProviders(Providers):
         self.rescore_on: dict[str, dt.date | None] = {}
         self.locked: set[str] = set()  # ids another transaction holds (tests set it to act as a second replica)
 
-    async def get(self, provider_id: str) -> Provider | None:
-        """A copy of the stored provider."""
+    async def get(self, provider_id: str, *, for_update: bool = False) -> Provider | None:
+        """A copy of the stored provider (one transaction at a time: nothing to lock)."""
         stored = self.providers.get(provider_id)
         return None if stored is None else copy.deepcopy(stored)
 

@@ -57,9 +57,11 @@ def audited(by: Caller, action: str, provider_id: str, reason: str | None = None
                   resource_ids=(provider_id,), reason=reason)
 
 
-async def provider_in_scope(uow: ReferralUnitOfWork, by: Caller, provider_id: str) -> Provider:
-    """The provider when one of its districts is in the caller's scope; not found otherwise."""
-    provider = await uow.providers.get(provider_id)
+async def provider_in_scope(uow: ReferralUnitOfWork, by: Caller, provider_id: str, *,
+                            for_update: bool = True) -> Provider:
+    """The provider when one of its districts is in the caller's scope, locked for a change unless only read; not
+    found otherwise."""
+    provider = await uow.providers.get(provider_id, for_update=for_update)
     if provider is None or not any(covered(by.scope, district) for district in provider.districts):
         raise NotFound("provider_id", "no such provider in your districts")
     return provider
@@ -123,7 +125,7 @@ async def set_capacity(command: SetCapacity, uow: ReferralUnitOfWork) -> Provide
 
 async def read_provider(command: ReadProvider, uow: ReferralUnitOfWork) -> Provider:
     """One provider in the caller's scope."""
-    return await provider_in_scope(uow, command.by, command.provider_id)
+    return await provider_in_scope(uow, command.by, command.provider_id, for_update=False)
 
 
 async def search_providers(command: SearchProviders, uow: ReferralUnitOfWork) -> list[Provider]:
