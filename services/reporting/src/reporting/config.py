@@ -14,3 +14,8 @@ class ReportingSettings(ServiceSettings):
     service_name: str = "reporting"
     http_port: int = 8004
     min_cell_size: int = Field(default=5, ge=1, description="Counts below this are suppressed in every feed")
+    programme_villages: tuple[str, ...] = Field(
+        default=("35.09.11.2007", "35.09.08.2005", "35.09.27.2002", "35.09.27.2003", "52.03.20.2006",
+                 "52.03.19.2006", "52.08.02.2003", "52.08.02.2006"),
+        description="Village codes of the programme: a region's per-village targets (220 registered, 20 withdrawn, "
+        "200 protected) count these villages (the 2025 pilot's eight by default)")
