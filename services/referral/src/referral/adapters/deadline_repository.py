@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Boolean, Column, DateTime, Index, String, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,10 @@ class Deadlines(abc.ABC):
         """Up to `limit` referral ids due at `now`, earliest first, locked for this transaction; rows another
         transaction holds are skipped."""
 
+    @abc.abstractmethod
+    async def reschedule(self, next_looks: Mapping[str, dt.datetime | None]) -> None:
+        """`schedule` for many referrals at once (None: the row goes)."""
+
 
 class CaseStatuses(abc.ABC):
     """The registry's latest case status per child."""
@@ -89,6 +93,15 @@ class SqlDeadlines(Deadlines):
                  .order_by(deadlines.c.due_at, deadlines.c.referral_id).limit(limit)
                  .with_for_update(skip_locked=True))
         return list((await self.session.scalars(query)).all())
+
+    async def reschedule(self, next_looks: Mapping[str, dt.datetime | None]) -> None:
+        """One bulk upsert and one delete."""
+        gone = [referral_id for referral_id, at in next_looks.items() if at is None]
+        if gone:
+            await self.session.execute(delete(deadlines).where(deadlines.c.referral_id.in_(gone)))
+        await upsert_rows(self.session, deadlines, [{"referral_id": referral_id, "due_at": utc(at)}
+                                                    for referral_id, at in next_looks.items() if at is not None],
+                          key=["referral_id"])
 
 
 class SqlCaseStatuses(CaseStatuses):
@@ -128,6 +141,11 @@ class InMemoryDeadlines(Deadlines):
         """The earliest due ids."""
         ready = sorted((at, referral_id) for referral_id, at in self.due.items() if at <= now)
         return [referral_id for _, referral_id in ready[:limit]]
+
+    async def reschedule(self, next_looks: Mapping[str, dt.datetime | None]) -> None:
+        """One `schedule` each."""
+        for referral_id, at in next_looks.items():
+            await self.schedule(referral_id, at)
 
 
 class InMemoryCaseStatuses(CaseStatuses):
