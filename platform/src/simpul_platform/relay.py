@@ -322,7 +322,9 @@ class OutboxRelay:
 
     async def _fetch(self, connection: AsyncConnection, pipeline: _Pipeline) -> Sequence[Row[Any]]:
         c, in_flight = self.table.c, pipeline.in_flight
-        query = select(self.table).where(c.sent_at.is_(None)).order_by(c.seq).limit(self.batch_size)
+        # Only what is sent: timestamps and the other columns would be decoded for nothing.
+        columns = c.seq, c.event_id, c.topic, c.key, c.headers, c.payload, c.traceparent
+        query = select(*columns).where(c.sent_at.is_(None)).order_by(c.seq).limit(self.batch_size)
         if not self._arrays:  # SQLite
             rows = (await connection.execute(query.where(c.seq.not_in(in_flight)) if in_flight else query)).all()
             await connection.commit()
@@ -357,18 +359,20 @@ class OutboxRelay:
         traced = self._trace_headers(rows)
         acks: list[asyncio.Future[Any]] = []
         builders: dict[tuple[str, int], Any] = {}
-        for row in rows:
-            topic, key = self.topic_namespace + row.topic, row.key.encode()
-            partitions = self._partitions.get(topic) or await self._partitions_of(topic)
+        namespace, known_partitions = self.topic_namespace, self._partitions
+        for row in rows:  # the columns `_fetch` selects, in its order (a snapshot's bounds may follow)
+            _, _, stored_topic, stored_key, stored_headers, payload, traceparent = row[:7]
+            topic, key = namespace + stored_topic, stored_key.encode()
+            partitions = known_partitions.get(topic) or await self._partitions_of(topic)
             # The producer's default partitioner (murmur2 of the key), so a key's partition is the one it always had.
             target = (topic, partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)])
             builder = builders.get(target) or builders.setdefault(target, self.producer.create_batch())
-            headers = [(name, value.encode()) for name, value in row.headers.items()]
-            headers += traced[row.topic, row.traceparent]
-            if builder.append(timestamp=None, key=key, value=row.payload, headers=headers) is None:  # full
+            headers = [(name, value.encode()) for name, value in stored_headers.items()]
+            headers += traced[stored_topic, traceparent]
+            if builder.append(timestamp=None, key=key, value=payload, headers=headers) is None:  # full
                 acks.append(await self.producer.send_batch(builder, topic, partition=target[1]))
                 builders[target] = builder = self.producer.create_batch()
-                builder.append(timestamp=None, key=key, value=row.payload, headers=headers)
+                builder.append(timestamp=None, key=key, value=payload, headers=headers)
         for (topic, partition), builder in builders.items():
             acks.append(await self.producer.send_batch(builder, topic, partition=partition))
         return acks
