@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -107,7 +109,9 @@ async def everything_referral_stores(url: str) -> str:
 
 
 async def test_consent_brings_the_minimal_details_to_referral_encrypted_and_the_withdrawal_takes_them_away(
-        make_database: Callable[..., str], kafka_bootstrap: str, namespace: str) -> None:
+        make_database: Callable[..., str], kafka_bootstrap: str, namespace: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     registry_url, referral_url = make_database("registry"), make_database("referral")
     apps = {"registry": build_registry(settings_for("registry", registry_url, kafka_bootstrap, namespace)),
             "referral": referral_app(referral_url, kafka_bootstrap, namespace)}
@@ -161,6 +165,9 @@ async def test_consent_brings_the_minimal_details_to_referral_encrypted_and_the_
         assert record.value is not None
         for secret in (NIK, KK, MOTHER):
             assert secret.encode() not in record.value
+    logged = [record.getMessage() for record in caplog.records]
+    assert len(logged) > 20  # the capture saw the services' logging
+    assert [s for s in ("Siti", "Karto", "3456-7890", NIK, KK, MOTHER) for line in logged if s in line] == []
 
 
 def _details(child_id: str, at: dt.datetime, name: str = "Siti Aminah") -> ChildReferralDetailsRecordedV1:
