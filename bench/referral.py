@@ -74,32 +74,43 @@ class Lifecycles:
         self.provider_id = provider_id
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.failures: list[str] = []
+        self.issued: list[str] = []
 
     async def timed(self, client: httpx.AsyncClient, operation: str, path: str, who: dict[str, str],
-                    body: dict[str, object] | None = None) -> httpx.Response:
+                    body: dict[str, object] | None = None) -> bool:
+        """One request, timed; whether it succeeded (a failure is kept and the referral left where it is)."""
         started = time.perf_counter()
-        response = await client.post(path, headers=who, json=body)
+        try:
+            response = await client.post(path, headers=who, json=body)
+        except httpx.TransportError as error:
+            self.failures.append(f"{operation}: {type(error).__name__}")
+            return False
         self.latencies[operation].append(time.perf_counter() - started)
         if response.status_code not in (200, 201):
             self.failures.append(f"{operation} {response.status_code}: {response.text[:200]}")
-        return response
+            return False
+        if operation == "issue":
+            self.issued.append(str(response.json()["referral_id"]))
+        return True
 
     async def one(self, client: httpx.AsyncClient, n: int) -> None:
         """Referral number `n` through its lifecycle."""
-        created = await self.timed(client, "issue", "/referrals", self.officer, {
-            "child_id": f"chd_{n}", "person_id": f"per_{n}", "district": DISTRICT, "provider_id": self.provider_id,
-            "service_types": [SERVICE_TYPE], "consent_override_reason": "consent form signed on the visit"})
-        if created.status_code != 201:
+        if not await self.timed(client, "issue", "/referrals", self.officer, {
+                "child_id": f"chd_{n}", "person_id": f"per_{n}", "district": DISTRICT,
+                "provider_id": self.provider_id, "service_types": [SERVICE_TYPE],
+                "consent_override_reason": "consent form signed on the visit"}):
             return
-        path = f"/referrals/{created.json()['referral_id']}"
-        await self.timed(client, "acknowledge", f"{path}/acknowledge", self.provider)
+        path = f"/referrals/{self.issued[-1]}"
+        steps: list[tuple[str, str, dict[str, object] | None]] = [("acknowledge", "acknowledge", None)]
         if n % 10 == 9:
-            await self.timed(client, "decline", f"{path}/decline", self.provider, {"reason": "no_capacity"})
-            return
-        await self.timed(client, "accept", f"{path}/accept", self.provider)
-        await self.timed(client, "record_service", f"{path}/services", self.provider, {
-            "service_type": SERVICE_TYPE, "delivered_on": dt.date.today().isoformat()})
-        await self.timed(client, "complete", f"{path}/complete", self.provider)
+            steps.append(("decline", "decline", {"reason": "no_capacity"}))
+        else:
+            service = {"service_type": SERVICE_TYPE, "delivered_on": dt.date.today().isoformat()}
+            steps += [("accept", "accept", None), ("record_service", "services", service),
+                      ("complete", "complete", None)]
+        for operation, step, body in steps:
+            if not await self.timed(client, operation, f"{path}/{step}", self.provider, body):
+                return
 
     async def worker(self, client: httpx.AsyncClient) -> None:
         """Take referrals one at a time until none is left."""
@@ -183,6 +194,9 @@ async def bench(url: str, bootstrap: str, args: argparse.Namespace, workdir: Pat
         events = await events_published(bootstrap, namespace + ReferralIssuedV1.topic, expected)
     finally:
         service.stop()
+        if not service.log.exists() or "Traceback" in service.log.read_text(errors="replace"):
+            progress("the service's log ends:\n" + "\n".join(
+                service.log.read_text(errors="replace").splitlines()[-40:]) if service.log.exists() else "no log")
     return report(run, seconds, args.referrals, events, args.concurrency, args.store)
 
 
