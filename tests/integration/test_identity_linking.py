@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy import func, select, text
 
 from identity.adapters.orm import delivery, source_records
-from identity.domain.model import MatchModel
+from identity.domain.model import MIN_RATE_PAIRS, MatchModel, pair_match_rate
 from simpul_contracts.events import ChildIdentityRecordedV1, RecordLinkedV1
 from simpul_platform.topic_reader import read_topic
 from tests.support.database import scalar
@@ -205,3 +206,23 @@ async def test_parameters_estimated_from_the_stored_records_drive_the_service(
 def _simpul(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(Path(sys.executable).with_name("simpul")), *arguments], capture_output=True,
                           text=True, timeout=120, check=False)
+
+
+async def test_the_model_in_force_shows_the_records_own_match_rate_once_enough_share_a_nik(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url, boys = make_database("identity"), MIN_RATE_PAIRS + 1
+    records = [child(f"boy-{number}-{copy}", full_name=name, sex="male", birth_date=dt.date(2012, 5, number),
+                     birth_date_precision="day", village_code=KESILIR, nik=f"350911{number:02d}05120001")
+               for number in range(1, boys + 1) for copy, name in enumerate(("Bagus Santoso", "BAGUS"))]
+    async with identity(url, kafka_bootstrap, namespace) as stack:
+        client = stack.clients["identity"]
+        assert (await client.get("/model")).json()["match_rate"] is None  # nothing held: the model's prior
+        for record in records:
+            await publish_event(kafka_bootstrap, namespace, record)
+        await applied(url, len(records))
+        shown = (await client.get("/model")).json()
+    assert shown["match_rate"] == pytest.approx(pair_match_rate(boys, 2 * boys, 2 * boys))
+    assert shown["match_rate"] > 100 * MatchModel.default().prior  # every record held has another of its child
+    for number in range(1, boys + 1):
+        assert await person_of(url, f"boy-{number}-0") == await person_of(url, f"boy-{number}-1")
