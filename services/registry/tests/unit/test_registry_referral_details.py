@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -148,3 +149,18 @@ def test_a_survey_rows_digest_is_what_it_was_before_guardians_had_phones() -> No
     assert isinstance(entry, SurveyEntry)
     # Computed by the code before phones (a813784^): an unchanged survey imported again stays unchanged.
     assert entry.digest == "999c9a1ad72d43f85f7a8bf85070bff42d6e4b124c96f11e829b9c0d2d898392"
+
+
+async def test_a_changed_survey_row_keeps_the_guardians_phones_recorded_over_http(store: FakeRegistryStore) -> None:
+    row = SurveyEntry(2, "S-1", SITI, None, (), None, "d1")
+    await survey.import_survey(ImportSurvey(CADRE, [row], SurveyFile("survey.csv", "sha")), store.unit_of_work)
+    [child_id] = store.tables.children
+    phone = ChildChanges(frozenset({"guardians"}), guardians=(Guardian("Pak Karto", "grandfather", "+62 812 5"),))
+    await execute(store.unit_of_work(), children.update_child, UpdateChild(CADRE, child_id, 1, phone))
+
+    renamed = SurveyEntry(2, "S-1", replace(SITI, full_name="Siti A."), None, (), None, "d2")
+    await survey.import_survey(ImportSurvey(CADRE, [renamed], SurveyFile("survey.csv", "sha2")), store.unit_of_work)
+
+    record = store.tables.children[child_id]
+    assert (record.child.full_name, record.guardians) == ("Siti A.", [Guardian("Pak Karto", "grandfather",
+                                                                                 "+62 812 5")])

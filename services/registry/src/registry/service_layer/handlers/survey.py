@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from registry.adapters import contract_mapping
 from registry.domain.commands import Caller, UpdateChild
 from registry.domain.consent import GuardianConsent
+from registry.domain.details import ChildDetails
 from registry.domain.errors import ImportNotFound, RegistryError
+from registry.domain.record import ChildRecord
 from registry.domain.survey import ImportReport, ImportSurvey, ReadImport, RefusedRow, RowError, Rows, SurveyEntry
 from registry.service_layer import referral_details
 from registry.service_layer.handlers.children import access, update_child
@@ -155,12 +157,22 @@ class _Importer:
         # Every check comes before the record is written, so a refused row leaves nothing behind.
         try:
             record = await child_in_scope(uow.children, self.by, child_id)
-            await update_child(UpdateChild(self.by, child_id, record.version, entry.details, entry.digest), uow)
+            details = _keeping_phones(entry.details, record)
+            await update_child(UpdateChild(self.by, child_id, record.version, details, entry.digest), uow)
         except RegistryError as error:
             plan.outcome.errors.append(RowError(entry.row, error.field, error.reason))
             return
         plan.outcome.updated += 1
         uow.audit(access(self.by, "import_update", [child_id], "survey import"))
+
+
+def _keeping_phones(details: ChildDetails, record: ChildRecord) -> ChildDetails:
+    """A survey has no phone columns: the guardians it names again keep the phones recorded over HTTP."""
+    phones = {(g.name, g.relationship): g.phone for g in record.guardians if g.phone}
+    if not phones:
+        return details
+    return replace(details, guardians=tuple(replace(g, phone=phones.get((g.name, g.relationship)))
+                                            for g in details.guardians))
 
 
 async def _batches(rows: Rows, size: int) -> AsyncIterator[list[SurveyEntry | RefusedRow]]:
