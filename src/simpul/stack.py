@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,8 @@ from simpul_infra import kafka, topics
 from simpul_infra.paths import state_dir
 
 READY_TIMEOUT_S = 90.0
+STABLE_AFTER_S = 60.0  # a service up this long has recovered: its next crash restarts after 1 s again
+MAX_BACKOFF_S = 60.0
 
 
 @dataclass
@@ -100,24 +103,74 @@ def stop_services(services: list[ServiceProcess]) -> None:
             service.process.kill()
 
 
+class Stop(Exception):
+    """A signal asked the stack to stop (SIGTERM, SIGHUP; Ctrl-C arrives as KeyboardInterrupt)."""
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP unwind like Ctrl-C, so nothing is left running when a terminal or a supervisor goes away."""
+    def stop(signum: int, _frame: object) -> None:
+        raise Stop(signal.Signals(signum).name)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, stop)
+
+
+@dataclass
+class Supervisor:
+    """Keeps the services running: one that exits is restarted after a backoff that doubles with each consecutive
+    crash (1 s up to a minute), and the crash is logged with the end of its log."""
+
+    spawn: Callable[[str], ServiceProcess]
+    services: dict[str, ServiceProcess]
+    crashes: dict[str, int] = field(default_factory=dict)
+    restart_at: dict[str, float] = field(default_factory=dict)
+    started_at: dict[str, float] = field(default_factory=dict)
+
+    def check(self, now: float) -> None:
+        """Notice exits, schedule their restarts, and restart those whose backoff is over."""
+        for name, service in list(self.services.items()):
+            if name in self.restart_at:
+                if now >= self.restart_at[name]:
+                    del self.restart_at[name]
+                    self.services[name] = self.spawn(name)
+                    self.started_at[name] = now
+                continue
+            if not service.exited():
+                if now - self.started_at.get(name, now) > STABLE_AFTER_S:
+                    self.crashes[name] = 0  # it ran long enough: the next crash starts the backoff again
+                continue
+            self.crashes[name] = crashes = self.crashes.get(name, 0) + 1
+            delay = min(MAX_BACKOFF_S, 2.0 ** (crashes - 1))
+            _say(f"{name}: exited with code {service.process.returncode}; restart {crashes} in {delay:.0f}s. "
+                 f"End of its log:\n{service.tail(10)}")
+            self.restart_at[name] = now + delay
+
+
 def run(kafka_port: int = 9092, keep_kafka: bool = False) -> None:
     """Run everything until Ctrl-C, then stop it all cleanly."""
-    bootstrap = start_kafka(kafka_port)
-    services: list[ServiceProcess] = []
+    stop_on_signals()
+    supervisor: Supervisor | None = None
     try:
-        services = [start_service(name, spec.port, bootstrap) for name, spec in SERVICES.items()]
-        wait_until_ready(services)
+        bootstrap = start_kafka(kafka_port)
+
+        def spawn(name: str) -> ServiceProcess:
+            return start_service(name, SERVICES[name].port, bootstrap)
+
+        supervisor = Supervisor(spawn, {name: spawn(name) for name in SERVICES})
+        wait_until_ready(list(supervisor.services.values()))
         _say(f"all services up; logs in {state_dir() / 'logs'}; SQLite files in {state_dir() / 'data'}")
         _say("a development token: simpul auth token --role cadre --subject me --scope 35.09.11.2007")
-        _say("Ctrl-C stops everything")
-        while not any(service.exited() for service in services):
+        _say("Ctrl-C (or SIGTERM, SIGHUP) stops everything; a service that crashes is restarted")
+        while True:
+            supervisor.check(time.monotonic())
             time.sleep(0.5)
-        dead = next(service for service in services if service.exited())
-        raise RuntimeError(f"{dead.name} stopped unexpectedly:\n{dead.tail()}")
-    except KeyboardInterrupt:
-        _say("stopping...")
+    except (KeyboardInterrupt, Stop) as reason:
+        _say(f"stopping ({reason or 'Ctrl-C'})...")
     finally:
-        stop_services(services)
+        for number in (signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the clean-up short
+            signal.signal(number, signal.SIG_IGN)
+        stop_services(list(supervisor.services.values()) if supervisor else [])
         if not keep_kafka:
             kafka.stop(state_dir() / "kafka" / "data")
         _say("stopped")
