@@ -6,7 +6,7 @@ import abc
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters.orm import record_persons
@@ -27,23 +27,24 @@ class RecordPersons(abc.ABC):
 
 
 class SqlRecordPersons(RecordPersons):
-    """Links in the `record_persons` table of the unit of work's session."""
+    """Links in the `record_persons` table of the unit of work's session (or a rebuild's copy of it)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession, table: Table = record_persons) -> None:
+        self.session, self.table = session, table
 
     async def save(self, links: Sequence[RecordPerson]) -> None:
         """One bulk upsert for all the links."""
         now = dt.datetime.now(dt.UTC)
         rows = [{"record_key": link.record_key, "person_id": link.person_id, "village_code": link.village_code,
                  "updated_at": now} for link in links]
-        await upsert_rows(self.session, record_persons, rows, key=["record_key"])
+        await upsert_rows(self.session, self.table, rows, key=["record_key"])
 
     async def persons_per_village(self) -> dict[str, int]:
         """COUNT(DISTINCT person_id) grouped by village."""
+        links = self.table
         query = (
-            select(record_persons.c.village_code, func.count(func.distinct(record_persons.c.person_id)))
-            .where(record_persons.c.village_code.is_not(None))
-            .group_by(record_persons.c.village_code)
+            select(links.c.village_code, func.count(func.distinct(links.c.person_id)))
+            .where(links.c.village_code.is_not(None))
+            .group_by(links.c.village_code)
         )
         return {code: int(count) for code, count in (await self.session.execute(query)).all()}
