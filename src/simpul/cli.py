@@ -42,6 +42,7 @@ def _mount() -> None:
     from identity.cli import identity_app
     from registry.cli import regions_app
     from registry.cli.survey import registry_app
+    from reporting.cli import reporting_app
     from simpul_contracts.cli import app as contracts_app
     from simpul_infra.cli import app as infra_app
     from simpul_platform.cli import auth_app, dlq_app
@@ -53,6 +54,7 @@ def _mount() -> None:
     app.add_typer(regions_app, name="regions", help="Region reference data: import the official Kemendagri lists.")
     app.add_typer(identity_app, name="identity", help="Identity: deduplicate child records into persons.")
     app.add_typer(registry_app, name="registry", help="Children in bulk: import a survey, write its template.")
+    app.add_typer(reporting_app, name="reporting", help="Reporting: rebuild the indicators from the topics.")
 
 
 _mount()
