@@ -1,9 +1,9 @@
 """Bulk writes (`simpul_platform.bulk`) keep every value as the column types say, whichever rowset carries them.
 
-On PostgreSQL plain columns travel as one JSON document (`json_to_recordset`) and columns with bind processing
-(JSON, encrypted text) as one array per column; SQLite takes a multi-row statement. The values read back must be
-the values written: text with quotes and non-ASCII letters, NULLs, big integers, exact floats, dates, and times,
-a naive one read as UTC as asyncpg reads it (never in the server's time zone).
+On PostgreSQL plain columns (JSON ones too) travel as one JSON document (`json_to_recordset`) and columns with
+bind processing (encrypted text, enums) as one array per column; SQLite takes a multi-row statement. The values
+read back must be the values written: text with quotes and non-ASCII letters, NULLs, big integers, exact floats,
+dates, and times, a naive one read as UTC as asyncpg reads it (never in the server's time zone).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from simpul_platform.bulk import upsert_rows
 from simpul_platform.database import Database
+from simpul_platform.field_encryption import EncryptedString, development_keyring
 
 metadata = MetaData()
 plain = Table(
@@ -40,10 +41,15 @@ plain = Table(
     Column("at", DateTime(timezone=True)),
     Column("flag", Boolean),
 )
-processed = Table(
-    "processed_rows", metadata,
+documents = Table(
+    "document_rows", metadata,
     Column("key", String(40), primary_key=True),
     Column("document", JSON),
+)
+encrypted = Table(  # bind processing: one array per column
+    "encrypted_rows", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("name", EncryptedString("encrypted_rows.name")),
 )
 AT = dt.datetime(2026, 12, 1, 7, 30, 15, 123456, tzinfo=dt.UTC)
 
@@ -59,7 +65,7 @@ async def read(database: Database, table: Table) -> dict[str, tuple[object, ...]
 
 
 async def test_upserted_values_read_back_unchanged(any_store: Callable[[str], str]) -> None:
-    database = Database(any_store("bulk_rows"))
+    database = Database(any_store("bulk_rows"), keyring=development_keyring())
     try:
         async with database.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
@@ -70,7 +76,10 @@ async def test_upserted_values_read_back_unchanged(any_store: Callable[[str], st
             if not database.is_sqlite:  # a server in Jakarta's time zone must still read the naive time as UTC
                 await session.execute(text("SET LOCAL TIME ZONE 'Asia/Jakarta'"))
             await upsert_rows(session, plain, rows, key=["key"])
-            await upsert_rows(session, processed, [{"key": "a", "document": {"names": ["Siti", "Ratna"]}}],
+            await upsert_rows(session, documents, [{"key": "a", "document": {"names": ["Siti", "Ratna"]}},
+                                                   {"key": "b", "document": ["35.09", "52.03"]},
+                                                   {"key": "c", "document": None}], key=["key"])
+            await upsert_rows(session, encrypted, [{"key": "a", "name": "Siti Aminah"}, {"key": "b", "name": None}],
                               key=["key"])
         async with database.session() as session, session.begin():  # the update half of the upsert
             await upsert_rows(session, plain, [plain_row("a", count=7, text="changed")], key=["key"])
@@ -83,7 +92,11 @@ async def test_upserted_values_read_back_unchanged(any_store: Callable[[str], st
         assert stored["c"][3] == dt.date(2013, 7, 7)
         assert _as_utc(stored["c"][4]) == AT  # the naive time was UTC
         assert stored["c"][5] is False
-        assert (await read(database, processed))["a"] == ({"names": ["Siti", "Ratna"]},)
+        stored_documents = await read(database, documents)
+        assert stored_documents["a"] == ({"names": ["Siti", "Ratna"]},)
+        assert stored_documents["b"] == (["35.09", "52.03"],)  # a list stays one document, never an array's rows
+        assert stored_documents["c"] == (None,)
+        assert await read(database, encrypted) == {"a": ("Siti Aminah",), "b": (None,)}
     finally:
         await database.dispose()
 
