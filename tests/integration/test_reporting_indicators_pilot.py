@@ -5,20 +5,11 @@ end, and so do a shuffled run with redeliveries; unknown event types and version
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import FastAPI
-from sqlalchemy import func, select
-
-from reporting.adapters.orm import delivery
-from reporting.bootstrap import build
 from reporting.domain.indicator_commands import IndicatorCells
 from reporting.entrypoints.consumers.identity_persons import person_changes
 from reporting.entrypoints.consumers.referral_providers import provider_events
@@ -33,16 +24,12 @@ from simpul_platform.dead_letter_tools import read_dead_letters
 from simpul_platform.delivery import Delivery
 from simpul_platform.unit_of_work import execute
 from tests.conftest import fresh_namespace
-from tests.support.database import scalar
 from tests.support.reporting_pilot import AFTER_MERGE, AS_OF, FINAL, TIMELINESS, Sent, pilot, publish_all
-from tests.support.stack import eventually, settings_for, token
+from tests.support.reporting_service import MINISTRY, Figures, applied, http_figures, reporting, run_phases
+from tests.support.stack import eventually, token
 
-Figures = dict[tuple[str, str, str, str, str], int]
 HANDLERS: dict[str, Any] = {"registry.child.v1": child_events, "identity.person.v1": person_changes,
                             "referral.referral.v1": referral_events, "referral.provider.v1": provider_events}
-TOPICS = tuple(HANDLERS)
-MINISTRY = token(Role.MINISTRY)
-OFFICER = token(Role.DISTRICT_OFFICER, "35", "52")
 
 
 async def _apply_to_fake(uow: FakeReportingUnitOfWork, sent: Sequence[Sent]) -> None:
@@ -80,64 +67,11 @@ async def test_the_pilot_scenario_on_the_fake_matches_the_hand_computed_figures(
         assert await _fake_figures(shuffled, FINAL) == FINAL
 
 
-@contextlib.asynccontextmanager
-async def reporting(url: str, bootstrap: str, namespace: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The reporting service in this process, its clock at the scenario's day."""
-    app = build(settings_for("reporting", url, bootstrap, namespace), clock=lambda: AS_OF)
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://r") as client:
-        yield app, client
-
-
-async def _applied(url: str, count: int) -> bool:
-    return int(await scalar(url, select(func.count()).select_from(delivery.processed_events))) >= count
-
-
-async def _caught_up(bootstrap: str, namespace: str) -> bool:
-    """The consumer group has committed every offset of the four topics (redeliveries included)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(namespace + "reporting")
-        partitions = [TopicPartition(namespace + topic, p) for topic in TOPICS
-                      for p in consumer.partitions_for_topic(namespace + topic) or ()]
-        ends = await consumer.end_offsets(partitions)
-        return all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items() if end)
-    finally:
-        await consumer.stop()
-        await admin.close()
-
-
-async def _http_figures(client: httpx.AsyncClient, expected: Figures) -> Figures:
-    found: Figures = {}
-    for region, period in {(key[1], key[4]) for key in expected}:
-        headers = MINISTRY if region == "ID" else OFFICER
-        answer = await client.get("/indicators", params={"region": region, "period": period}, headers=headers)
-        assert answer.status_code == 200, answer.text
-        for figure in answer.json()["figures"]:
-            found[(figure["indicator"], figure["region_code"], figure["sex"], figure["age_band"], period)] = \
-                figure["value"]
-    return {key: found.get(key, 0) for key in expected}
-
-
-async def _run(url: str, bootstrap: str, namespace: str, phases: Sequence[tuple[list[Sent], Figures]]) -> None:
-    async with reporting(url, bootstrap, namespace) as (_, client):
-        applied = 0
-        for sent, expected in phases:
-            await publish_all(bootstrap, namespace, sent)
-            applied += len({envelope.id for _, envelope in sent})
-            await eventually(lambda count=applied: _applied(url, count), timeout=120)  # type: ignore[misc]
-            await eventually(lambda: _caught_up(bootstrap, namespace), timeout=60)
-            assert await _http_figures(client, expected) == expected
-
-
 async def test_the_pilot_scenario_through_the_broker_matches_the_hand_computed_figures(
     make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
 ) -> None:
     first, second = pilot()
-    await _run(make_database("reporting"), kafka_bootstrap, namespace, [(first, AFTER_MERGE), (second, FINAL)])
+    await run_phases(make_database("reporting"), kafka_bootstrap, namespace, [(first, AFTER_MERGE), (second, FINAL)])
 
 
 async def test_a_shuffled_run_with_redeliveries_gives_the_same_figures(
@@ -146,7 +80,7 @@ async def test_a_shuffled_run_with_redeliveries_gives_the_same_figures(
     first, second = pilot()
     shuffled = _shuffled_with_redeliveries(first + second, seed=12)
     assert len(shuffled) > len(first + second)
-    await _run(make_database("reporting"), kafka_bootstrap, await fresh_namespace(kafka_bootstrap),
+    await run_phases(make_database("reporting"), kafka_bootstrap, await fresh_namespace(kafka_bootstrap),
                [(shuffled, FINAL)])
 
 
@@ -155,7 +89,7 @@ async def test_the_indicators_answer_carries_targets_shares_and_the_referral_tim
 ) -> None:
     first, second = pilot()
     url = make_database("reporting")
-    await _run(url, kafka_bootstrap, namespace, [(first + second, FINAL)])
+    await run_phases(url, kafka_bootstrap, namespace, [(first + second, FINAL)])
     async with reporting(url, kafka_bootstrap, namespace) as (_, client):
         national = (await client.get("/indicators", headers=MINISTRY)).json()
         margins = {f["indicator"]: f for f in national["figures"] if f["region_code"] == "ID" and f["sex"] == "all"
@@ -183,7 +117,7 @@ async def test_the_indicators_answer_carries_targets_shares_and_the_referral_tim
                                                                   "35.09.27.2003"}
 
 
-async def test_unknown_event_types_and_versions_go_to_the_dlq_and_the_rest_is_applied(
+async def test_unknown_event_types_and_versions_go_to_the_dlq_and_the_rest_isapplied(
     make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
 ) -> None:
     url = make_database("reporting")
@@ -200,8 +134,8 @@ async def test_unknown_event_types_and_versions_go_to_the_dlq_and_the_rest_is_ap
         assert sorted(letter.headers["ce_type"] for letter in letters) == [
             "simpul.registry.child-adopted.v1", "simpul.registry.child-registered.v2"]
         assert all(letter.headers["dlq_error_type"] == "ContractError" for letter in letters)
-        await eventually(lambda: _applied(url, 1))
-        figures = await _http_figures(client, {("registered", "35.09.11.2007", "all", "all", "cumulative"): 1})
+        await eventually(lambda: applied(url, 1))
+        figures = await http_figures(client, {("registered", "35.09.11.2007", "all", "all", "cumulative"): 1})
         assert figures == {("registered", "35.09.11.2007", "all", "all", "cumulative"): 1}
         await asyncio.sleep(1)
         assert len(await read_dead_letters(kafka_bootstrap, topic)) == 2
