@@ -1,6 +1,6 @@
 """Reporting settings (env prefix REPORTING_)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from simpul_platform.settings import ServiceSettings
@@ -19,3 +19,8 @@ class ReportingSettings(ServiceSettings):
                  "52.03.19.2006", "52.08.02.2003", "52.08.02.2006"),
         description="Village codes of the programme: a region's per-village targets (220 registered, 20 withdrawn, "
         "200 protected) count these villages (the 2025 pilot's eight by default)")
+    feed_secret: SecretStr = Field(
+        default=SecretStr("simpul-development-feed-key-not-for-production"),
+        description="Key of the feed's cell-key noise (ADR 0005): rotate only with a new feed version")
+    dhis2_mapping: str | None = Field(
+        default=None, description="Path of a DHIS2 mapping TOML file (default: the packaged, documented one)")
