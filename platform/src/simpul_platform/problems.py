@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simpul_platform.errors import DomainError, ErrorKind
 
@@ -71,6 +71,38 @@ def domain_problem(error: DomainError) -> Problem:
     return Problem(status, error.title or title, str(error), [{"field": error.field, "reason": error.reason}])
 
 
+class ContainUnexpected:
+    """Pure ASGI middleware: an unexpected exception becomes a bare 500 problem, logged by type and route only.
+
+    Caught here rather than by an exception handler: Starlette re-raises from those, and the server would log the
+    message and traceback, which may carry request values (database drivers echo them). A plain ASGI wrapper, not
+    `@app.middleware("http")`: that one runs every request through a task group and memory streams.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            request = Request(scope)
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route_of(request))
+            if not started:  # else the client sees the response cut short; nothing more can be sent
+                problem = Problem(500, "Internal error", "The error was logged with its trace id.")
+                await problem_response(request, problem)(scope, receive, send)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error leave the API as problem+json."""
 
@@ -93,17 +125,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = Problem(exc.status_code, str(exc.detail), str(exc.detail))
         return problem_response(request, problem, headers=dict(exc.headers or {}))
 
-    async def contain_unexpected(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Caught here rather than by an exception handler: Starlette re-raises from those, and the server would log
-        # the message and traceback, which may carry request values (database drivers echo them).
-        try:
-            return await call_next(request)
-        except Exception as exc:
-            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route_of(request))
-            return problem_response(request, Problem(500, "Internal error", "The error was logged with its trace id."))
-
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(DomainError, on_domain_error)
-    app.middleware("http")(contain_unexpected)
+    app.add_middleware(ContainUnexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
