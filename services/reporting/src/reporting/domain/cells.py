@@ -111,3 +111,17 @@ class Cell:
     def with_value(self, value: int) -> Cell:
         """The same cell with another value."""
         return replace(self, value=value)
+
+
+NATIONAL_CODE = "ID"
+"""The national region's code (and DHIS2 org unit code)."""
+
+
+def parent_region(code: str, level: RegionLevel) -> tuple[str, RegionLevel] | None:
+    """The region one level up: region codes are dotted ('35.09.11.2007' -> '35.09.11'); provinces sit under ID."""
+    if level is RegionLevel.NATIONAL:
+        return None
+    parent_level = list(RegionLevel)[level.rank + 1]
+    if parent_level is RegionLevel.NATIONAL:
+        return NATIONAL_CODE, parent_level
+    return code.rsplit(".", 1)[0], parent_level

@@ -1,0 +1,32 @@
+"""What the protected feed is asked for: the publication as one reader may see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reporting.domain.feed import ProtectedCell, Protection
+
+
+@dataclass(frozen=True)
+class FeedReader:
+    """Who reads: the ministry (district level and above, every region) or a reader scoped to region codes."""
+
+    ministry: bool
+    regions: tuple[str, ...] = ()
+
+    def sees(self, cell: ProtectedCell) -> bool:
+        """The ministry sees district level and above; others every level inside their regions."""
+        if self.ministry:
+            return cell.key.region_level.district_or_above
+        code = cell.key.region_code
+        return any(code == region or code.startswith(region + ".") for region in self.regions)
+
+
+@dataclass(frozen=True)
+class ProtectedFeed:
+    """The protected publication of every indicator as of `as_of`, cut to what `reader` may see."""
+
+    as_of: dt.date
+    reader: FeedReader
+    protection: Protection
