@@ -8,9 +8,8 @@ audited against every relation the feed publishes. The ministry reads district l
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
@@ -22,26 +21,14 @@ from reporting.domain.cells import AgeBand, RegionLevel, Sex
 from reporting.domain.feed import ProtectedCell, Protection
 from reporting.domain.feed_commands import FeedReader, ProtectedFeed
 from reporting.domain.indicators import Indicator
+from reporting.entrypoints.http.indicators import Dependencies
 from reporting.service_layer.feed_handlers import protected_feed
-from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.unit_of_work import execute
 
 router = APIRouter(prefix="/feed", tags=["feed"])
 Reader = Annotated[Principal, Depends(require(Role.MINISTRY, Role.DISTRICT_OFFICER, Role.SERVICE))]
 LINKED = {Indicator.IDENTIFIED.value: (Indicator.IDENTIFIED_CHILD_LABOURERS.value, Indicator.IDENTIFIED_AT_RISK.value)}
-
-
-class Dependencies(Protocol):
-    """What the routes need of reporting's composition root (bootstrap.Wiring, kept in app.state.wiring)."""
-
-    @property
-    def settings(self) -> ReportingSettings: ...
-
-    @property
-    def clock(self) -> Callable[[], dt.datetime]: ...
-
-    def unit_of_work(self) -> ReportingUnitOfWork: ...
 
 
 class FeedCell(BaseModel):
