@@ -13,6 +13,7 @@ from simpul_contracts.events.registry import (
     ConsentChangedV1,
     MonitoringVisitRecordedV1,
 )
+from simpul_contracts.events.reporting import IndicatorPublishedV1
 
 __all__ = [
     "CaseStatusChangedV1",
@@ -23,6 +24,7 @@ __all__ = [
     "ChildRegisteredV1",
     "ChildUpdatedV1",
     "ConsentChangedV1",
+    "IndicatorPublishedV1",
     "MonitoringVisitRecordedV1",
     "PersonUnmergedV1",
     "PersonsMergedV1",
