@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import replace
 
 from reporting.domain.facts import (
@@ -14,6 +15,7 @@ from reporting.domain.facts import (
     ReferralEvent,
     ReferralStep,
 )
+from reporting.domain.feed import ProtectedCell
 from reporting.domain.model import RecordPerson
 from simpul_contracts import CloudEvent, Event
 from simpul_contracts.events import (
@@ -54,6 +56,9 @@ from simpul_contracts.events.referral.referrals import (
 )
 from simpul_contracts.events.referral.referrals import ReferralEvent as WireReferralEvent
 from simpul_contracts.events.registry import ChildStateEvent
+from simpul_contracts.events.reporting import AgeBand as WireAgeBand
+from simpul_contracts.events.reporting import FeedSex, IndicatorPublishedV1, ProtectedValue
+from simpul_contracts.events.reporting import RegionLevel as WireRegionLevel
 
 
 def record_person(event: RecordLinkedV1) -> RecordPerson:
@@ -146,3 +151,25 @@ def provider_event(event: Event, envelope: CloudEvent) -> ProviderEvent:
         return replace(fact, districts=tuple(event.districts), agreement_id=event.agreement_id,
                        starts_on=event.starts_on, ends_on=event.ends_on)
     return fact
+
+
+def indicators_published(
+    cells: Iterable[ProtectedCell], publication_id: str, published_at: dt.datetime, as_of: dt.date
+) -> list[IndicatorPublishedV1]:
+    """The aggregate topic's events of a protected publication: one per indicator, region and period, district
+    level and above only (a village never leaves on the topic)."""
+    series: dict[tuple[str, str, str, str], list[ProtectedValue]] = {}
+    for cell in cells:
+        key = cell.key
+        if not key.region_level.district_or_above:
+            continue
+        series.setdefault((key.indicator, key.region_code, key.region_level.value, key.period), []).append(
+            ProtectedValue(sex=FeedSex(key.sex.value), age_band=WireAgeBand(key.age_band.value), value=cell.value)
+        )
+    return [
+        IndicatorPublishedV1(
+            publication_id=publication_id, published_at=published_at, as_of=as_of, indicator=indicator,
+            region_code=region, region_level=WireRegionLevel(level), period=period, values=values,
+        )
+        for (indicator, region, level, period), values in sorted(series.items())
+    ]
