@@ -205,12 +205,14 @@ def tally(hits: Iterable[Hit]) -> Counter[CellKey]:
         held = firsts.get((hit.indicator, hit.person))
         if held is None or (hit.when, hit.tie) < (held.when, held.tie):
             firsts[(hit.indicator, hit.person)] = hit
+    slots: Counter[tuple[Indicator, str, str, Sex | None, AgeBand | None]] = Counter(
+        (hit.indicator, month(hit.when) if hit.monthly else CUMULATIVE, hit.village_code, sex_of(hit.sex),
+         age_band(hit.birth_year, hit.when.date())) for hit in firsts.values())
     counts: Counter[CellKey] = Counter()
-    for hit in firsts.values():
-        band = age_band(hit.birth_year, hit.when.date())
-        for period in (month(hit.when), CUMULATIVE) if hit.monthly else (CUMULATIVE,):
-            for key in keys_of(hit.indicator, period, hit.village_code, sex_of(hit.sex), band):
-                counts[key] += 1
+    for (indicator, period, village, sex, band), count in slots.items():
+        for each in {period, CUMULATIVE}:
+            for key in keys_of(indicator, each, village, sex, band):
+                counts[key] += count
     return counts
 
 
