@@ -30,3 +30,12 @@ class ProtectedFeed:
     as_of: dt.date
     reader: FeedReader
     protection: Protection
+
+
+@dataclass(frozen=True)
+class PublishFeed:
+    """Publish the protected feed (district level and above) to the aggregate topic, as of `as_of`."""
+
+    publication_id: str
+    published_at: dt.datetime
+    protection: Protection

@@ -8,6 +8,7 @@ audited against every relation the feed publishes. The ministry reads district l
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,15 +20,16 @@ from reporting.adapters.feed_csv import feed_csv
 from reporting.config import ReportingSettings
 from reporting.domain.cells import AgeBand, RegionLevel, Sex
 from reporting.domain.feed import ProtectedCell, Protection
-from reporting.domain.feed_commands import FeedReader, ProtectedFeed
+from reporting.domain.feed_commands import FeedReader, ProtectedFeed, PublishFeed
 from reporting.domain.indicators import Indicator
 from reporting.entrypoints.http.indicators import Dependencies
-from reporting.service_layer.feed_handlers import protected_feed
+from reporting.service_layer.feed_handlers import protected_feed, publish_feed
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.unit_of_work import execute
 
 router = APIRouter(prefix="/feed", tags=["feed"])
 Reader = Annotated[Principal, Depends(require(Role.MINISTRY, Role.DISTRICT_OFFICER, Role.SERVICE))]
+Publisher = Annotated[Principal, Depends(require(Role.MINISTRY, Role.SERVICE))]
 LINKED = {Indicator.IDENTIFIED.value: (Indicator.IDENTIFIED_CHILD_LABOURERS.value, Indicator.IDENTIFIED_AT_RISK.value)}
 
 
@@ -97,3 +99,21 @@ async def feed_as_dhis2(principal: Reader, request: Request) -> dict[str, Any]:
     path = Path(wiring.settings.dhis2_mapping) if wiring.settings.dhis2_mapping else DEFAULT_MAPPING
     _, cells = await _cells(principal, request)
     return data_value_set(cells, Dhis2Mapping.load(path))
+
+
+class Published(BaseModel):
+    """What an on-demand publication put on the aggregate topic."""
+
+    publication_id: str
+    events: int = Field(description="IndicatorPublishedV1 events on reporting.feed.v1")
+
+
+@router.post("/publications", response_model=Published, status_code=201,
+             summary="Publish the protected feed to reporting.feed.v1 now")
+async def publish_now(principal: Publisher, request: Request) -> Published:
+    """District level and above, the same protected values the routes serve."""
+    del principal
+    wiring: Dependencies = request.app.state.wiring
+    command = PublishFeed(f"pub-{uuid.uuid4().hex}", wiring.clock(), protection(wiring.settings))
+    events = await execute(wiring.unit_of_work(), publish_feed, command)
+    return Published(publication_id=command.publication_id, events=events)
