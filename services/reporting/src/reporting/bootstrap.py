@@ -21,6 +21,7 @@ from reporting.entrypoints.consumers import (
 from reporting.entrypoints.http import feed, indicators
 from reporting.entrypoints.http.routes import router
 from reporting.service_layer.unit_of_work import SqlReportingUnitOfWork
+from simpul_contracts.events import IndicatorPublishedV1
 from simpul_platform.runtime import ServiceRuntime, build_runtime
 from simpul_platform.web import create_app
 
@@ -51,6 +52,7 @@ def wire(settings: ReportingSettings | None = None, *, for_documentation: bool =
     identity_links.register(runtime, wiring.unit_of_work)
     for consumer in (registry_children, identity_persons, referral_referrals, referral_providers):
         consumer.register(runtime, wiring.unit_of_work)
+    runtime.publishes(IndicatorPublishedV1)
     return wiring
 
 
