@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting.adapters.feed_repository import FeedLedger, SqlFeedLedger
 from reporting.adapters.indicator_repository import IndicatorFacts, SqlIndicatorFacts
 from reporting.adapters.repository import RecordPersons, SqlRecordPersons
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -14,6 +15,7 @@ class ReportingUnitOfWork(UnitOfWork):
 
     record_persons: RecordPersons
     facts: IndicatorFacts
+    feed_ledger: FeedLedger
 
 
 class SqlReportingUnitOfWork(SqlUnitOfWork, ReportingUnitOfWork):
@@ -23,3 +25,4 @@ class SqlReportingUnitOfWork(SqlUnitOfWork, ReportingUnitOfWork):
         """The SQL repositories over this transaction's session."""
         self.record_persons = SqlRecordPersons(session)
         self.facts = SqlIndicatorFacts(session)
+        self.feed_ledger = SqlFeedLedger(session)
