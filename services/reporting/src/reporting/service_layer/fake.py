@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from reporting.adapters.feed_repository import InMemoryFeedLedger
 from reporting.adapters.indicator_repository import InMemoryIndicatorFacts
 from reporting.adapters.repository import RecordPersons
 from reporting.domain.model import RecordPerson
@@ -40,13 +41,17 @@ class FakeReportingUnitOfWork(InMemoryUnitOfWork, ReportingUnitOfWork):
         self._snapshot: dict[str, RecordPerson] = {}
         self.facts = self._facts = InMemoryIndicatorFacts()
         self._facts_snapshot = InMemoryIndicatorFacts()
+        self.feed_ledger = self._ledger = InMemoryFeedLedger()
+        self._ledger_snapshot = InMemoryFeedLedger()
 
     def begin_repositories(self) -> None:
         """Remember the committed links."""
         self._snapshot = dict(self._links.links)
         self._facts_snapshot = copy.deepcopy(self._facts)
+        self._ledger_snapshot = copy.deepcopy(self._ledger)
 
     def rollback_repositories(self) -> None:
         """Forget what the open transaction changed."""
         self._links.links = self._snapshot
         self.facts = self._facts = self._facts_snapshot
+        self.feed_ledger = self._ledger = self._ledger_snapshot
