@@ -60,12 +60,13 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.bus_producer import Order, spawn  # noqa: E402
 from bench.bus_support import (  # noqa: E402
     PHASE_TIMEOUT_S,
-    create_topic,
+    create_catalogue,
     fresh_database,
     kafka_bootstrap,
     measure_raw,
     postgres_server,
     progress,
+    subscriber_of,
     wait_assigned,
 )
 from reporting.adapters.orm import record_persons  # noqa: E402
@@ -194,7 +195,7 @@ async def measure_ours(bootstrap: str, urls: tuple[str, str], events: Sequence[R
                        args: argparse.Namespace, namespace: str) -> tuple[Timeline, Counts]:
     """Our path end to end: the producer process's outbox and relay, reporting's consumer here."""
     producer_url, reporting_url = urls
-    await create_topic(bootstrap, namespace + RecordLinkedV1.topic)
+    await create_catalogue(bootstrap, namespace)
     order = Order(producer_url, bootstrap, namespace, len(events), args.tx_batch, telemetry=not args.bare,
                   profile_to=PRODUCER_PROFILE if args.profile == "producer" else None)
     process, signals = spawn(order, events)
@@ -205,7 +206,7 @@ async def measure_ours(bootstrap: str, urls: tuple[str, str], events: Sequence[R
         settings = ReportingSettings(database_url=reporting_url, kafka_bootstrap_servers=bootstrap,
                                      topic_namespace=namespace)
         async with running_reporting(settings, bare=args.bare) as wiring:
-            await wait_assigned(wiring.runtime.broker.subscribers[0].consumer)  # type: ignore[attr-defined]
+            await wait_assigned(subscriber_of(wiring.runtime.broker, namespace + RecordLinkedV1.topic))
             progress(f"our path: publishing, relaying and consuming {len(events):,} events under {namespace} ...")
             timeline = Timeline(started=time.monotonic())
             cpu = time.process_time()

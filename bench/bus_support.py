@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -11,10 +12,12 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from simpul_infra import kafka, postgres
+from simpul_infra.catalogue import load_catalogue
 from simpul_infra.pg_server import PostgresServer
 from simpul_infra.ports import free_port
 from simpul_infra.topics import DLQ_SUFFIX, TopicSpec, ensure_topics
@@ -86,6 +89,21 @@ async def create_topic(bootstrap: str, name: str) -> None:
     """A fresh 3-partition topic and its dead-letter topic."""
     specs = [TopicSpec(name, PARTITIONS, retention_ms=-1), TopicSpec(name + DLQ_SUFFIX, 1, retention_ms=-1)]
     await ensure_topics(bootstrap, specs)
+
+
+async def create_catalogue(bootstrap: str, namespace: str) -> None:
+    """Every catalogue topic (and its dead-letter topic) under the namespace, as a deployment has them: a service
+    subscribes to all of its topics, not only the one a bench publishes on."""
+    specs = [dataclasses.replace(spec, name=namespace + spec.name) for spec in load_catalogue().all_topics()]
+    await ensure_topics(bootstrap, specs)
+
+
+def subscriber_of(broker: Any, topic: str) -> AIOKafkaConsumer:
+    """The Kafka consumer of the broker's subscriber to `topic`."""
+    for subscriber in broker.subscribers:
+        if topic in subscriber.topic_names:
+            return cast(AIOKafkaConsumer, subscriber.consumer)
+    raise LookupError(f"no subscriber to {topic}")
 
 
 async def wait_assigned(consumer: AIOKafkaConsumer) -> None:
