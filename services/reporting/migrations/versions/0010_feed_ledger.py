@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("age_band", sa.String(8), nullable=False),
         sa.Column("true_value", sa.Integer(), nullable=False),
         sa.Column("published", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),
         sa.PrimaryKeyConstraint("indicator", "region_code", "region_level", "period", "sex", "age_band"),
     )
     op.create_table(

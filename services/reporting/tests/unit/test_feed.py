@@ -29,7 +29,7 @@ def registered(child: str, village: str, sex: WireSex, month: int) -> ChildRegis
                              registered_at=dt.datetime(2026, month, 3, 9, tzinfo=dt.UTC))
 
 
-async def service() -> FakeReportingUnitOfWork:
+async def service(publish: bool = True) -> FakeReportingUnitOfWork:
     """12 children in Kesilir, 3 in Wringintelu (a small village), 9 in Selelos (another district)."""
     uow = FakeReportingUnitOfWork()
     events = [registered(f"k{n}", KESILIR, (WireSex.FEMALE, WireSex.MALE)[n % 2], 1 + n % 2) for n in range(12)]
@@ -39,11 +39,13 @@ async def service() -> FakeReportingUnitOfWork:
         deliveries = await uow.claim("registry.child.v1", [Delivery(None, e.envelope(), e) for e in events])  # type: ignore[arg-type]
         await child_events(uow, deliveries)
         await uow.commit()
+    if publish:
+        await execute(uow, publish_feed, PublishFeed("pub-1", NOW, PROTECTION, slot="202603"))
     return uow
 
 
 async def read(uow: FakeReportingUnitOfWork, reader: FeedReader) -> Sequence[ProtectedCell]:
-    return await execute(uow, protected_feed, ProtectedFeed(NOW.date(), reader, PROTECTION))
+    return await execute(uow, protected_feed, ProtectedFeed(reader))
 
 
 async def test_the_ministry_sees_district_level_and_above_only() -> None:
@@ -74,8 +76,9 @@ async def test_a_small_village_is_withheld_and_every_reader_gets_the_same_number
 
 
 async def test_publishing_puts_aggregate_events_of_district_level_and_above_on_the_outbox() -> None:
-    uow = await service()
-    count = await execute(uow, publish_feed, PublishFeed("pub-1", NOW, PROTECTION))
+    uow = await service(publish=False)
+    assert await read(uow, FeedReader(ministry=True)) == []
+    count = await execute(uow, publish_feed, PublishFeed("pub-1", NOW, PROTECTION, slot="202603"))
     events = [e for e in uow.published if isinstance(e, IndicatorPublishedV1)]
     assert count == len(events) > 0
     assert all(e.data_class is DataClass.AGGREGATE and e.topic == "reporting.feed.v1" for e in events)
@@ -86,3 +89,32 @@ async def test_publishing_puts_aggregate_events_of_district_level_and_above_on_t
                 for e in events for v in e.values}
     assert on_topic == ministry
     assert all(value is None or value == 0 or value >= 5 for value in on_topic.values())
+
+
+async def test_a_month_is_published_once_and_an_on_demand_publication_is_audited_against_it() -> None:
+    uow = await service()
+    before = len(uow.published)
+    assert await execute(uow, publish_feed, PublishFeed("pub-2", NOW, PROTECTION, slot="202603")) == 0
+    assert len(uow.published) == before
+    first = {c.key: c.value for c in await read(uow, FeedReader(ministry=False, regions=("35", "52")))}
+    async with uow:
+        more = [registered(f"x{n}", KESILIR, WireSex.FEMALE, 3) for n in range(2)]
+        deliveries = await uow.claim("registry.child.v1", [Delivery(None, e.envelope(), e) for e in more])  # type: ignore[arg-type]
+        await child_events(uow, deliveries)
+        await uow.commit()
+    assert await execute(uow, publish_feed, PublishFeed("pub-3", NOW, PROTECTION, slot="pub-3")) > 0
+    second = {c.key: c.value for c in await read(uow, FeedReader(ministry=False, regions=("35", "52")))}
+    assert first != second
+    ledger = await uow.feed_ledger.entries()
+    kesilir = next(key for key in ledger if key.indicator == "registered" and key.region_code == KESILIR
+                   and key.period == "cumulative" and key.sex == "all" and key.age_band == "all")
+    assert ledger[kesilir].true_value == 14
+    assert {key: entry.published for key, entry in ledger.items() if key in second} == second
+
+
+async def test_nothing_is_kept_when_the_publication_is_not_committed() -> None:
+    uow = await service(publish=False)
+    async with uow:
+        await publish_feed(PublishFeed("pub-1", NOW, PROTECTION, slot="202603"), uow)
+    assert await read(uow, FeedReader(ministry=True)) == []
+    assert not [e for e in uow.published if isinstance(e, IndicatorPublishedV1)]

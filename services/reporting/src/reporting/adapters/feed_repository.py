@@ -7,14 +7,14 @@ import abc
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, delete, insert, select
+from sqlalchemy import Column, DateTime, Integer, String, Table, delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters.orm import metadata
 from reporting.domain.cells import AgeBand, CellKey, RegionLevel, Sex
-from reporting.domain.feed import LedgerEntry
+from reporting.domain.feed import LedgerEntry, Status
 
 feed_ledger = Table(
     "feed_ledger",
@@ -27,6 +27,7 @@ feed_ledger = Table(
     Column("age_band", String(8), primary_key=True),
     Column("true_value", Integer, nullable=False),
     Column("published", Integer, nullable=True),
+    Column("status", String(16), nullable=False),
 )
 feed_publications = Table(
     "feed_publications",
@@ -40,6 +41,11 @@ KEY_COLUMNS = ("indicator", "region_code", "region_level", "period", "sex", "age
 
 class FeedLedger(abc.ABC):
     """The last publication of every cell, and which publications were made."""
+
+    @abc.abstractmethod
+    async def lock(self) -> None:
+        """Hold the ledger until the transaction ends: publications run one after the other, each audited against
+        the one before (two replicas, or the monthly job and an on-demand publication, at once)."""
 
     @abc.abstractmethod
     async def entries(self) -> dict[CellKey, LedgerEntry]:
@@ -57,7 +63,7 @@ class FeedLedger(abc.ABC):
 def _row(key: CellKey, entry: LedgerEntry) -> dict[str, object]:
     return {"indicator": key.indicator, "region_code": key.region_code, "region_level": key.region_level.value,
             "period": key.period, "sex": key.sex.value, "age_band": key.age_band.value,
-            "true_value": entry.true_value, "published": entry.published}
+            "true_value": entry.true_value, "published": entry.published, "status": entry.status.value}
 
 
 class SqlFeedLedger(FeedLedger):
@@ -66,12 +72,17 @@ class SqlFeedLedger(FeedLedger):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def lock(self) -> None:
+        """LOCK TABLE on PostgreSQL (a self-conflicting mode); SQLite serialises writers by itself."""
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("LOCK TABLE feed_ledger IN SHARE ROW EXCLUSIVE MODE"))
+
     async def entries(self) -> dict[CellKey, LedgerEntry]:
         """One SELECT of the whole ledger."""
         rows = (await self.session.execute(select(feed_ledger))).all()
         return {
             CellKey(r.indicator, r.region_code, RegionLevel(r.region_level), r.period, Sex(r.sex), AgeBand(r.age_band)):
-            LedgerEntry(r.true_value, r.published)
+            LedgerEntry(r.true_value, r.published, Status(r.status))
             for r in rows
         }
 
@@ -97,6 +108,9 @@ class InMemoryFeedLedger(FeedLedger):
     def __init__(self) -> None:
         self.ledger: dict[CellKey, LedgerEntry] = {}
         self.publications: dict[str, tuple[str, dt.datetime]] = {}
+
+    async def lock(self) -> None:
+        """Nothing runs concurrently in the fake."""
 
     async def entries(self) -> dict[CellKey, LedgerEntry]:
         """A copy of the ledger."""

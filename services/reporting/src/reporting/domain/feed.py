@@ -72,6 +72,11 @@ class LedgerEntry:
 
     true_value: int
     published: int | None
+    status: Status = Status.PUBLISHED
+
+    def cell(self, key: CellKey) -> ProtectedCell:
+        """The published cell this entry records."""
+        return ProtectedCell(key, self.published, self.status)
 
 
 @dataclass(frozen=True)
@@ -214,8 +219,7 @@ def _ledger_relations(
         if before is None or before.true_value == value or abs(value - before.true_value) >= threshold:
             continue
         previous, delta = f"previous:{key.text}", f"delta:{key.text}"
-        prior = Status.PUBLISHED if before.published is not None else Status.COMPLEMENTARY
-        fixed[previous] = _published_bounds(before.published, prior, threshold)
+        fixed[previous] = _published_bounds(before.published, before.status, threshold)
         sensitive[delta] = (1, threshold - 1)
         if value > before.true_value:
             found.append(Relation(key, (previous, delta)))
@@ -277,7 +281,7 @@ def protect(
         ProtectedCell(key, published[key] if status[key] is Status.PUBLISHED else None, status[key])
         for key in sorted(truth)
     )
-    new_ledger = {cell.key: LedgerEntry(truth[cell.key], cell.value) for cell in result}
+    new_ledger = {cell.key: LedgerEntry(truth[cell.key], cell.value, cell.status) for cell in result}
     return Publication(result, new_ledger)
 
 

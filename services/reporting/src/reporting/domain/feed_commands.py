@@ -25,17 +25,18 @@ class FeedReader:
 
 @dataclass(frozen=True)
 class ProtectedFeed:
-    """The protected publication of every indicator as of `as_of`, cut to what `reader` may see."""
+    """The last publication of the protected feed, cut to what `reader` may see."""
 
-    as_of: dt.date
     reader: FeedReader
-    protection: Protection
 
 
 @dataclass(frozen=True)
 class PublishFeed:
-    """Publish the protected feed (district level and above) to the aggregate topic, as of `as_of`."""
+    """Publish the protected feed as of `published_at`: the whole feed (every level) becomes the one the routes
+    serve, its district-and-above part goes to the aggregate topic. `slot` names the publication ('yyyyMM' for the
+    monthly one): a slot already taken (by another replica) publishes nothing."""
 
     publication_id: str
     published_at: dt.datetime
     protection: Protection
+    slot: str

@@ -1,4 +1,5 @@
-"""The protected feed's use cases: the publication for one reader (REST, CSV, DHIS2)."""
+"""The protected feed's use cases: publish it (monthly job, on demand), read the last publication (REST, CSV,
+DHIS2). Every reader and the aggregate topic get the same numbers: those of the last publication."""
 
 from __future__ import annotations
 
@@ -11,18 +12,23 @@ from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 
 
 async def protected_feed(query: ProtectedFeed, uow: ReportingUnitOfWork) -> list[ProtectedCell]:
-    """Protect the WHOLE feed (every level and region: relations across what any reader sees are audited), then
-    cut it to the reader: a subset of a protected publication reveals no more than the whole."""
-    cells = await indicator_cells(IndicatorCells(as_of=query.as_of), uow)
-    publication = protect(cells, query.protection)
-    return [cell for cell in publication.cells if query.reader.sees(cell)]
+    """The last publication cut to the reader: a subset of a protected publication reveals no more than the whole
+    (the whole feed, every level and region, was audited at once)."""
+    entries = await uow.feed_ledger.entries()
+    return [cell for cell in (entry.cell(key) for key, entry in sorted(entries.items())) if query.reader.sees(cell)]
 
 
 async def publish_feed(command: PublishFeed, uow: ReportingUnitOfWork) -> int:
-    """Protect the whole feed and publish its district-and-above part (outbox, with the caller's commit); the
-    number of events published."""
+    """Protect the whole feed, audited against the last publication (the ledger), keep it as the new last one, and
+    publish its district-and-above part (outbox, with the caller's commit). The number of events published: 0
+    when the slot was already taken."""
+    await uow.feed_ledger.lock()
+    if not await uow.feed_ledger.claim(command.slot, command.publication_id, command.published_at):
+        return 0
     as_of = command.published_at.date()
-    publication = protect(await indicator_cells(IndicatorCells(as_of=as_of), uow), command.protection)
+    cells = await indicator_cells(IndicatorCells(as_of=as_of), uow)
+    publication = protect(cells, command.protection, await uow.feed_ledger.entries())
+    await uow.feed_ledger.replace(publication.ledger)
     events = contract_mapping.indicators_published(publication.cells, command.publication_id, command.published_at,
                                                    as_of)
     uow.publish(*events)

@@ -7,7 +7,6 @@ audited against every relation the feed publishes. The ministry reads district l
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,9 +46,8 @@ class FeedCell(BaseModel):
 
 
 class Feed(BaseModel):
-    """The protected feed as one reader may see it."""
+    """The last publication of the protected feed, as one reader may see it (empty before the first)."""
 
-    as_of: dt.date
     method: str = Field(description="How the figures are protected (ADR 0005)")
     cells: list[FeedCell]
 
@@ -59,20 +57,18 @@ def protection(settings: ReportingSettings) -> Protection:
     return Protection(settings.feed_secret.get_secret_value().encode(), settings.min_cell_size, LINKED)
 
 
-async def _cells(principal: Principal, request: Request) -> tuple[dt.date, list[ProtectedCell]]:
+async def _cells(principal: Principal, request: Request) -> list[ProtectedCell]:
     wiring: Dependencies = request.app.state.wiring
     reader = FeedReader(ministry=principal.role is Role.MINISTRY, regions=principal.scope)
-    as_of = wiring.clock().date()
-    query = ProtectedFeed(as_of, reader, protection(wiring.settings))
-    return as_of, await execute(wiring.unit_of_work(), protected_feed, query)
+    cells: list[ProtectedCell] = await execute(wiring.unit_of_work(), protected_feed, ProtectedFeed(reader))
+    return cells
 
 
 @router.get("", response_model=Feed, summary="The protected feed (JSON)")
 async def feed(principal: Reader, request: Request) -> Feed:
     """Every indicator's protected counts the caller may see."""
-    as_of, cells = await _cells(principal, request)
+    cells = await _cells(principal, request)
     return Feed(
-        as_of=as_of,
         method="counts 1-4 withheld; others perturbed by at most 2 (cell-key method), totals protected separately "
         "and need not add up",
         cells=[
@@ -88,7 +84,7 @@ async def feed(principal: Reader, request: Request) -> Feed:
             responses={200: {"content": {"text/csv": {}}}})
 async def feed_as_csv(principal: Reader, request: Request) -> Response:
     """One row per cell; withheld values empty."""
-    _, cells = await _cells(principal, request)
+    cells = await _cells(principal, request)
     return Response(feed_csv(cells), media_type="text/csv; charset=utf-8")
 
 
@@ -97,7 +93,7 @@ async def feed_as_dhis2(principal: Reader, request: Request) -> dict[str, Any]:
     """Import with POST /api/dataValueSets?idScheme=CODE&dryRun=true first; withheld cells are never exported."""
     wiring: Dependencies = request.app.state.wiring
     path = Path(wiring.settings.dhis2_mapping) if wiring.settings.dhis2_mapping else DEFAULT_MAPPING
-    _, cells = await _cells(principal, request)
+    cells = await _cells(principal, request)
     return data_value_set(cells, Dhis2Mapping.load(path))
 
 
@@ -114,6 +110,7 @@ async def publish_now(principal: Publisher, request: Request) -> Published:
     """District level and above, the same protected values the routes serve."""
     del principal
     wiring: Dependencies = request.app.state.wiring
-    command = PublishFeed(f"pub-{uuid.uuid4().hex}", wiring.clock(), protection(wiring.settings))
+    publication_id = f"pub-{uuid.uuid4().hex}"
+    command = PublishFeed(publication_id, wiring.clock(), protection(wiring.settings), slot=publication_id)
     events = await execute(wiring.unit_of_work(), publish_feed, command)
     return Published(publication_id=command.publication_id, events=events)
