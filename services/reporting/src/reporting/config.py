@@ -24,3 +24,5 @@ class ReportingSettings(ServiceSettings):
         description="Key of the feed's cell-key noise (ADR 0005): rotate only with a new feed version")
     dhis2_mapping: str | None = Field(
         default=None, description="Path of a DHIS2 mapping TOML file (default: the packaged, documented one)")
+    feed_check_seconds: float = Field(
+        default=3600, gt=0, description="How often each replica checks that this month's feed publication is made")
