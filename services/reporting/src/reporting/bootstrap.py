@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from reporting.adapters import orm
 from reporting.config import ReportingSettings
+from reporting.entrypoints import feed_job
 from reporting.entrypoints.consumers import (
     identity_links,
     identity_persons,
@@ -53,6 +54,8 @@ def wire(settings: ReportingSettings | None = None, *, for_documentation: bool =
     for consumer in (registry_children, identity_persons, referral_referrals, referral_providers):
         consumer.register(runtime, wiring.unit_of_work)
     runtime.publishes(IndicatorPublishedV1)
+    feed_job.register(runtime, wiring.unit_of_work, wiring.clock, feed.protection(settings),
+                      settings.feed_check_seconds)
     return wiring
 
 
