@@ -429,9 +429,10 @@ def murmur2(data: bytes) -> int:
     length = len(data)
     h = 0x9747B28C ^ length
     words = length >> 2
+    m = MURMUR2_M
     for word in (WORDS[words] if words < len(WORDS) else struct.Struct(f"<{words}I")).unpack_from(data):
-        k = (word * MURMUR2_M) & MASK32
-        h = ((h * MURMUR2_M) & MASK32) ^ (((k ^ (k >> 24)) * MURMUR2_M) & MASK32)
+        k = word * m & MASK32
+        h = (h * m ^ (k ^ k >> 24) * m) & MASK32  # one mask for both products: masking distributes over xor
     tail = length & 3
     if tail:
         if tail == 3:
