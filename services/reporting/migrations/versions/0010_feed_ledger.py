@@ -32,7 +32,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "feed_publications",
-        sa.Column("slot", sa.String(32), primary_key=True),
+        sa.Column("slot", sa.String(64), primary_key=True),
         sa.Column("publication_id", sa.String(64), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
     )

@@ -32,7 +32,7 @@ feed_ledger = Table(
 feed_publications = Table(
     "feed_publications",
     metadata,
-    Column("slot", String(32), primary_key=True),  # 'yyyyMM' for the monthly one, the publication id on demand
+    Column("slot", String(64), primary_key=True),  # 'yyyyMM' for the monthly one, the publication id on demand
     Column("publication_id", String(64), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
 )

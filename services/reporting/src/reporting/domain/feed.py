@@ -7,9 +7,9 @@ ADR 0005 gives the reasons. In short, for every publication:
    drawn from a fixed p-table by a keyed hash (HMAC-SHA256 with the feed's secret) of the cell's key AND its true
    count. The same cell with the same count gets the same number in every publication and every table (so
    re-publication cannot be averaged and two linked tables agree); a changed count gets a fresh draw.
-3. The audit: an attacker who knows the method and its bounds (noise within +-2, withheld counts in 1-4, published
-   counts at least `threshold`) propagates interval bounds through every additive relation the feed publishes - the
-   region hierarchy, the sex and age margins, cumulative over months, configured indicator sums (linked tables),
+3. The audit: an attacker who knows the method and its bounds (noise within +-2, a withheld count at least 1,
+   published counts at least `threshold`) propagates interval bounds through every additive relation the feed
+   publishes - the region hierarchy, the sex and age margins, cumulative over months, configured indicator sums (linked tables),
    and the change of a cell since its last publication (the ledger) - to a fixpoint. Whenever that leaves a withheld
    count (or a small change since the last publication) with a single possible value, the audit withholds one more
    cell of a relation that pins it (complementary suppression: the smallest count >= threshold) and starts again.
@@ -220,7 +220,7 @@ def _ledger_relations(
             continue
         previous, delta = f"previous:{key.text}", f"delta:{key.text}"
         fixed[previous] = _published_bounds(before.published, before.status, threshold)
-        sensitive[delta] = (1, threshold - 1)
+        sensitive[delta] = (-_INFINITY, _INFINITY)
         if value > before.true_value:
             found.append(Relation(key, (previous, delta)))
         else:
@@ -229,11 +229,10 @@ def _ledger_relations(
 
 
 def _published_bounds(value: int | None, status: Status, threshold: int) -> tuple[float, float]:
-    """What an attacker knows of a true count from what is published (assuming they know why it is withheld)."""
-    if status is Status.PRIMARY:
-        return (1, threshold - 1)
-    if status is Status.COMPLEMENTARY or value is None:
-        return (threshold, _INFINITY)
+    """What an attacker knows of a true count from what is published. A withheld count is at least 1 (zero is
+    published): primary and complementary withholding look the same."""
+    if status is not Status.PUBLISHED or value is None:
+        return (1, _INFINITY)
     if value == 0:
         return (0, 0)
     return (max(threshold, value - MAX_NOISE), value + MAX_NOISE)
