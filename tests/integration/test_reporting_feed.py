@@ -5,6 +5,7 @@ and the aggregate topic reporting.feed.v1 carrying only aggregate-class events w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -12,15 +13,19 @@ from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select
 
+from reporting.adapters.feed_repository import feed_publications
+from reporting.bootstrap import build
 from simpul_contracts.event import DataClass
 from simpul_contracts.events import ChildRegisteredV1
 from simpul_contracts.events.common import Sex
 from simpul_contracts.events.reporting import IndicatorPublishedV1
 from simpul_platform.auth import Role
+from tests.support.database import scalar
 from tests.support.reporting_pilot import Sent, publish_all
 from tests.support.reporting_service import MINISTRY, applied, reporting
-from tests.support.stack import eventually, token
+from tests.support.stack import eventually, settings_for, token
 from tests.support.topics import header
 
 KESILIR, WRINGINTELU, SELELOS = "35.09.11.2007", "35.09.08.2005", "52.08.02.2006"
@@ -70,6 +75,10 @@ async def test_the_feed_is_scoped_by_token_and_the_topic_carries_only_protected_
     async with reporting(url, kafka_bootstrap, namespace) as (_, client):
         await publish_all(kafka_bootstrap, namespace, sent)
         await eventually(lambda: applied(url, len(sent)), timeout=120)
+        assert (await client.post("/feed/publications", headers=OFFICER_35_09)).status_code == 403
+        answer = await client.post("/feed/publications", headers=MINISTRY)
+        assert answer.status_code == 201, answer.text
+        publication, expected = answer.json()["publication_id"], answer.json()["events"]
 
         ministry = (await client.get("/feed", headers=MINISTRY)).json()["cells"]
         officer = (await client.get("/feed", headers=OFFICER_35_09)).json()["cells"]
@@ -102,19 +111,58 @@ async def test_the_feed_is_scoped_by_token_and_the_topic_carries_only_protected_
         assert WRINGINTELU not in {v["orgUnit"] for v in village_dhis2["dataValues"]
                                    if v["dataElement"] == "SIMPUL_REGISTERED" and v["categoryOptionCombo"] == "default"}
 
-        assert (await client.post("/feed/publications", headers=OFFICER_35_09)).status_code == 403
-        answer = await client.post("/feed/publications", headers=MINISTRY)
-        assert answer.status_code == 201, answer.text
-        expected = answer.json()["events"]
         records = await topic_records(kafka_bootstrap, namespace + IndicatorPublishedV1.topic, expected)
-    assert len(records) == expected
     assert {header(r, "ce_type") for r in records} == {IndicatorPublishedV1.event_type}
     assert IndicatorPublishedV1.data_class is DataClass.AGGREGATE
-    events = [IndicatorPublishedV1.model_validate_json(r.value) for r in records]
+    events = [e for r in records if (e := IndicatorPublishedV1.model_validate_json(r.value)).publication_id ==
+              publication]
+    assert len(events) == expected
     assert {e.region_level.value for e in events} <= DISTRICT_LEVELS
     on_topic = {(e.indicator, e.region_code, e.period, v.sex.value, v.age_band.value): v.value
                 for e in events for v in e.values}
     assert on_topic == values
     for record in records:
-        assert b"p-k" not in record.value
+        assert b"p-" not in record.value
         assert b"35.09.11" not in record.value
+
+
+class Clock:
+    """A clock the test moves, shared by both replicas."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+async def test_two_replicas_publish_each_month_exactly_once(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url = make_database("reporting")
+    clock = Clock(dt.datetime(2026, 2, 27, 12, tzinfo=dt.UTC))
+    settings = settings_for("reporting", url, kafka_bootstrap, namespace, jobs_enabled=True, feed_check_seconds=0.1)
+    sent = registrations()
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(2):
+            app = build(settings, clock=clock)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        await eventually(lambda: published_slots(url, 1), timeout=30)  # February, before any data: no events
+        await publish_all(kafka_bootstrap, namespace, sent)
+        await eventually(lambda: applied(url, len(sent)), timeout=120)
+        clock.now = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
+        await eventually(lambda: published_slots(url, 2), timeout=30)
+        records = await topic_records(kafka_bootstrap, namespace + IndicatorPublishedV1.topic, 1)
+        await asyncio.sleep(1.0)  # ten more rounds of both jobs: nothing is published again
+        records = await topic_records(kafka_bootstrap, namespace + IndicatorPublishedV1.topic, len(records) + 1,
+                                      timeout=2)
+    assert int(await scalar(url, select(func.count()).select_from(feed_publications))) == 2
+    events = [IndicatorPublishedV1.model_validate_json(r.value) for r in records]
+    assert events
+    assert len({e.publication_id for e in events}) == 1
+    keys = [(e.indicator, e.region_code, e.period) for e in events]
+    assert len(keys) == len(set(keys)), "each series once: one replica published"
+
+
+async def published_slots(url: str, count: int) -> bool:
+    return int(await scalar(url, select(func.count()).select_from(feed_publications))) >= count
