@@ -1,8 +1,8 @@
 """Events the reporting service publishes, all aggregate: protected counts by region, period, sex and age band.
 
-- `reporting.feed.v1`, keyed by `indicator:region_code`: `indicator published`, one indicator of one region and
-  period with its sex x age-band disaggregations, as the ministry's protected feed publishes it (ADR 0005: counts
-  1-4 withheld, the rest cell-key perturbed). District level and above only; never a person, never a village.
+- `reporting.feed.v1`, keyed by `indicator:region_code`: `indicator published`, one cell of the ministry's protected
+  feed (one indicator, region, period, sex and age band) as it is published (ADR 0005: counts 1-4 withheld, the
+  rest cell-key perturbed). District level and above only; never a person, never a village.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from simpul_contracts.event import DataClass, Event
 from simpul_contracts.events.common import Id
@@ -54,18 +54,8 @@ Period = Annotated[
 ]
 
 
-class ProtectedValue(BaseModel):
-    """One disaggregation's protected count: null when withheld."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    sex: FeedSex
-    age_band: AgeBand
-    value: int | None = Field(ge=0, description="Protected count (perturbed by at most 2); null when withheld")
-
-
 class IndicatorPublishedV1(Event):
-    """One indicator of one region and period as the protected feed publishes it (aggregate: counts only)."""
+    """One cell of the protected feed: an indicator's count in one region, period, sex and age band (aggregate)."""
 
     event_type: ClassVar[str] = "simpul.reporting.indicator-published.v1"
     topic: ClassVar[str] = "reporting.feed.v1"
@@ -79,7 +69,9 @@ class IndicatorPublishedV1(Event):
     region_code: RegionCode
     region_level: RegionLevel
     period: Period
-    values: list[ProtectedValue] = Field(min_length=1)
+    sex: FeedSex
+    age_band: AgeBand
+    value: int | None = Field(ge=0, description="Protected count (perturbed by at most 2); null when withheld")
 
     @property
     def key(self) -> str:
@@ -87,4 +79,4 @@ class IndicatorPublishedV1(Event):
         return f"{self.indicator}:{self.region_code}"
 
 
-__all__ = ["AgeBand", "FeedSex", "IndicatorPublishedV1", "ProtectedValue", "RegionLevel"]
+__all__ = ["AgeBand", "FeedSex", "IndicatorPublishedV1", "RegionLevel"]
