@@ -57,7 +57,7 @@ from simpul_contracts.events.referral.referrals import (
 from simpul_contracts.events.referral.referrals import ReferralEvent as WireReferralEvent
 from simpul_contracts.events.registry import ChildStateEvent
 from simpul_contracts.events.reporting import AgeBand as WireAgeBand
-from simpul_contracts.events.reporting import FeedSex, IndicatorPublishedV1, ProtectedValue
+from simpul_contracts.events.reporting import FeedSex, IndicatorPublishedV1
 from simpul_contracts.events.reporting import RegionLevel as WireRegionLevel
 
 
@@ -156,20 +156,15 @@ def provider_event(event: Event, envelope: CloudEvent) -> ProviderEvent:
 def indicators_published(
     cells: Iterable[ProtectedCell], publication_id: str, published_at: dt.datetime, as_of: dt.date
 ) -> list[IndicatorPublishedV1]:
-    """The aggregate topic's events of a protected publication: one per indicator, region and period, district
-    level and above only (a village never leaves on the topic)."""
-    series: dict[tuple[str, str, str, str], list[ProtectedValue]] = {}
-    for cell in cells:
-        key = cell.key
-        if not key.region_level.district_or_above:
-            continue
-        series.setdefault((key.indicator, key.region_code, key.region_level.value, key.period), []).append(
-            ProtectedValue(sex=FeedSex(key.sex.value), age_band=WireAgeBand(key.age_band.value), value=cell.value)
-        )
+    """The aggregate topic's events of a protected publication: one per cell, district level and above only (a
+    village never leaves on the topic)."""
     return [
         IndicatorPublishedV1(
-            publication_id=publication_id, published_at=published_at, as_of=as_of, indicator=indicator,
-            region_code=region, region_level=WireRegionLevel(level), period=period, values=values,
+            publication_id=publication_id, published_at=published_at, as_of=as_of, indicator=cell.key.indicator,
+            region_code=cell.key.region_code, region_level=WireRegionLevel(cell.key.region_level.value),
+            period=cell.key.period, sex=FeedSex(cell.key.sex.value), age_band=WireAgeBand(cell.key.age_band.value),
+            value=cell.value,
         )
-        for (indicator, region, level, period), values in sorted(series.items())
+        for cell in cells
+        if cell.key.region_level.district_or_above
     ]
