@@ -9,10 +9,11 @@ ADR 0005 gives the reasons. In short, for every publication:
    re-publication cannot be averaged and two linked tables agree); a changed count gets a fresh draw.
 3. The audit: an attacker who knows the method and its bounds (noise within +-2, a withheld count at least 1,
    published counts at least `threshold`) propagates interval bounds through every additive relation the feed
-   publishes - the region hierarchy, the sex and age margins, cumulative over months, configured indicator sums (linked tables),
-   and the change of a cell since its last publication (the ledger) - to a fixpoint. Whenever that leaves a withheld
-   count (or a small change since the last publication) with a single possible value, the audit withholds one more
-   cell of a relation that pins it (complementary suppression: the smallest count >= threshold) and starts again.
+   publishes - the region hierarchy, the sex and age margins, cumulative over months, configured indicator sums
+   (linked tables), and the change of a cell since its last publication (the ledger) - to a fixpoint. Whenever
+   that leaves a withheld count (or a small change since the last publication) with a single possible value, the
+   audit withholds one more cell of a relation that pins it (complementary suppression: the smallest count >=
+   threshold) and starts again.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ def _ledger_relations(
             continue
         previous, delta = f"previous:{key.text}", f"delta:{key.text}"
         fixed[previous] = _published_bounds(before.published, before.status, threshold)
-        sensitive[delta] = (-_INFINITY, _INFINITY)
+        sensitive[delta] = (1, _INFINITY)  # an attacker may know the direction (cumulative counts grow)
         if value > before.true_value:
             found.append(Relation(key, (previous, delta)))
         else:
