@@ -61,8 +61,9 @@ def record_lag(kafka_consumer: Any, records: Sequence[ConsumerRecord[bytes, byte
                 "topic": partition.topic, "partition": partition.partition, "consumer": group})
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int) -> None:
-    """Register the consumer as a batch subscriber that commits offsets only after the database commit."""
+def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int, group: str) -> None:
+    """Register the consumer as a batch subscriber in consumer group `group` that commits offsets only after the
+    database commit."""
     payload: Any = reduce(or_, consumer.handlers)  # documents the union of handled event models
 
     async def consume(body: list[Any], message: KafkaMessage) -> None:
@@ -75,7 +76,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int) 
     consume.__name__ = f"{consumer.name}_{consumer.topic}".replace(".", "_").replace("-", "_")
     broker.subscriber(
         consumer.topic,
-        group_id=consumer.name,
+        group_id=group,
         batch=True,
         max_records=batch_size,
         batch_timeout_ms=100,

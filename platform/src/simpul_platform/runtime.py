@@ -59,7 +59,10 @@ class ServiceRuntime:
             dead_letters=DeadLetters(self.broker, name),
             max_attempts=self.settings.consumer_max_attempts,
         )
-        subscribe(self.broker, consumer, batch_size=self.settings.consumer_batch_size)
+        # One consumer group per service and topic: in one group, every further subscription's join made the
+        # members already there rejoin (about a heartbeat each, 3 s), and a slow topic held up the others.
+        group = self.settings.topic_namespace + consumer.inbox
+        subscribe(self.broker, consumer, batch_size=self.settings.consumer_batch_size, group=group)
         self.consumers.append(consumer)
         return consumer
 
