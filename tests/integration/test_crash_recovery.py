@@ -18,6 +18,7 @@ from reporting.adapters.orm import record_persons
 from simpul_contracts.events import ChildIdentityRecordedV1, RecordLinkedV1
 from simpul_contracts.events.identity import LinkReason
 from simpul_platform.auth import Role
+from simpul_platform.runtime import consumer_group
 from simpul_platform.topic_reader import read_topic
 from tests.support.database import scalar
 from tests.support.processes import ServiceProcess
@@ -102,6 +103,7 @@ async def test_consumer_killed_after_applying_before_offset_commit_applies_once(
            "SIMPUL_TOPIC_NAMESPACE": namespace, "REPORTING_MIN_CELL_SIZE": "1"}
     reporting = ServiceProcess("reporting", env, tmp_path)
     topic = namespace + RecordLinkedV1.topic
+    group = consumer_group(namespace, "reporting", RecordLinkedV1.topic)
     try:
         reporting.start(failpoints="consumer.after_commit")
         await reporting.wait_ready()
@@ -109,13 +111,13 @@ async def test_consumer_killed_after_applying_before_offset_commit_applies_once(
         assert await reporting.wait_exit() == KILLED
         applied = select(func.count()).select_from(reporting_delivery.processed_events)
         assert await _count(url, applied) == 1  # the effect and its inbox row committed...
-        assert await _committed_offset(kafka_bootstrap, namespace + "reporting", topic) == 0  # ...the offset not
+        assert await _committed_offset(kafka_bootstrap, group, topic) == 0  # ...the offset not
 
         reporting.start()
         await reporting.wait_ready()
 
         async def offset_committed() -> bool:
-            return await _committed_offset(kafka_bootstrap, namespace + "reporting", topic) == 1
+            return await _committed_offset(kafka_bootstrap, group, topic) == 1
 
         await eventually(offset_committed)
         assert "skipped 1 already-applied event" in reporting.log.read_text()  # it was redelivered

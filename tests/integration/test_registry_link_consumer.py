@@ -23,6 +23,7 @@ from simpul_contracts.events import RecordLinkedV1
 from simpul_contracts.events.identity import LinkReason
 from simpul_platform.auth import Role
 from simpul_platform.dead_letter_tools import read_dead_letters
+from simpul_platform.runtime import consumer_group
 from tests.support.database import scalar
 from tests.support.processes import ServiceProcess
 from tests.support.stack import KESILIR, eventually, running, settings_for, token
@@ -107,7 +108,7 @@ async def test_the_offset_is_committed_after_the_database_commit(
     env = {"REGISTRY_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
            "SIMPUL_TOPIC_NAMESPACE": namespace}
     registry = ServiceProcess("registry", env, tmp_path)
-    topic, group = namespace + RecordLinkedV1.topic, namespace + "registry"
+    topic, group = namespace + RecordLinkedV1.topic, consumer_group(namespace, "registry", RecordLinkedV1.topic)
     outbox_rows = select(func.count()).select_from(delivery.outbox)
     try:
         registry.start(failpoints="consumer.after_commit")  # SIGKILLed between the database and the offset commit

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Sequence
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import OffsetAndMetadata
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from reporting.adapters.orm import delivery
 from reporting.bootstrap import build
 from simpul_platform.auth import Role
+from simpul_platform.runtime import consumer_group
 from tests.support.database import scalar
 from tests.support.reporting_pilot import AS_OF, Sent, publish_all
 from tests.support.stack import eventually, settings_for, token
@@ -46,7 +48,9 @@ async def caught_up(bootstrap: str, namespace: str) -> bool:
     await admin.start()
     await consumer.start()
     try:
-        committed = await admin.list_consumer_group_offsets(namespace + "reporting")
+        committed: dict[TopicPartition, OffsetAndMetadata] = {}
+        for topic in TOPICS:  # one consumer group per topic
+            committed |= await admin.list_consumer_group_offsets(consumer_group(namespace, "reporting", topic))
         partitions = [TopicPartition(namespace + topic, p) for topic in TOPICS
                       for p in consumer.partitions_for_topic(namespace + topic) or ()]
         ends = await consumer.end_offsets(partitions)

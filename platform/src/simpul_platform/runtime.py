@@ -59,9 +59,7 @@ class ServiceRuntime:
             dead_letters=DeadLetters(self.broker, name),
             max_attempts=self.settings.consumer_max_attempts,
         )
-        # One consumer group per service and topic: in one group, every further subscription's join made the
-        # members already there rejoin (about a heartbeat each, 3 s), and a slow topic held up the others.
-        group = self.settings.topic_namespace + consumer.inbox
+        group = consumer_group(self.settings.topic_namespace, name, topic)
         subscribe(self.broker, consumer, batch_size=self.settings.consumer_batch_size, group=group)
         self.consumers.append(consumer)
         return consumer
@@ -116,6 +114,15 @@ class ServiceRuntime:
     async def readiness(self) -> dict[str, bool]:
         """Whether the database and the broker answer."""
         return {"database": await self.database.ping(), "broker": await self.broker.ping(timeout=2.0)}
+
+
+def consumer_group(namespace: str, service: str, topic: str) -> str:
+    """The Kafka consumer group of a service's consumer of `topic` (a logical topic name, without the namespace).
+
+    One group per service and topic: in one group per service, every further subscription's join made the members
+    already there rejoin (about a heartbeat, 3 s, each), and one slow topic held up the service's others.
+    """
+    return f"{namespace}{service}:{topic}"
 
 
 @dataclass
