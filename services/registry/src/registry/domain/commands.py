@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
 from registry.domain.consent import ConsentDecision, ConsentPurpose
@@ -14,23 +13,7 @@ from registry.domain.details import ChildChanges, ChildDetails
 from registry.domain.record import ChildSearch
 from registry.domain.regions import ListedRow
 from registry.domain.visits import MonitoringVisit
-
-
-class Caller(Protocol):
-    """Who asks: the authenticated subject, its role and the region codes it may see."""
-
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def scope(self) -> tuple[str, ...]: ...
-
-    def covers_region(self, code: str) -> bool:
-        """True when a region code lies inside the caller's scope."""
-        ...
+from simpul_platform.callers import Caller
 
 
 @dataclass(frozen=True)

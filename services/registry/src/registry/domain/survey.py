@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 
-from registry.domain.commands import Caller, Classify
+from registry.domain.commands import Classify
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.details import ChildDetails
+from simpul_platform.callers import Caller
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Protocol
 from registry.adapters import contract_mapping
 from registry.adapters.repository import ChildrenRepository
 from registry.domain.case import Case, new_case_id
-from registry.domain.commands import Caller, Classify
+from registry.domain.commands import Classify
 from registry.domain.details import ChildChanges, ChildDetails
 from registry.domain.errors import ChildNotFound, OutsideScope, UnknownVillage
 from registry.domain.identity_numbers import nik_consistency, parse_kk, parse_nik
@@ -17,6 +17,7 @@ from registry.domain.model import Child, new_child_id
 from registry.domain.record import ChildRecord
 from registry.service_layer.unit_of_work import RegistryRules
 from simpul_contracts import Event
+from simpul_platform.callers import Caller
 from simpul_platform.field_encryption import blind_index
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from referral.domain.child_details import ChildDetails, Withdrawal
-from referral.domain.commands.referrals import Caller
+from simpul_platform.callers import Caller
 
 
 @dataclass(frozen=True)

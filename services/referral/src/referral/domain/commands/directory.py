@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from referral.domain.agreements import AgreementKind
-from referral.domain.commands.referrals import Caller
 from referral.domain.providers import Capacity, Contact, ProviderStatus, ProviderType
 from referral.domain.service_types import ListedServiceType
 from referral.domain.vetting import LegalDocument, YearsWithChildren
+from simpul_platform.callers import Caller
 
 
 @dataclass(frozen=True)

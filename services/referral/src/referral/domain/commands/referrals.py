@@ -5,27 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
 
 from referral.domain.consent import ConsentState
 from referral.domain.lifecycle import DeclineReason, ReferralStatus, RevocationReason
-
-
-class Caller(Protocol):
-    """Who asks: the authenticated subject, its role and the region codes it may act in."""
-
-    @property
-    def subject(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def scope(self) -> tuple[str, ...]: ...
-
-    def covers_region(self, code: str) -> bool:
-        """True when a region code lies inside the caller's scope."""
-        ...
+from simpul_platform.callers import Caller
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,12 @@ from referral.domain.commands.directory import (
     SetCapacity,
     SuspendProvider,
 )
-from referral.domain.commands.referrals import Caller
 from referral.domain.errors import Forbidden, NotFound
 from referral.domain.providers import Provider
 from referral.domain.service_types import CodeListChange, ServiceTypeList
 from referral.domain.vetting import Score, Vetting
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
+from simpul_platform.callers import Caller
 from simpul_platform.unit_of_work import Access
 
 RESCORER = "referral:rescoring"

@@ -11,7 +11,6 @@ from referral.adapters.referral_repository import Queued, ReferralSearch
 from referral.domain.commands.referrals import (
     AcceptReferral,
     AcknowledgeReferral,
-    Caller,
     CompleteReferral,
     DeclineReferral,
     IssueReferral,
@@ -33,6 +32,7 @@ from referral.domain.providers import Capacity
 from referral.domain.referrals import Referral
 from referral.service_layer.handlers.deadlines import watch_deadlines
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
+from simpul_platform.callers import Caller
 from simpul_platform.errors import Stale
 from simpul_platform.unit_of_work import Access
 

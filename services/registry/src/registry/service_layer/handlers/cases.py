@@ -9,7 +9,6 @@ from registry.adapters import contract_mapping
 from registry.domain.case import Case, new_case_id
 from registry.domain.case_lifecycle import CaseStatus, InvalidTransition
 from registry.domain.commands import (
-    Caller,
     ChangeStatus,
     ClassifyChild,
     ReadCase,
@@ -24,6 +23,7 @@ from registry.service_layer import referral_details
 from registry.service_layer.handlers.children import access
 from registry.service_layer.registration import child_in_scope
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
+from simpul_platform.callers import Caller
 
 _MOVES = {CaseStatus.ASSESSED: Case.assess, CaseStatus.REMEDIATION_IN_PROGRESS: Case.start_remediation,
           CaseStatus.MONITORING: Case.start_monitoring}

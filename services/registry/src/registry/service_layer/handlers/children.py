@@ -7,12 +7,13 @@ from dataclasses import dataclass, replace
 
 from registry.adapters import contract_mapping
 from registry.domain.case import Case
-from registry.domain.commands import AttachPersons, Caller, ReadChild, RegisterChild, SearchChildren, UpdateChild
+from registry.domain.commands import AttachPersons, ReadChild, RegisterChild, SearchChildren, UpdateChild
 from registry.domain.errors import DuplicateSource, StaleVersion, VersionConflict
 from registry.domain.record import ChildRecord
 from registry.service_layer import referral_details
 from registry.service_layer.registration import apply_changes, child_in_scope, prepare_registration
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
+from simpul_platform.callers import Caller
 from simpul_platform.unit_of_work import Access
 
 IDENTIFYING = frozenset({"full_name", "sex", "birth_date", "birth_date_precision", "nik", "kk_number",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.exc import IntegrityError
 
 from registry.adapters import contract_mapping
-from registry.domain.commands import Caller, UpdateChild
+from registry.domain.commands import UpdateChild
 from registry.domain.consent import GuardianConsent
 from registry.domain.details import ChildDetails
 from registry.domain.errors import ImportNotFound, RegistryError
@@ -34,6 +34,7 @@ from registry.service_layer.registration import (
 )
 from registry.service_layer.unit_of_work import RegistryRules, RegistryUnitOfWork, UnitsOfWork
 from simpul_contracts import Event
+from simpul_platform.callers import Caller
 
 YIELD_EVERY = 25
 
