@@ -1,0 +1,26 @@
+"""provider API clients (hashed secrets) and their revocations
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01 18:30:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0007'
+down_revision: Union[str, Sequence[str], None] = '0006'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Filled by the area that owns this revision."""
+
+
+def downgrade() -> None:
+    """Filled by the area that owns this revision."""
