@@ -1,20 +1,61 @@
-"""RFC 9457 problem details for every HTTP error, naming the field and the reason, never echoing values."""
+"""RFC 9457 problem details for every HTTP error, naming the field and the reason, never echoing values.
+
+Each kind of problem has its own `type`, a URI reference `/problems/<slug>` made from its title, so a title and its
+type always match; every service serves `GET /problems/<slug>` describing it. `instance` identifies the occurrence:
+`urn:uuid:` of the request's trace id (the id in our logs and traces), which the body also carries as `trace_id`.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simpul_platform.errors import DomainError, ErrorKind
 
 MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "/problems/"
 log = logging.getLogger(__name__)
+
+# What each kind of problem means, for `GET /problems/<slug>`; a title without an entry still gets its own type.
+DESCRIPTIONS: dict[str, str] = {
+    "invalid-request": "A field of the request is invalid; `errors` names each field and the reason.",
+    "not-found": "No such resource, or it lies outside your scope (we do not say which).",
+    "forbidden": "Your role may not do this.",
+    "conflict": "The resource is in a state that does not allow this; `errors` names the rule.",
+    "precondition-failed": "If-Match names a version that is no longer current: read again and retry.",
+    "precondition-required": "This change needs an If-Match header with the resource's ETag.",
+    "authentication-required": "Send `Authorization: Bearer <token>`.",
+    "invalid-bearer-token": "The bearer token is expired, malformed, or not issued for this service.",
+    "unsupported-media-type": "The request's Content-Type is not one this operation reads.",
+    "content-too-large": "The request body is larger than this operation accepts.",
+    "too-many-requests": "Too many requests from this client; wait for the seconds Retry-After gives.",
+    "internal-error": "Failed on our side. Nothing about the request is echoed; quote the trace id.",
+}
+
+
+def slug_of(title: str) -> str:
+    """`Precondition failed` -> `precondition-failed`: the type's last segment."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "problem"
+
+
+def problem_type(title: str) -> str:
+    """The `type` URI reference of the problems with this title."""
+    return TYPE_PREFIX + slug_of(title)
+
+
+def trace_id() -> str | None:
+    """The current trace id as 32 hex digits, or None outside a trace."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
 
 
 class Problem(Exception):
@@ -35,14 +76,18 @@ def route_of(request: Request) -> str:
 
 
 def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Render a Problem."""
+    """Render a Problem (the route is a template, never the path, which may carry a NIK someone put in a URL)."""
+    traced = trace_id()
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": problem_type(problem.title),
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail or problem.title,
-        "instance": route_of(request),
+        "instance": f"urn:uuid:{uuid.UUID(traced) if traced else uuid.uuid4()}",
+        "route": route_of(request),
     }
+    if traced:
+        body["trace_id"] = traced
     if problem.errors:
         body["errors"] = problem.errors
     return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
@@ -99,7 +144,7 @@ class ContainUnexpected:
             request = Request(scope)
             log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route_of(request))
             if not started:  # else the client sees the response cut short; nothing more can be sent
-                problem = Problem(500, "Internal error", "The error was logged with its trace id.")
+                problem = Problem(500, "Internal error", "The error was logged with the trace id given here.")
                 await problem_response(request, problem)(scope, receive, send)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from simpul_platform.auth import TokenKeys
-from simpul_platform.problems import install_problem_handlers
+from simpul_platform.problems import DESCRIPTIONS, Problem, install_problem_handlers, problem_type
 from simpul_platform.runtime import ServiceRuntime
 from simpul_platform.telemetry import configure_logging, configure_telemetry, trace_engine
 
@@ -54,12 +54,17 @@ PROBLEM_SCHEMA = {
     "type": "object",
     "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "examples": ["about:blank"]},
+        "type": {"type": "string", "format": "uri-reference", "examples": ["/problems/invalid-request"],
+                 "description": "The kind of problem; `GET` it for a description. One title per type."},
         "title": {"type": "string", "examples": ["Invalid request"]},
         "status": {"type": "integer", "examples": [422]},
         "detail": {"type": "string", "examples": ["nik: must have 16 digits, has 14"]},
-        "instance": {"type": "string", "description": "The route template, never the path itself",
-                     "examples": ["/children/{child_id}"]},
+        "instance": {"type": "string", "format": "uri", "description": "This occurrence: the trace id as a URN",
+                     "examples": ["urn:uuid:4bf92f35-77b3-4da6-a3ce-929d0e0e4736"]},
+        "trace_id": {"type": "string", "pattern": "^[0-9a-f]{32}$",
+                     "description": "The W3C trace id under which the error was logged and traced"},
+        "route": {"type": "string", "description": "The route template, never the path itself",
+                  "examples": ["/children/{child_id}"]},
         "errors": {"type": "array", "items": {
             "type": "object", "required": ["field", "reason"],
             "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
@@ -111,5 +116,11 @@ def _health_router(runtime: ServiceRuntime) -> APIRouter:
         checks = await runtime.readiness()
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"status": "ready" if status == 200 else "not ready", "checks": checks}, status)
+
+    @router.get("/problems/{slug}", summary="What a problem type means", responses={404: {"description": "Unknown"}})
+    async def problem_description(slug: Annotated[str, Path(pattern="^[a-z0-9-]{1,80}$")]) -> dict[str, str]:
+        if slug not in DESCRIPTIONS:
+            raise Problem(404, "Not found", "no such problem type")
+        return {"type": problem_type(slug), "description": DESCRIPTIONS[slug]}
 
     return router
