@@ -51,6 +51,14 @@ class ServiceSettings(BaseSettings):
     )
     jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(os.environ.get("SIMPUL_JWT_SECRET", DEV_SECRET)))
     jwt_public_key: str | None = None
+    jwt_issuer: str = Field(default="simpul", description="Expected `iss` of every bearer token")
+    jwt_audience: str = Field(default="simpul", description="Expected `aud` of every bearer token (this API)")
+    jwt_jwks_url: str | None = Field(
+        default=None, description="An identity provider's JWKS URL: RS256/ES256 keys by `kid`, refetched on rotation")
+    jwt_jwks_cache_seconds: float = Field(default=300, gt=0, description="How long a fetched JWKS is trusted")
+    jwt_role_claim: str = Field(default="role", description="Claim of the caller's role (dots reach nested claims)")
+    jwt_region_claim: str = Field(default="regions", description="Claim of the caller's region codes")
+    jwt_provider_claim: str = Field(default="provider_id", description="Claim of a provider token's provider id")
     field_keyring: SecretStr | None = Field(
         default=None, description="`key1:<base64 32 bytes>,key0:<...>`: keys of encrypted columns, first = current")
 
