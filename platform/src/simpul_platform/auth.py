@@ -1,20 +1,34 @@
-"""Bearer tokens (JWT) carrying a role and a scope; least privilege unless a token says otherwise."""
+"""Bearer tokens (JWT, RFC 9068 access tokens) carrying a role, a region or provider scope and OAuth scopes.
+
+Verified against the development HS256 secret, a configured RS256/ES256 public key, or an identity provider's JWKS
+URL (keys rotate: an unknown `kid` refetches the set). `iss` and `aud` are always checked. Claim names are
+configurable so an off-the-shelf identity provider's tokens map onto a `Principal`: the role claim (a string or a
+list, possibly nested as `realm_access.roles`), the region claim (region codes) and the provider claim (a
+provider's id, the whole scope of a provider token). The `scope` claim is OAuth's space-delimited string and becomes
+`Principal.permissions`, never the region scope. Least privilege unless a token says otherwise.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+import functools
+import uuid
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from simpul_platform.problems import Problem
 
 ISSUER = "simpul"
+AUDIENCE = "simpul"
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 header value, not a secret
+ASYMMETRIC = ["RS256", "ES256"]
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -30,46 +44,191 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: who, in what role, over which region codes or provider ids."""
+    """The authenticated caller: who, in what role, over which region codes or provider ids (`scope`), with which
+    OAuth scopes (`permissions`, from the token's `scope` claim)."""
 
     subject: str
     role: Role
     scope: tuple[str, ...]
+    permissions: frozenset[str] = frozenset()
 
     def covers_region(self, code: str) -> bool:
         """True when a region code (village, district...) lies inside this caller's scope."""
         return any(code == s or code.startswith(s + ".") for s in self.scope)
 
+    def may(self, permission: str) -> bool:
+        """True when the token granted the OAuth scope `permission`."""
+        return permission in self.permissions
+
+
+@dataclass(frozen=True)
+class ClaimNames:
+    """Where a token carries the role, the region codes and the provider id (dots reach into nested claims)."""
+
+    role: str = "role"
+    regions: str = "regions"
+    provider: str = "provider_id"
+
+
+class TokenSettings(Protocol):
+    """The settings a verifier is built from (`simpul_platform.settings.ServiceSettings` has them)."""
+
+    @property
+    def jwt_secret(self) -> Any: ...
+
+    jwt_public_key: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_jwks_url: str | None
+    jwt_jwks_cache_seconds: float
+    jwt_role_claim: str
+    jwt_region_claim: str
+    jwt_provider_claim: str
+
 
 @dataclass(frozen=True)
 class TokenKeys:
-    """How tokens are verified: an HS256 secret (development) or an RS256/ES256 public key."""
+    """How tokens are verified: an HS256 secret (development), an RS256/ES256 public key, or a JWKS URL."""
 
     secret: str
     public_key: str | None = None
+    issuer: str = ISSUER
+    audience: str = AUDIENCE
+    jwks_url: str | None = None
+    claims: ClaimNames = field(default_factory=ClaimNames)
+    jwks_cache_seconds: float = 300
+    jwks_cooldown_seconds: float = 10
+
+    @classmethod
+    def from_settings(cls, settings: TokenSettings) -> TokenKeys:
+        """The verifier a service's settings describe."""
+        return cls(secret=settings.jwt_secret.get_secret_value(), public_key=settings.jwt_public_key,
+                   issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_url=settings.jwt_jwks_url,
+                   claims=ClaimNames(settings.jwt_role_claim, settings.jwt_region_claim, settings.jwt_provider_claim),
+                   jwks_cache_seconds=settings.jwt_jwks_cache_seconds)
+
+    @functools.cached_property
+    def _jwks(self) -> jwt.PyJWKClient:
+        return jwt.PyJWKClient(self.jwks_url or "", lifespan=self.jwks_cache_seconds,
+                               cooldown_duration=self.jwks_cooldown_seconds, timeout=5)
 
     def verify(self, token: str) -> Principal:
-        """Decode and check a token; Problem 401 when it is not valid."""
-        key, algorithms = (self.public_key, ["RS256", "ES256"]) if self.public_key else (self.secret, ["HS256"])
+        """Decode and check a token (signature, exp, iss, aud); Problem 401 when it is not valid. May fetch the
+        JWKS (blocking): async callers use `verify_async`."""
         try:
-            claims = jwt.decode(token, key, algorithms=algorithms, issuer=ISSUER, options={"require": ["exp", "sub"]})
-            return Principal(subject=claims["sub"], role=Role(claims["role"]), scope=tuple(claims.get("scope", ())))
-        except (jwt.PyJWTError, KeyError, ValueError) as error:
+            key, algorithms = self._key(token)
+            claims = jwt.decode(token, key, algorithms=algorithms, issuer=self.issuer, audience=self.audience,
+                                options={"require": ["exp", "sub", "iss", "aud"]})
+            return principal_of(claims, self.claims)
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise Problem(401, "Invalid bearer token", f"token: {type(error).__name__}") from None
 
+    async def verify_async(self, token: str) -> Principal:
+        """`verify`, off the event loop when the JWKS may have to be fetched."""
+        if self.jwks_url is None:
+            return self.verify(token)
+        return await asyncio.to_thread(self.verify, token)
 
-def mint_token(secret: str, subject: str, role: Role, scope: list[str], hours: float = 12) -> str:
-    """A development token signed with the HS256 secret."""
-    now = datetime.now(UTC)
-    claims = {
-        "iss": ISSUER,
-        "sub": subject,
-        "role": role.value,
-        "scope": scope,
-        "iat": now,
-        "exp": now + timedelta(hours=hours),
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    def _key(self, token: str) -> tuple[Any, list[str]]:
+        if self.jwks_url is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key, ASYMMETRIC
+        if self.public_key:
+            return self.public_key, ASYMMETRIC
+        return self.secret, ["HS256"]
+
+
+def _claim(claims: Mapping[str, Any], name: str) -> Any:
+    value: Any = claims
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _words(value: Any, name: str) -> tuple[str, ...]:
+    """A space-delimited string (RFC 9068 `scope`) or a list of strings, as a tuple of words."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise TypeError(f"{name}: a string or a list of strings")
+
+
+def _role(value: Any) -> Role:
+    if isinstance(value, str):
+        return Role(value)
+    roles = {Role(item) for item in _words(value, "role") if item in {r.value for r in Role}}
+    if len(roles) != 1:
+        raise ValueError("role: exactly one Simpul role")
+    return roles.pop()
+
+
+def principal_of(claims: Mapping[str, Any], names: ClaimNames) -> Principal:
+    """The caller a verified token's claims describe: a provider token is scoped to its provider id alone."""
+    role = _role(_claim(claims, names.role))
+    if role is Role.PROVIDER:
+        provider = _claim(claims, names.provider)
+        if not isinstance(provider, str) or not provider:
+            raise KeyError(names.provider)
+        scope: tuple[str, ...] = (provider,)
+    else:
+        scope = _words(_claim(claims, names.regions), names.regions)
+    subject = claims["sub"]
+    if not isinstance(subject, str):
+        raise TypeError("sub: a string")
+    return Principal(subject, role, scope, frozenset(_words(claims.get("scope"), "scope")))
+
+
+@dataclass(frozen=True)
+class TokenSigner:
+    """How a service issues RFC 9068 access tokens: an HS256 secret (development) or an RS256 private key."""
+
+    key: str
+    algorithm: str = "HS256"
+    issuer: str = ISSUER
+    audience: str = AUDIENCE
+    key_id: str | None = None
+    claims: ClaimNames = field(default_factory=ClaimNames)
+
+    def sign(self, subject: str, role: Role, scope: Iterable[str], *, now: datetime, lifetime: timedelta,
+             permissions: Iterable[str] = (), client_id: str | None = None) -> str:
+        """A signed access token (header `typ: at+jwt`) for `subject` in `role` over `scope`."""
+        claims: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, "sub": subject, "role": role.value,
+                                  "iat": now, "nbf": now, "exp": now + lifetime, "jti": uuid.uuid4().hex}
+        scope = list(scope)
+        if role is Role.PROVIDER:
+            if len(scope) != 1:
+                raise ValueError("a provider token names exactly one provider id")
+            claims[self.claims.provider] = scope[0]
+        else:
+            claims[self.claims.regions] = scope
+        granted = sorted(set(permissions))
+        if granted:
+            claims["scope"] = " ".join(granted)
+        if client_id is not None:
+            claims["client_id"] = client_id
+        headers = {"typ": ACCESS_TOKEN_TYPE} | ({"kid": self.key_id} if self.key_id else {})
+        return jwt.encode(claims, self.key, algorithm=self.algorithm, headers=headers)
+
+
+def mint_token(secret: str, subject: str, role: Role, scope: list[str], hours: float = 12, *,
+               permissions: Iterable[str] = ()) -> str:
+    """A development token signed with the HS256 secret (iss and aud `simpul`); a provider's scope is its id."""
+    return TokenSigner(secret).sign(subject, role, scope, now=datetime.now(UTC), lifetime=timedelta(hours=hours),
+                                    permissions=permissions)
+
+
+def verifier_of(app: FastAPI) -> TokenKeys:
+    """The app's verifier, built once from its service's settings (iss, aud, JWKS, claim names); the bare
+    `app.state.token_keys` when the app has no runtime."""
+    keys: TokenKeys | None = getattr(app.state, "token_verifier", None)
+    if keys is None:
+        runtime = getattr(app.state, "runtime", None)
+        settings: Any = getattr(runtime, "settings", None)
+        keys = TokenKeys.from_settings(settings) if hasattr(settings, "jwt_issuer") else app.state.token_keys
+        app.state.token_verifier = keys
+    return keys
 
 
 def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -80,8 +239,7 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     ) -> Principal:
         if credentials is None:
             raise Problem(401, "Authentication required", "Send 'Authorization: Bearer <token>'.")
-        keys: TokenKeys = request.app.state.token_keys
-        principal = keys.verify(credentials.credentials)
+        principal = await verifier_of(request.app).verify_async(credentials.credentials)
         if principal.role not in roles:
             raise Problem(403, "Forbidden", f"role {principal.role.value!r} may not do this")
         return principal
