@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ColumnElement,
@@ -28,11 +29,14 @@ from sqlalchemy import (
     Table,
     and_,
     exists,
+    func,
     insert,
+    literal_column,
     or_,
     select,
     update,
 )
+from sqlalchemy import Sequence as DatabaseSequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
@@ -61,8 +65,15 @@ referrals = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("document", JSON, nullable=False),
+    # Where the row's last write stands in the change stream the provider sync reads (provider_sync_repository):
+    # the writer's transaction id (PostgreSQL; 0 on SQLite) and a change sequence, both stamped by every save.
+    Column("change_xid", BigInteger, nullable=False, server_default="0"),
+    Column("change_seq", BigInteger, nullable=False, server_default="0"),
     Index("ix_referrals_district_status", "district", "status"),
+    Index("ix_referrals_provider_change", "provider_id", "change_xid", "change_seq"),
 )
+change_sequence = DatabaseSequence("referral_change_seq", metadata=metadata)  # PostgreSQL only (migration 0008)
+
 
 referral_consents = Table(
     "referral_consents",
@@ -158,6 +169,17 @@ def _row(referral: Referral, version: int) -> dict[str, Any]:
             "version": version, "updated_at": dt.datetime.now(dt.UTC), "document": document(referral)}
 
 
+def _change_stamp(session: AsyncSession) -> dict[str, Any]:
+    """The change-stream position of a write (see provider_sync_repository): on PostgreSQL the writer's top-level
+    transaction id and the next value of a sequence; on SQLite (one writer at a time, holding the database's write
+    lock from its first write to its commit) 0 and the largest sequence so far plus one."""
+    if session.get_bind().dialect.name == "postgresql":
+        return {"change_xid": literal_column("pg_current_xact_id()::text::bigint"),
+                "change_seq": change_sequence.next_value()}
+    return {"change_xid": 0,
+            "change_seq": select(func.coalesce(func.max(referrals.c.change_seq), 0) + 1).scalar_subquery()}
+
+
 def _in_scope(scope: Sequence[str]) -> ColumnElement[bool]:
     """Districts inside the scope's region codes, as `Principal.covers_region` decides (no scope: nothing)."""
     district = referrals.c.district
@@ -184,8 +206,9 @@ class SqlReferrals(Referrals):
         """An insert for a new referral, else an update guarded by the version it was loaded at."""
         version = referral.version + 1
         row = _row(referral, version)
+        row |= _change_stamp(self.session)
         if referral.version == 0:
-            await self.session.execute(insert(referrals), [row])
+            await self.session.execute(insert(referrals).values(row))
         else:
             table = referrals.c
             guarded = update(referrals).where(table.referral_id == referral.referral_id,
@@ -268,6 +291,9 @@ class InMemoryReferrals(Referrals):
 
     def __init__(self) -> None:
         self.referrals: dict[str, Referral] = {}
+        self.changes: dict[str, tuple[int, dt.datetime]] = {}
+        """Each referral's change sequence and time of its last save (the provider sync reads them)."""
+        self.last_change = 0
 
     async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
         """A copy of the stored referral."""
@@ -281,6 +307,8 @@ class InMemoryReferrals(Referrals):
             raise Conflict("version", "the referral changed concurrently: read it again")
         referral.version += 1
         self.referrals[referral.referral_id] = _copy(referral)
+        self.last_change += 1
+        self.changes[referral.referral_id] = (self.last_change, dt.datetime.now(dt.UTC))
 
     async def open_of_provider(self, provider_id: str) -> list[Referral]:
         """The provider's open referrals, oldest first."""
