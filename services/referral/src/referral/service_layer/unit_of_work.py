@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral.adapters.child_details_repository import ChildDetailsVault, SqlChildDetailsVault
 from referral.adapters.deadline_repository import CaseStatuses, Deadlines, SqlCaseStatuses, SqlDeadlines
 from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
+from referral.adapters.provider_sync_repository import ProviderChanges, SqlProviderChanges
 from referral.adapters.referral_repository import Consents, Referrals, SqlConsents, SqlReferrals
 from referral.adapters.repository import KnownPersons, SqlKnownPersons
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -23,6 +24,7 @@ class ReferralUnitOfWork(UnitOfWork):
     child_details: ChildDetailsVault
     deadlines: Deadlines
     case_statuses: CaseStatuses
+    provider_changes: ProviderChanges
 
 
 class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
@@ -35,3 +37,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         self.referrals, self.consents = SqlReferrals(session), SqlConsents(session)
         self.deadlines, self.case_statuses = SqlDeadlines(session), SqlCaseStatuses(session)
         self.child_details = SqlChildDetailsVault(session)
+        self.provider_changes = SqlProviderChanges(session)
