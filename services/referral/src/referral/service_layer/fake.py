@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from referral.adapters.child_details_repository import InMemoryChildDetailsVault
 from referral.adapters.deadline_repository import InMemoryCaseStatuses, InMemoryDeadlines
 from referral.adapters.provider_repository import InMemoryProviders, InMemoryServiceTypes
+from referral.adapters.provider_sync_repository import InMemoryProviderChanges
 from referral.adapters.referral_repository import InMemoryConsents, InMemoryReferrals
 from referral.adapters.repository import KnownPersons
 from referral.domain.model import KnownPerson
@@ -47,6 +48,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         self.referrals, self.consents = InMemoryReferrals(), InMemoryConsents()
         self.deadlines, self.case_statuses = InMemoryDeadlines(), InMemoryCaseStatuses()
         self.child_details = InMemoryChildDetailsVault()
+        self.provider_changes = InMemoryProviderChanges(lambda: self.referrals)  # reads the referrals, holds nothing
         self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
