@@ -10,6 +10,12 @@ from referral.adapters.provider_repository import Providers, ServiceTypes, SqlPr
 from referral.adapters.provider_sync_repository import ProviderChanges, SqlProviderChanges
 from referral.adapters.referral_repository import Consents, Referrals, SqlConsents, SqlReferrals
 from referral.adapters.repository import KnownPersons, SqlKnownPersons
+from referral.adapters.webhook_repository import (
+    SqlWebhookDeliveries,
+    SqlWebhookEndpoints,
+    WebhookDeliveries,
+    WebhookEndpoints,
+)
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
@@ -25,6 +31,8 @@ class ReferralUnitOfWork(UnitOfWork):
     deadlines: Deadlines
     case_statuses: CaseStatuses
     provider_changes: ProviderChanges
+    webhook_endpoints: WebhookEndpoints
+    webhook_deliveries: WebhookDeliveries
 
 
 class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
@@ -38,3 +46,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         self.deadlines, self.case_statuses = SqlDeadlines(session), SqlCaseStatuses(session)
         self.child_details = SqlChildDetailsVault(session)
         self.provider_changes = SqlProviderChanges(session)
+        self.webhook_endpoints, self.webhook_deliveries = SqlWebhookEndpoints(session), SqlWebhookDeliveries(session)
