@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.child_details_repository import ChildDetailsVault, SqlChildDetailsVault
+from referral.adapters.client_repository import ApiClients, SqlApiClients
 from referral.adapters.deadline_repository import CaseStatuses, Deadlines, SqlCaseStatuses, SqlDeadlines
 from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
 from referral.adapters.provider_sync_repository import ProviderChanges, SqlProviderChanges
@@ -33,6 +34,7 @@ class ReferralUnitOfWork(UnitOfWork):
     provider_changes: ProviderChanges
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
+    api_clients: ApiClients
 
 
 class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
@@ -47,3 +49,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         self.child_details = SqlChildDetailsVault(session)
         self.provider_changes = SqlProviderChanges(session)
         self.webhook_endpoints, self.webhook_deliveries = SqlWebhookEndpoints(session), SqlWebhookDeliveries(session)
+        self.api_clients = SqlApiClients(session)
