@@ -1,0 +1,276 @@
+"""Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), the same rules in every service.
+
+- A key is scoped to the client that sent it (the token's subject): two clients may use the same key.
+- The first request with a key runs, and its answer (status and body) is stored with the key in the same
+  transaction as its effect (and its outbox events): either both commit or neither does.
+- The same key with the same request (its fingerprint: method, target and canonical body) gets the stored answer
+  again, marked as a replay, and changes nothing.
+- The same key with another request is refused: 422 naming `Idempotency-Key`.
+- A second request with the key while the first is still running is refused: 409 naming `Idempotency-Key`
+  (the client retries later). On PostgreSQL a transaction-scoped advisory lock on the key tells them apart
+  without waiting; SQLite has one writer at a time, and a racing insert of the same key is refused the same way.
+- A refused request (a 4xx from the handler) rolls back and stores nothing: a retry with the key runs again.
+- Keys expire after a window (24 hours unless the service says otherwise); an expired key is forgotten (a request
+  with it runs as new) and a periodic job purges expired keys (`purge_expired`).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from simpul_platform.errors import Conflict, DomainError
+from simpul_platform.unit_of_work import UnitOfWork
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+"""Set to `true` on an answer replayed from a stored key."""
+DEFAULT_TTL = dt.timedelta(hours=24)
+KEY_MAX_LENGTH = 255
+LOCK_CLASS = 0x51D3  # the first half of the two-integer advisory lock keys of idempotency keys
+
+C = TypeVar("C")
+R = TypeVar("R")
+
+
+class KeyReused(DomainError):
+    """The key was used before with another request."""
+
+    title = "Idempotency key reused"
+
+    def __init__(self) -> None:
+        super().__init__(HEADER, "this key was already used with another request; use a new key")
+
+
+class KeyInFlight(Conflict):
+    """A request with the key is still being processed."""
+
+    title = "Idempotency key in flight"
+
+    def __init__(self) -> None:
+        super().__init__(HEADER, "a request with this key is still being processed; retry later")
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key, and the fingerprint of the request that carries it."""
+
+    subject: str
+    key: str
+    fingerprint: str
+
+    @property
+    def lock(self) -> int:
+        """A signed 32-bit advisory lock id for the key (a rare collision only makes a retry wait)."""
+        digest = hashlib.blake2b(f"{self.subject}\x00{self.key}".encode(), digest_size=4).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request with a key answered: its status and JSON body (stored, and replayed as is)."""
+
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A key as stored: the request's fingerprint, the answer, when it expires."""
+
+    fingerprint: str
+    answer: Answer
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to send, and whether it is a replay of a stored one."""
+
+    answer: Answer
+    replayed: bool
+
+
+def fingerprint(method: str, target: str, body: Any) -> str:
+    """A digest of a request (method, target and its parsed body, canonically) to tell a retry from a reuse."""
+    canonical = json.dumps([method.upper(), target, body], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """The `idempotency_keys` table on a service's metadata (its migrations create it)."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("subject", String(200), primary_key=True),
+        Column("key", String(KEY_MAX_LENGTH), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    )
+
+
+class IdempotencyKeys(abc.ABC):
+    """The keys a unit of work sees."""
+
+    @abc.abstractmethod
+    async def hold(self, key: IdempotencyKey) -> None:
+        """Hold the key for this transaction; KeyInFlight when another transaction holds it."""
+
+    @abc.abstractmethod
+    async def get(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """The stored key, unless absent or expired at `now` (an expired one is forgotten)."""
+
+    @abc.abstractmethod
+    async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
+        """Store the key with its answer; KeyInFlight when another transaction stored it first."""
+
+    @abc.abstractmethod
+    async def purge(self, now: dt.datetime, limit: int) -> int:
+        """Delete up to `limit` keys expired at `now`; how many."""
+
+
+class SqlIdempotencyKeys(IdempotencyKeys):
+    """Keys in the service's `idempotency_keys` table."""
+
+    def __init__(self, session: AsyncSession, table: Table) -> None:
+        self.session = session
+        self.table = table
+
+    async def hold(self, key: IdempotencyKey) -> None:
+        """A transaction-scoped advisory lock on PostgreSQL (released at commit or rollback); SQLite needs none."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        held = await self.session.scalar(text("SELECT pg_try_advisory_xact_lock(:class, :key)"),
+                                         {"class": LOCK_CLASS, "key": key.lock})
+        if not held:
+            raise KeyInFlight
+
+    async def get(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """One look-up by primary key; an expired row is deleted here (the request then runs as new)."""
+        t = self.table.c
+        where = (t.subject == key.subject) & (t.key == key.key)
+        row = (await self.session.execute(
+            select(t.fingerprint, t.status, t.body, t.expires_at).where(where))).first()
+        if row is None:
+            return None
+        if row.expires_at <= now:
+            await self.session.execute(delete(self.table).where(where))
+            return None
+        return StoredKey(row.fingerprint, Answer(row.status, row.body), row.expires_at)
+
+    async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
+        """Insert in a savepoint, so a racing insert of the same key fails alone."""
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(insert(self.table).values(
+                    subject=key.subject, key=key.key, fingerprint=key.fingerprint, status=answer.status,
+                    body=answer.body, created_at=now, expires_at=expires_at))
+        except IntegrityError:
+            raise KeyInFlight from None
+
+    async def purge(self, now: dt.datetime, limit: int) -> int:
+        """Delete the oldest expired keys, up to `limit` (locked rows are skipped: another replica has them)."""
+        t = self.table.c
+        due = select(t.subject, t.key).where(t.expires_at <= now).order_by(t.expires_at).limit(limit)
+        if self.session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = [tuple(row) for row in (await self.session.execute(due)).all()]
+        if rows:
+            await self.session.execute(delete(self.table).where(tuple_(t.subject, t.key).in_(rows)))
+        return len(rows)
+
+
+class InMemoryIdempotencyKeys(IdempotencyKeys):
+    """Keys in a dict, for the fakes (one transaction at a time: nothing is ever in flight)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, str], StoredKey] = {}
+
+    async def hold(self, key: IdempotencyKey) -> None:
+        """Nothing to hold: a fake runs one transaction at a time."""
+
+    async def get(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """The stored key unless expired (then forgotten)."""
+        stored = self.keys.get((key.subject, key.key))
+        if stored is not None and stored.expires_at <= now:
+            del self.keys[(key.subject, key.key)]
+            return None
+        return stored
+
+    async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
+        """Store the key."""
+        if (key.subject, key.key) in self.keys:
+            raise KeyInFlight
+        self.keys[(key.subject, key.key)] = StoredKey(key.fingerprint, answer, expires_at)
+
+    async def purge(self, now: dt.datetime, limit: int) -> int:
+        """Forget up to `limit` expired keys."""
+        due = [name for name, stored in self.keys.items() if stored.expires_at <= now][:limit]
+        for name in due:
+            del self.keys[name]
+        return len(due)
+
+
+class KeyedUnitOfWork(Protocol):
+    """A unit of work that keeps idempotency keys."""
+
+    idempotency_keys: IdempotencyKeys
+
+
+U = TypeVar("U", bound=UnitOfWork)
+
+
+async def execute_once(uow: U, handler: Callable[[C, U], Awaitable[R]], command: C, *, key: IdempotencyKey | None,
+                       answer: Callable[[R], Answer], now: dt.datetime, ttl: dt.timedelta = DEFAULT_TTL) -> Outcome:
+    """Run a handler in a fresh unit of work at most once per key, store its answer with the key, and commit.
+
+    Without a key the handler simply runs (`execute`). The unit of work must have `idempotency_keys`.
+    """
+    async with uow:
+        keys: IdempotencyKeys = uow.idempotency_keys  # type: ignore[attr-defined]
+        if key is not None:
+            await keys.hold(key)
+            stored = await keys.get(key, now)
+            if stored is not None:
+                if stored.fingerprint != key.fingerprint:
+                    raise KeyReused
+                return Outcome(stored.answer, replayed=True)
+        result = answer(await handler(command, uow))
+        if key is not None:
+            await keys.add(key, result, now, now + ttl)
+        await uow.commit()
+    return Outcome(result, replayed=False)
+
+
+async def purge_expired(uow: U, now: dt.datetime, batch: int = 1000) -> int:
+    """One round of the purge job: delete up to `batch` expired keys in one transaction; how many went."""
+    async with uow:
+        keys: IdempotencyKeys = uow.idempotency_keys  # type: ignore[attr-defined]
+        purged = await keys.purge(now, batch)
+        await uow.commit()
+    return purged
