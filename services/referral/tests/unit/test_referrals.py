@@ -195,7 +195,7 @@ async def test_the_whole_lifecycle_keeps_who_and_when_and_publishes_each_step() 
     await execute(uow, h.accept_referral, AcceptReferral(PROVIDER, "r1", later(2)))
     await execute(uow, h.start_service, StartService(PROVIDER, "r1", later(3)))
     await execute(uow, h.record_service, RecordService(OFFICER, "r1", later(4), service_type=SCHOOL,
-                                                       delivered_on=dt.date(2026, 3, 3)))
+                                                       delivered_on=dt.date(2026, 3, 2)))
     done = await execute(uow, h.complete_referral, CompleteReferral(OFFICER, "r1", later(5)))
     assert [(s.status, s.by, s.at) for s in done.history] == [
         (ReferralStatus.ISSUED, OFFICER.subject, AT), (ReferralStatus.ACKNOWLEDGED, PROVIDER.subject, later(1)),

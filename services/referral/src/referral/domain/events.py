@@ -138,10 +138,13 @@ class ServiceStarted(ReferralEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceRecorded(ReferralEvent):
-    """A service was delivered to the child."""
+    """A service was delivered to the child (attendance and outcome as codes; notes stay in referral)."""
 
     service_type: str
     delivered_on: dt.date
+    record_id: str | None = None
+    attendance: str | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from referral.domain.agreements import require_districts
 from referral.domain.consent import ConsentBasis
 from referral.domain.errors import require, require_aware
 from referral.domain.overrides import Override
+from referral.domain.service_records import Attachment, Attendance, Outcome, check_details
 from referral.domain.service_types import level_of
 
 
@@ -82,17 +83,24 @@ class Step:
 
 @dataclass(frozen=True)
 class ServiceRecord:
-    """A service delivered to the child under the referral."""
+    """A service delivered to the child under the referral: its type and day, attendance and outcome (code lists
+    of `service_records`), notes (bounded) and attachments by reference; `record_id` names it (empty on records
+    kept before records had ids)."""
 
     service_type: str
     delivered_on: dt.date
     recorded_by: str
     recorded_at: dt.datetime
     notes: str = ""
+    attendance: Attendance = Attendance.ATTENDED
+    outcome: Outcome | None = None
+    attachments: tuple[Attachment, ...] = ()
+    record_id: str = ""
 
     def __post_init__(self) -> None:
         require(bool(self.recorded_by.strip()), "recorded_by", "a service record names who recorded it")
         require_aware(self.recorded_at, "recorded_at")
+        check_details(self.attendance, self.outcome, self.notes, self.attachments)
 
 
 @dataclass(frozen=True)

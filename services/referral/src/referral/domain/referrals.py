@@ -33,6 +33,7 @@ from referral.domain.lifecycle import (
 from referral.domain.lifecycle import ReferralStatus as S
 from referral.domain.person_link import PersonLink
 from referral.domain.providers import Provider
+from referral.domain.service_records import check_delivered_on
 
 
 @dataclass
@@ -111,15 +112,22 @@ class Referral:
         self.events.append(ev.ServiceStarted(**self._about(by, at)))
 
     def record_service(self, record: ServiceRecord) -> None:
-        """A service of the referral was delivered (starting the service if it had not started)."""
+        """A service of the referral was delivered (starting the service if it had not started): one of the
+        referral's services, delivered neither in the future nor before the referral; every check comes before any
+        change, so a refused record leaves the referral as it was."""
         self._require({S.ACCEPTED, S.IN_SERVICE}, "record a service")
         if record.service_type not in self.request.service_types:
             raise Invalid("service_type", f"{record.service_type} is not a service of this referral")
+        check_delivered_on(record.delivered_on, self.issued_at, record.recorded_at)
+        if record.record_id and any(r.record_id == record.record_id for r in self.service_records):
+            raise Conflict("record_id", "the referral already has a service record with this id")
         if self.status is S.ACCEPTED:
             self.start_service(record.recorded_by, record.recorded_at)
         self.service_records.append(record)
         self.events.append(ev.ServiceRecorded(**self._about(record.recorded_by, record.recorded_at),
-                                              service_type=record.service_type, delivered_on=record.delivered_on))
+                                              service_type=record.service_type, delivered_on=record.delivered_on,
+                                              record_id=record.record_id or None, attendance=record.attendance,
+                                              outcome=record.outcome))
 
     def complete(self, by: str, at: dt.datetime) -> None:
         """Close the loop: the services were delivered."""

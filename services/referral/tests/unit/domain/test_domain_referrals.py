@@ -23,7 +23,7 @@ LATER = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
 
 
 def record(service_type: str = SCHOOL, by: str = "provider-staff") -> ServiceRecord:
-    return ServiceRecord(service_type, dt.date(2026, 3, 10), by, LATER, "enrolled in grade 5")
+    return ServiceRecord(service_type, dt.date(2026, 3, 3), by, LATER, "enrolled in grade 5")
 
 
 def in_service(referral: Referral) -> Referral:
