@@ -10,6 +10,7 @@ import copy
 from collections.abc import Sequence
 
 from referral.adapters.child_details_repository import InMemoryChildDetailsVault
+from referral.adapters.client_repository import InMemoryApiClients
 from referral.adapters.deadline_repository import InMemoryCaseStatuses, InMemoryDeadlines
 from referral.adapters.provider_repository import InMemoryProviders, InMemoryServiceTypes
 from referral.adapters.provider_sync_repository import InMemoryProviderChanges
@@ -20,7 +21,7 @@ from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
 REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents", "deadlines", "case_statuses",
-                "child_details")
+                "child_details", "api_clients")
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -48,6 +49,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         self.referrals, self.consents = InMemoryReferrals(), InMemoryConsents()
         self.deadlines, self.case_statuses = InMemoryDeadlines(), InMemoryCaseStatuses()
         self.child_details = InMemoryChildDetailsVault()
+        self.api_clients = InMemoryApiClients()
         self.provider_changes = InMemoryProviderChanges(lambda: self.referrals)  # reads the referrals, holds nothing
         self._snapshot: dict[str, object] = {}
 
