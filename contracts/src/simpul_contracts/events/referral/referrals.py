@@ -21,6 +21,7 @@ from simpul_contracts.event import DataClass, Event
 from simpul_contracts.events.common import ActorId, Id
 
 __all__ = [
+    "Attendance",
     "DeadlineId",
     "DeadlineStep",
     "DeclineReason",
@@ -39,6 +40,7 @@ __all__ = [
     "ReferralServiceRecordedV1",
     "ReferralServiceStartedV1",
     "RevocationReason",
+    "ServiceOutcome",
     "ServiceTypeCode",
 ]
 
@@ -86,6 +88,27 @@ class RevocationReason(enum.StrEnum):
     PROVIDER_OFFBOARDED = "provider_offboarded"
     CASE_CLOSED = "case_closed"
     DISTRICT_DECISION = "district_decision"
+
+
+class Attendance(enum.StrEnum):
+    """Whether the child came to a service session: `attended`, `did_not_attend`, `rescheduled` (moved to another
+    day by the provider or the family)."""
+
+    ATTENDED = "attended"
+    DID_NOT_ATTEND = "did_not_attend"
+    RESCHEDULED = "rescheduled"
+
+
+class ServiceOutcome(enum.StrEnum):
+    """Where a service stands after a session the child attended: `in_progress` (it continues), `achieved` (its
+    aim is met: back in school, the birth certificate issued, enrolled in PKH/KIP), `partially_achieved`,
+    `not_achieved` (it ended without its aim), `referred_on` (the child needs another provider's service)."""
+
+    IN_PROGRESS = "in_progress"
+    ACHIEVED = "achieved"
+    PARTIALLY_ACHIEVED = "partially_achieved"
+    NOT_ACHIEVED = "not_achieved"
+    REFERRED_ON = "referred_on"
 
 
 class DeadlineStep(enum.StrEnum):
@@ -164,6 +187,12 @@ class ReferralServiceRecordedV1(ReferralEvent):
 
     service_type: ServiceTypeCode
     delivered_on: dt.date = Field(description="The day the service was delivered.")
+    record_id: Id | None = Field(default=None, description="The service record's id (absent on records kept "
+                                                           "before records had ids).")
+    attendance: Attendance | None = Field(default=None, description="Whether the child attended, as a code "
+                                                                    "(absent: attended).")
+    outcome: ServiceOutcome | None = Field(default=None, description="Where the service stands after it, as a "
+                                                                     "code (only when the child attended).")
 
 
 class ReferralCompletedV1(ReferralEvent):

@@ -150,8 +150,10 @@ _REFERRAL_EVENTS: dict[type[ev.ReferralEvent], Callable[[Any], wire.ReferralEven
     ev.ReferralAccepted: lambda e: wire.ReferralAcceptedV1(**_about(e)),
     ev.ReferralDeclined: _declined,
     ev.ServiceStarted: lambda e: wire.ReferralServiceStartedV1(**_about(e)),
-    ev.ServiceRecorded: lambda e: wire.ReferralServiceRecordedV1(**_about(e), service_type=e.service_type,
-                                                                 delivered_on=e.delivered_on),
+    ev.ServiceRecorded: lambda e: wire.ReferralServiceRecordedV1(
+        **_about(e), service_type=e.service_type, delivered_on=e.delivered_on, record_id=e.record_id,
+        attendance=None if e.attendance is None else wire.Attendance(e.attendance),
+        outcome=None if e.outcome is None else wire.ServiceOutcome(e.outcome)),
     ev.ReferralCompleted: lambda e: wire.ReferralCompletedV1(**_about(e)),
     ev.ReferralRevoked: lambda e: wire.ReferralRevokedV1(**_about(e), reason=wire.RevocationReason(e.reason)),
     ev.ReferralExpired: lambda e: wire.ReferralExpiredV1(**_about(e)),
