@@ -1,6 +1,6 @@
 """Referral settings (env prefix REFERRAL_)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from simpul_platform.settings import ServiceSettings
@@ -41,3 +41,14 @@ class ReferralSettings(ServiceSettings):
         default=3600, gt=0, description="How often the erasure job looks for details past their retention")
     child_details_recheck_seconds: float = Field(
         default=86_400, gt=0, description="When the erasure job looks again at a child with an open referral or none")
+    # Provider API clients and tokens (the clients area): access tokens from POST /oauth/token (RFC 9068, iss and aud
+    # are the platform's jwt_issuer and jwt_audience), signed with the HS256 jwt_secret unless a private key is set.
+    oauth_token_minutes: float = Field(default=15, gt=0, le=24 * 60, description="Lifetime of an access token")
+    oauth_private_key: SecretStr | None = Field(
+        default=None, description="PEM RS256 private key signing access tokens (set jwt_public_key to its public key)")
+    oauth_key_id: str | None = Field(default=None, description="`kid` header of signed access tokens")
+    oauth_rotation_overlap_seconds: float = Field(
+        default=3600, ge=0, le=7 * 86_400, description="How long a rotated client secret keeps working by default")
+    oauth_max_failures: int = Field(
+        default=10, ge=1, description="Failed token requests per client in `oauth_failure_window_seconds` before 429")
+    oauth_failure_window_seconds: float = Field(default=60, gt=0, description="Window of `oauth_max_failures`")
