@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import shutil
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from simpul_infra import paths
+from simpul_infra import debian, paths
 from simpul_infra.errors import InfraError, log_tail
 from simpul_infra.pg_server import SUPERUSER, PostgresServer
 from simpul_infra.ports import HOST, free_port
@@ -47,16 +46,10 @@ def ensure_installed() -> Path:
     found = find_bin_dir()
     if found is not None:
         return found
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+    if not debian.can_install():
         raise PostgresError("PostgreSQL is not installed and this is not root on a Debian-like system: install the "
                             "`postgresql` package, or point SIMPUL_TEST_POSTGRES_URL / DATABASE_URL at a server")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]):
-        print(f"postgres: running {' '.join(cmd)} ...", file=sys.stderr, flush=True)
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            output = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
-            raise PostgresError(f"`{' '.join(cmd)}` failed (exit {done.returncode}):\n{output}")
+    debian.install("postgresql", PostgresError)
     found = find_bin_dir()
     if found is None:
         raise PostgresError(f"apt-get installed postgresql but no {_DEBIAN_ROOT}/<version>/bin/pg_ctl appeared")
