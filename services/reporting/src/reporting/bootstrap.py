@@ -19,7 +19,7 @@ from reporting.entrypoints.consumers import (
     referral_referrals,
     registry_children,
 )
-from reporting.entrypoints.http import feed, indicators
+from reporting.entrypoints.http import dashboard, feed, indicators
 from reporting.entrypoints.http.routes import router
 from reporting.service_layer.unit_of_work import SqlReportingUnitOfWork
 from simpul_contracts.events import IndicatorPublishedV1
@@ -68,7 +68,7 @@ def build(settings: ReportingSettings | None = None, *, for_documentation: bool 
         title="Simpul reporting",
         description="Indicators and aggregated feeds for districts and the ministry: counts only, small cells "
         "suppressed.",
-        routers=[router, indicators.router, feed.router],
+        routers=[router, indicators.router, feed.router, dashboard.router],
     )
     app.state.wiring = wiring
     return app
