@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral.adapters.child_details_repository import ChildDetailsVault, SqlChildDetailsVault
 from referral.adapters.client_repository import ApiClients, SqlApiClients
 from referral.adapters.deadline_repository import CaseStatuses, Deadlines, SqlCaseStatuses, SqlDeadlines
+from referral.adapters.idempotency_keys import idempotency_keys
 from referral.adapters.provider_repository import Providers, ServiceTypes, SqlProviders, SqlServiceTypes
 from referral.adapters.provider_sync_repository import ProviderChanges, SqlProviderChanges
 from referral.adapters.referral_repository import Consents, Referrals, SqlConsents, SqlReferrals
@@ -17,6 +18,7 @@ from referral.adapters.webhook_repository import (
     WebhookDeliveries,
     WebhookEndpoints,
 )
+from simpul_platform.idempotency import IdempotencyKeys, SqlIdempotencyKeys
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
@@ -35,6 +37,7 @@ class ReferralUnitOfWork(UnitOfWork):
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
     api_clients: ApiClients
+    idempotency_keys: IdempotencyKeys
 
 
 class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
@@ -50,3 +53,4 @@ class SqlReferralUnitOfWork(SqlUnitOfWork, ReferralUnitOfWork):
         self.provider_changes = SqlProviderChanges(session)
         self.webhook_endpoints, self.webhook_deliveries = SqlWebhookEndpoints(session), SqlWebhookDeliveries(session)
         self.api_clients = SqlApiClients(session)
+        self.idempotency_keys = SqlIdempotencyKeys(session, idempotency_keys)
