@@ -18,10 +18,11 @@ from referral.adapters.referral_repository import InMemoryConsents, InMemoryRefe
 from referral.adapters.repository import KnownPersons
 from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
+from simpul_platform.idempotency import InMemoryIdempotencyKeys
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
 REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents", "deadlines", "case_statuses",
-                "child_details", "api_clients")
+                "child_details", "api_clients", "idempotency_keys")
 
 
 class InMemoryKnownPersons(KnownPersons):
@@ -50,6 +51,7 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         self.deadlines, self.case_statuses = InMemoryDeadlines(), InMemoryCaseStatuses()
         self.child_details = InMemoryChildDetailsVault()
         self.api_clients = InMemoryApiClients()
+        self.idempotency_keys = InMemoryIdempotencyKeys()
         self.provider_changes = InMemoryProviderChanges(lambda: self.referrals)  # reads the referrals, holds nothing
         self._snapshot: dict[str, object] = {}
 
