@@ -16,6 +16,7 @@ from referral.adapters.provider_repository import InMemoryProviders, InMemorySer
 from referral.adapters.provider_sync_repository import InMemoryProviderChanges
 from referral.adapters.referral_repository import InMemoryConsents, InMemoryReferrals
 from referral.adapters.repository import KnownPersons
+from referral.adapters.webhook_repository import InMemoryWebhookDeliveries, InMemoryWebhookEndpoints
 from referral.domain.model import KnownPerson
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.idempotency import InMemoryIdempotencyKeys
@@ -53,6 +54,8 @@ class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
         self.api_clients = InMemoryApiClients()
         self.idempotency_keys = InMemoryIdempotencyKeys()
         self.provider_changes = InMemoryProviderChanges(lambda: self.referrals)  # reads the referrals, holds nothing
+        self.webhook_endpoints = InMemoryWebhookEndpoints()
+        self.webhook_deliveries = InMemoryWebhookDeliveries(lambda: self.webhook_endpoints)  # sees the endpoints
         self._snapshot: dict[str, object] = {}
 
     def begin_repositories(self) -> None:
