@@ -1,12 +1,20 @@
-"""No name, NIK or KK appears in any log line while a child moves through registry, identity and reporting,
-including the rejections (problem responses) and the DEBUG output of every library."""
+"""No name, NIK or KK appears in any log line or exported span while a child moves through registry, identity and
+reporting, including the rejections (problem responses), a search by name through a real uvicorn server (its access
+log prints the request line), and the DEBUG output of every library."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import socket
+from collections.abc import AsyncIterator, Callable
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from simpul_platform.auth import Role
 from tests.support.stack import KESILIR, eventually, running, settings_for, token
@@ -18,10 +26,35 @@ CHILD = {"full_name": NAME, "aliases": [ALIAS], "sex": "female", "village_code":
          "birth_date_precision": "day", "nik": NIK, "kk_number": KK, "mother_name": MOTHER,
          "guardians": [{"name": MOTHER, "relationship": "mother"}]}
 SECRETS = (NAME, ALIAS, MOTHER, NIK, KK)
+# As a query string carries them, too.
+SEARCHABLE = (*SECRETS, *(s.replace(" ", sep) for s in (NAME, MOTHER) for sep in ("+", "%20")))
+
+
+@contextlib.asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The (already started) app behind a real uvicorn server on 127.0.0.1, access log on; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
+                                           access_log=True))
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):  # up to 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("uvicorn did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def test_no_personal_data_in_any_log_line(
-    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, caplog: pytest.LogCaptureFixture
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str, caplog: pytest.LogCaptureFixture,
+    spans: InMemorySpanExporter,
 ) -> None:
     settings = {name: settings_for(name, make_database(name), kafka_bootstrap, namespace)
                 for name in ("registry", "identity", "reporting")}
@@ -42,6 +75,18 @@ async def test_no_personal_data_in_any_log_line(
         assert too_long.status_code == 422
         for response in (bad_nik, too_long):
             assert not [s for s in SECRETS if s in response.text], response.text
+        async with served(stack.apps["registry"]) as base, httpx.AsyncClient(base_url=base) as http:
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # this test's own client, not a service
+            found = await http.get("/children", params={"name": NAME, "village_code": KESILIR}, headers=CADRE)
+            logging.getLogger("httpx").setLevel(logging.NOTSET)
+            assert found.status_code == 200, found.text
+            assert found.json(), "the search found the child"
     assert len(caplog.records) > 20  # the capture really saw the services' logging
-    leaked = [(record.name, s) for record in caplog.records for s in SECRETS if s in record.getMessage()]
+    assert [r for r in caplog.records if r.name == "uvicorn.access" and "/children" in r.getMessage()]
+    leaked = [(record.name, s) for record in caplog.records for s in SEARCHABLE if s in record.getMessage()]
     assert leaked == []
+    searched = [span for span in spans.get_finished_spans() if span.name == "GET /children"]
+    assert searched  # the exporter really saw the search
+    in_spans = [(span.name, key) for span in spans.get_finished_spans()
+                for key, value in (span.attributes or {}).items() for s in SEARCHABLE if s in str(value)]
+    assert in_spans == []

@@ -85,6 +85,32 @@ def trace_engine(engine: Engine) -> None:
     EngineTracer(trace.get_tracer("simpul.sql"), engine, usage)  # type: ignore[no-untyped-call]
 
 
+def without_query(url: str) -> str:
+    """A URL or request target without its query string: search parameters (`?name=...`) may be personal data."""
+    return url.split("?", 1)[0]
+
+
+class DropQueryStrings(logging.Filter):
+    """On uvicorn's access log: the request line without its query string (`GET /children?name=...`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the request target of an access-log record; never drop the record."""
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], without_query(args[2]), *args[3:])  # format: client, method, target, ...
+        return True
+
+
+def drop_query_from_span(span: Any, scope: dict[str, Any]) -> None:
+    """Server request hook of the ASGI instrumentation: the span keeps the URL but not its query string."""
+    attributes = getattr(span, "attributes", None) or {}
+    for key in ("http.url", "url.full", "http.target"):
+        if key in attributes:
+            span.set_attribute(key, without_query(str(attributes[key])))
+    if "url.query" in attributes:
+        span.set_attribute("url.query", "")
+
+
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line with the current trace and span ids. Messages never carry restricted data."""
 
@@ -114,3 +140,6 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(os.environ.get("SIMPUL_LOG_LEVEL", level))
     for noisy in ("aiokafka", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, DropQueryStrings) for f in access.filters):
+        access.addFilter(DropQueryStrings())

@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from simpul_platform.auth import TokenKeys
 from simpul_platform.problems import DESCRIPTIONS, Problem, install_problem_handlers, problem_type
 from simpul_platform.runtime import ServiceRuntime
-from simpul_platform.telemetry import configure_logging, configure_telemetry, trace_engine
+from simpul_platform.telemetry import configure_logging, configure_telemetry, drop_query_from_span, trace_engine
 
 VERSION = "0.1.0"
 
@@ -42,8 +42,9 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     for router in routers:
         app.include_router(router)
     # One server span per request; the ASGI receive/send spans (two or three more per request) say nothing a
-    # reader of a trace needs and cost more than most routes.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready", exclude_spans=["receive", "send"])
+    # reader of a trace needs and cost more than most routes. No query string in a span: it may hold a name.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready", exclude_spans=["receive", "send"],
+                                       server_request_hook=drop_query_from_span)
     _document_problems(app)
     return app
 
