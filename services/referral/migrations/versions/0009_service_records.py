@@ -19,8 +19,25 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Filled by the area that owns this revision."""
+    """Upgrade schema: the Idempotency-Key table (service records themselves live in the referral's document, whose
+    new fields need no column)."""
+    op.create_table('idempotency_keys',
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('body', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('subject', 'key')
+    )
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_expires_at'), ['expires_at'], unique=False)
 
 
 def downgrade() -> None:
-    """Filled by the area that owns this revision."""
+    """Downgrade schema."""
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_expires_at'))
+
+    op.drop_table('idempotency_keys')
