@@ -23,7 +23,7 @@ from simpul_platform.idempotency import InMemoryIdempotencyKeys
 from simpul_platform.unit_of_work import InMemoryUnitOfWork
 
 REPOSITORIES = ("known_persons", "providers", "service_types", "referrals", "consents", "deadlines", "case_statuses",
-                "child_details", "api_clients", "idempotency_keys")
+                "child_details", "api_clients", "idempotency_keys", "webhook_endpoints", "webhook_deliveries")
 
 
 class InMemoryKnownPersons(KnownPersons):
