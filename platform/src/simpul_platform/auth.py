@@ -144,6 +144,13 @@ def _claim(claims: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+def _put(claims: dict[str, Any], name: str, value: Any) -> None:
+    *parents, last = name.split(".")
+    for part in parents:
+        claims = claims.setdefault(part, {})
+    claims[last] = value
+
+
 def _words(value: Any, name: str) -> tuple[str, ...]:
     """A space-delimited string (RFC 9068 `scope`) or a list of strings, as a tuple of words."""
     if value is None:
@@ -194,15 +201,16 @@ class TokenSigner:
     def sign(self, subject: str, role: Role, scope: Iterable[str], *, now: datetime, lifetime: timedelta,
              permissions: Iterable[str] = (), client_id: str | None = None) -> str:
         """A signed access token (header `typ: at+jwt`) for `subject` in `role` over `scope`."""
-        claims: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, "sub": subject, "role": role.value,
+        claims: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, "sub": subject,
                                   "iat": now, "nbf": now, "exp": now + lifetime, "jti": uuid.uuid4().hex}
+        _put(claims, self.claims.role, role.value)
         scope = list(scope)
         if role is Role.PROVIDER:
             if len(scope) != 1:
                 raise ValueError("a provider token names exactly one provider id")
-            claims[self.claims.provider] = scope[0]
+            _put(claims, self.claims.provider, scope[0])
         else:
-            claims[self.claims.regions] = scope
+            _put(claims, self.claims.regions, scope)
         granted = sorted(set(permissions))
         if granted:
             claims["scope"] = " ".join(granted)

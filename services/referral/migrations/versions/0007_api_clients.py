@@ -19,8 +19,28 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Filled by the area that owns this revision."""
+    """Upgrade schema."""
+    op.create_table('api_clients',
+    sa.Column('client_id', sa.String(length=64), nullable=False),
+    sa.Column('provider_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('scopes', sa.String(length=500), nullable=False),
+    sa.Column('secret_hash', sa.String(length=200), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('rotated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('previous_hash', sa.String(length=200), nullable=True),
+    sa.Column('previous_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.String(length=200), nullable=True),
+    sa.PrimaryKeyConstraint('client_id')
+    )
+    with op.batch_alter_table('api_clients', schema=None) as batch_op:
+        batch_op.create_index('ix_api_clients_provider_id', ['provider_id'], unique=False)
 
 
 def downgrade() -> None:
-    """Filled by the area that owns this revision."""
+    """Downgrade schema."""
+    with op.batch_alter_table('api_clients', schema=None) as batch_op:
+        batch_op.drop_index('ix_api_clients_provider_id')
+    op.drop_table('api_clients')
