@@ -14,7 +14,8 @@ from referral.config import ReferralSettings
 from referral.entrypoints import erasure, jobs, rescoring
 from referral.entrypoints.consumers import child_details, identity_links, identity_persons, registry_children
 from referral.entrypoints.http import child_details as child_details_http
-from referral.entrypoints.http import provider_referrals, providers, referrals
+from referral.entrypoints.http import clients as clients_http
+from referral.entrypoints.http import oauth, provider_referrals, providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_contracts.events.referral import providers as provider_events
 from simpul_contracts.events.referral import referrals as referral_events
@@ -74,7 +75,8 @@ def build(settings: ReferralSettings | None = None, *, for_documentation: bool =
         wiring.runtime,
         title="Simpul referral",
         description="Providers, vetting, MoUs, referrals and service records.",
-        routers=[providers.router, referrals.router, child_details_http.router, provider_referrals.router],
+        routers=[providers.router, referrals.router, child_details_http.router, provider_referrals.router,
+                 clients_http.router, oauth.router],
     )
     app.state.wiring = wiring
     return app
