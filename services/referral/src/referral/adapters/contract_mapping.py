@@ -24,7 +24,9 @@ from referral.domain.events import (
     ProviderSuspended,
     ProviderVetted,
 )
+from referral.domain.lifecycle import ReferralStatus
 from referral.domain.model import KnownPerson
+from referral.domain.webhooks import ReferralNotice, WebhookEventType
 from simpul_contracts import Event
 from simpul_contracts.events import CaseStatusChangedV1, PersonsMergedV1, PersonUnmergedV1, RecordLinkedV1
 from simpul_contracts.events.referral import providers as pw
@@ -191,3 +193,26 @@ def child_details(event: ChildReferralDetailsRecordedV1) -> ChildDetails:
 def details_withdrawal(event: ChildReferralDetailsWithdrawnV1) -> Withdrawal:
     """The end of the guardian's consent for referral, as of the registry's recorded time."""
     return Withdrawal(child_id=event.child_id, as_of=event.recorded_at)
+
+
+# --- webhooks (owned by the webhooks area): a referral event as the thin notice a provider's endpoint receives ------
+
+_W, _S = WebhookEventType, ReferralStatus
+_NOTICES: dict[type[wire.ReferralEvent], tuple[WebhookEventType, ReferralStatus | None]] = {
+    wire.ReferralIssuedV1: (_W.ISSUED, _S.ISSUED), wire.ReferralAcknowledgedV1: (_W.ACKNOWLEDGED, _S.ACKNOWLEDGED),
+    wire.ReferralAcceptedV1: (_W.ACCEPTED, _S.ACCEPTED), wire.ReferralDeclinedV1: (_W.DECLINED, _S.DECLINED),
+    wire.ReferralServiceStartedV1: (_W.SERVICE_STARTED, _S.IN_SERVICE),
+    wire.ReferralServiceRecordedV1: (_W.SERVICE_RECORDED, _S.IN_SERVICE),
+    wire.ReferralCompletedV1: (_W.COMPLETED, _S.COMPLETED), wire.ReferralRevokedV1: (_W.REVOKED, _S.REVOKED),
+    wire.ReferralExpiredV1: (_W.EXPIRED, _S.EXPIRED),
+    wire.ReferralOverdueV1: (_W.OVERDUE, None), wire.ReferralEscalatedV1: (_W.ESCALATED, None),  # no move: as it is
+}
+NOTIFIED_EVENTS = tuple(_NOTICES)
+"""The referral events providers hear of by webhook (a person change is identity's business, not the provider's)."""
+
+
+def referral_notice(event: wire.ReferralEvent, event_id: str) -> ReferralNotice:
+    """A referral event (its CloudEvent id the `webhook-id`) as the notice its provider's endpoints receive."""
+    kind, status = _NOTICES[type(event)]
+    return ReferralNotice(event_id, kind, event.referral_id, event.provider_id, str(status) if status else None,
+                          event.at)
