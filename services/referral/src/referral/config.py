@@ -52,3 +52,25 @@ class ReferralSettings(ServiceSettings):
     oauth_max_failures: int = Field(
         default=10, ge=1, description="Failed token requests per client in `oauth_failure_window_seconds` before 429")
     oauth_failure_window_seconds: float = Field(default=60, gt=0, description="Window of `oauth_max_failures`")
+    # Webhooks (the webhooks area, Standard Webhooks): the delivery job attempts due deliveries every
+    # `webhook_delivery_seconds`; a failed attempt is retried after the next wait of the schedule (with jitter).
+    webhook_delivery_seconds: float = Field(default=1, gt=0, description="How often the delivery job looks for due "
+                                            "deliveries")
+    webhook_batch_size: int = Field(default=50, ge=1, le=1000, description="Deliveries one round attempts at once")
+    webhook_retry_schedule_seconds: tuple[float, ...] = Field(
+        default=(5, 300, 1800, 7200, 18_000, 36_000, 36_000), min_length=1,
+        description="Waits after each failed attempt in a row; after the last, the delivery has failed")
+    webhook_retry_jitter: float = Field(default=0.1, ge=0, lt=1, description="Each wait varies by up to this fraction")
+    webhook_retry_after_cap_seconds: float = Field(
+        default=36_000, ge=0, description="The longest wait a receiver's Retry-After can ask for")
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60, description="The longest one attempt may take")
+    webhook_disable_after_days: float = Field(
+        default=5, gt=0, description="An endpoint every attempt to which failed for this long is disabled")
+    webhook_disable_after_exhausted: int = Field(
+        default=5, ge=0, description="An endpoint this many deliveries in a row to which failed is disabled (0: never)")
+    webhook_secret_overlap_hours: float = Field(
+        default=24, ge=0, le=24 * 30, description="How long a rotated secret still signs (a second signature)")
+    webhook_allowed_destinations: list[str] = Field(
+        default_factory=list, description='Hosts or networks webhooks may reach although not public, and over http, '
+        'e.g. ["127.0.0.1"] (the SSRF guard refuses every other non-public address)')
+    webhook_endpoints_per_provider: int = Field(default=10, ge=1, le=100, description="Endpoints one provider may have")
