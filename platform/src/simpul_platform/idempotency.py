@@ -178,10 +178,10 @@ class SqlIdempotencyKeys(IdempotencyKeys):
             select(t.fingerprint, t.status, t.body, t.expires_at).where(where))).first()
         if row is None:
             return None
-        if row.expires_at <= now:
+        if _utc(row.expires_at) <= now:
             await self.session.execute(delete(self.table).where(where))
             return None
-        return StoredKey(row.fingerprint, Answer(row.status, row.body), row.expires_at)
+        return StoredKey(row.fingerprint, Answer(row.status, row.body), _utc(row.expires_at))
 
     async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
         """Insert in a savepoint, so a racing insert of the same key fails alone."""
@@ -189,20 +189,25 @@ class SqlIdempotencyKeys(IdempotencyKeys):
             async with self.session.begin_nested():
                 await self.session.execute(insert(self.table).values(
                     subject=key.subject, key=key.key, fingerprint=key.fingerprint, status=answer.status,
-                    body=answer.body, created_at=now, expires_at=expires_at))
+                    body=answer.body, created_at=_utc(now), expires_at=_utc(expires_at)))
         except IntegrityError:
             raise KeyInFlight from None
 
     async def purge(self, now: dt.datetime, limit: int) -> int:
         """Delete the oldest expired keys, up to `limit` (locked rows are skipped: another replica has them)."""
         t = self.table.c
-        due = select(t.subject, t.key).where(t.expires_at <= now).order_by(t.expires_at).limit(limit)
+        due = select(t.subject, t.key).where(t.expires_at <= _utc(now)).order_by(t.expires_at).limit(limit)
         if self.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         rows = [tuple(row) for row in (await self.session.execute(due)).all()]
         if rows:
             await self.session.execute(delete(self.table).where(tuple_(t.subject, t.key).in_(rows)))
         return len(rows)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # Stored in UTC; SQLite gives it back without its offset.
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 class InMemoryIdempotencyKeys(IdempotencyKeys):
