@@ -74,3 +74,11 @@ class ReferralSettings(ServiceSettings):
         default_factory=list, description='Hosts or networks webhooks may reach although not public, and over http, '
         'e.g. ["127.0.0.1"] (the SSRF guard refuses every other non-public address)')
     webhook_endpoints_per_provider: int = Field(default=10, ge=1, le=100, description="Endpoints one provider may have")
+    # Service records (the service_records area): Idempotency-Key expiry and purge, request size limits.
+    idempotency_key_hours: float = Field(
+        default=24, gt=0, le=24 * 30, description="How long an Idempotency-Key is remembered (its answer replayed)")
+    idempotency_purge_seconds: float = Field(default=600, gt=0, description="How often expired keys are purged")
+    service_record_max_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="The largest body of a single service-record push (413 above)")
+    service_record_batch_max_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="The largest body of a batch push (413 above)")
