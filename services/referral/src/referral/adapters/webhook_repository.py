@@ -317,9 +317,14 @@ class InMemoryWebhookDeliveries(WebhookDeliveries):
     """Deliveries in a dict; `endpoints` gives the endpoints repository of the moment (the fake's, which a rollback
     replaces: a function, so the fake's deep copy of this repository does not copy the endpoints along)."""
 
-    def __init__(self, endpoints: Callable[[], InMemoryWebhookEndpoints]) -> None:
+    def __init__(self, endpoints: Callable[[], WebhookEndpoints]) -> None:
         self.deliveries: dict[str, WebhookDelivery] = {}
         self.endpoints = endpoints
+
+    def _held(self) -> dict[str, Endpoint]:
+        endpoints = self.endpoints()
+        assert isinstance(endpoints, InMemoryWebhookEndpoints)  # the fake's, always
+        return endpoints.endpoints
 
     async def add(self, deliveries: Sequence[WebhookDelivery]) -> None:
         """Keep each, once per event and endpoint."""
@@ -329,11 +334,11 @@ class InMemoryWebhookDeliveries(WebhookDeliveries):
     async def get(self, delivery_id: str, *, for_update: bool = False) -> WebhookDelivery | None:
         """By id (gone with its endpoint)."""
         delivery = self.deliveries.get(delivery_id)
-        return delivery if delivery and delivery.endpoint_id in self.endpoints().endpoints else None
+        return delivery if delivery and delivery.endpoint_id in self._held() else None
 
     async def claim_due(self, now: dt.datetime, until: dt.datetime, limit: int) -> list[WebhookDelivery]:
         """The earliest due, moved to `until`."""
-        enabled = {i for i, e in self.endpoints().endpoints.items() if e.status is EndpointStatus.ENABLED}
+        enabled = {i for i, e in self._held().items() if e.status is EndpointStatus.ENABLED}
         due = sorted((d for d in self.deliveries.values() if d.status is DeliveryStatus.PENDING
                       and d.endpoint_id in enabled and d.next_attempt_at is not None and d.next_attempt_at <= now),
                      key=lambda d: (d.next_attempt_at or now, d.delivery_id))[:limit]

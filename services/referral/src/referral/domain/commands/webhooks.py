@@ -34,6 +34,14 @@ class ListEndpoints:
 
 
 @dataclass(frozen=True)
+class ReadEndpoint:
+    """One of the provider's endpoints, with its status (no secret)."""
+
+    by: Caller
+    endpoint_id: str
+
+
+@dataclass(frozen=True)
 class RotateSecret:
     """A new secret for the endpoint; the previous one signs too for `overlap`."""
 

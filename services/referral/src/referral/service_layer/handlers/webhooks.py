@@ -16,6 +16,7 @@ from referral.domain.commands.webhooks import (
     EnableEndpoint,
     ListDeliveries,
     ListEndpoints,
+    ReadEndpoint,
     RecordAttempts,
     RecordDeliveries,
     Redeliver,
@@ -78,6 +79,11 @@ async def register_endpoint(command: RegisterEndpoint, uow: ReferralUnitOfWork) 
 async def list_endpoints(command: ListEndpoints, uow: ReferralUnitOfWork) -> list[Endpoint]:
     """The caller's provider's endpoints, oldest first."""
     return await uow.webhook_endpoints.of_providers([provider_of(command.by)])
+
+
+async def read_endpoint(command: ReadEndpoint, uow: ReferralUnitOfWork) -> Endpoint:
+    """One of the caller's provider's endpoints."""
+    return await _mine(uow, command.by, command.endpoint_id)
 
 
 async def rotate_secret(command: RotateSecret, uow: ReferralUnitOfWork) -> Endpoint:
