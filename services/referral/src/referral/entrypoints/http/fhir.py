@@ -1,0 +1,358 @@
+"""FHIR R4B façade for health providers (docs/fhir.md): a provider's referrals as Task + ServiceRequest, the Task
+search, and status updates by PATCH (JSON Patch) or PUT, checked against the referral's state machine through the
+referrals area's handlers. Provider tokens only; another provider's referral does not exist (404). Every answer is
+`application/fhir+json`, every refusal an OperationOutcome (never problem+json): the route class translates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fhir.resources.R4B.task import Task
+from starlette.exceptions import HTTPException
+
+from referral.adapters import fhir_mapping as fm
+from referral.domain.commands.provider_sync import ListProviderReferrals, SyncPosition
+from referral.domain.commands.referrals import (
+    AcceptReferral,
+    AcknowledgeReferral,
+    CompleteReferral,
+    DeclineReferral,
+    ReadReferral,
+    StartService,
+)
+from referral.domain.deadlines import next_due_at
+from referral.domain.errors import InvalidTransition
+from referral.domain.referrals import Referral
+from referral.entrypoints.http.fhir_schemas import (
+    MEDIA_TYPE,
+    PATCH_MEDIA_TYPE,
+    FhirError,
+    apply_patch,
+    capability_statement,
+    changed_elements,
+    fhir_response,
+    instant,
+    outcome,
+    parse_task,
+    searchset,
+)
+from referral.entrypoints.jobs import deadline_policies
+from referral.service_layer.handlers import provider_sync
+from referral.service_layer.handlers import referrals as handlers
+from referral.service_layer.unit_of_work import ReferralUnitOfWork
+from simpul_platform.auth import Principal, Role, require
+from simpul_platform.errors import DomainError, ErrorKind
+from simpul_platform.problems import Problem, route_of
+from simpul_platform.unit_of_work import execute
+
+log = logging.getLogger(__name__)
+C = TypeVar("C")
+R = TypeVar("R")
+ISSUE_OF_KIND = {ErrorKind.INVALID: (422, "invalid"), ErrorKind.NOT_FOUND: (404, "not-found"),
+                 ErrorKind.FORBIDDEN: (403, "forbidden"), ErrorKind.CONFLICT: (422, "business-rule"),
+                 ErrorKind.STALE: (412, "conflict")}
+"""FHIR's http page: 422 when a request breaks the server's business rules (the state machine), 409 and 412 for
+version conflicts."""
+ISSUE_OF_STATUS = {400: "structure", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+                   409: "conflict", 412: "conflict", 413: "too-costly", 415: "not-supported", 422: "invalid",
+                   429: "throttled"}
+
+
+def fhir_error(error: Exception) -> FhirError:
+    """Any refusal as the OperationOutcome's status, issue type and diagnostics (a field, a reason, no value)."""
+    if isinstance(error, FhirError):
+        return error
+    if isinstance(error, DomainError):
+        status, code = ISSUE_OF_KIND[error.kind]
+        if error.kind is ErrorKind.CONFLICT and error.field == "version" and not isinstance(error, InvalidTransition):
+            status, code = 409, "conflict"  # a concurrent save of the same version
+        expression = [error.field] if error.field.startswith("Task.") else []
+        return FhirError(status, code, str(error), expression)
+    if isinstance(error, RequestValidationError):
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        return FhirError(400, "invalid", reasons)
+    if isinstance(error, Problem):
+        return FhirError(error.status, ISSUE_OF_STATUS.get(error.status, "processing"), error.detail or error.title)
+    assert isinstance(error, HTTPException)
+    return FhirError(error.status_code, ISSUE_OF_STATUS.get(error.status_code, "processing"), str(error.detail),
+                     headers=dict(error.headers or {}))
+
+
+class FhirRoute(APIRoute):
+    """A route whose refusals leave as OperationOutcome (the app's handlers would answer problem+json)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, translating every error it raises."""
+        handle = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except (FhirError, DomainError, RequestValidationError, Problem, HTTPException) as error:
+                refusal = fhir_error(error)
+                return fhir_response(outcome(refusal), refusal.status, refusal.headers)
+            except Exception as error:  # logged by type and route only: a message may carry request values
+                log.error("unhandled %s on %s %s", type(error).__name__, request.method, route_of(request))
+                return fhir_response(outcome(FhirError(500, "exception", "failed on our side; it was logged")), 500)
+
+        return guarded
+
+
+Provider = Annotated[Principal, Depends(require(Role.PROVIDER))]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+FHIR_ID = r"^[A-Za-z0-9.-]{1,64}$"
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"description": "Refused: an OperationOutcome naming the element and the reason",
+            "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}}
+_RESOURCE: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}}
+router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute, responses=_ANSWERS)
+
+
+async def _run(request: Request, handler: Callable[[C, ReferralUnitOfWork], Awaitable[R]], command: C) -> R:
+    uow: ReferralUnitOfWork = request.app.state.wiring.unit_of_work()
+    result: R = await execute(uow, handler, command)
+    return result
+
+
+def _task(request: Request, referral: Referral) -> Task:
+    policies = deadline_policies(request.app.state.wiring.settings)
+    return fm.task(referral, next_due_at(referral, policies))
+
+
+def _versioned(referral: Referral) -> dict[str, str]:
+    return {"ETag": f'W/"{referral.version}"'}
+
+
+def _referral_id(fhir_id: str) -> str:
+    if not fhir_id or len(fhir_id) > 64:
+        raise FhirError(404, "not-found", "no such resource")
+    return fm.our_id(fhir_id)
+
+
+@router.get("/metadata", summary="CapabilityStatement (FHIR R4B)", responses=_RESOURCE)
+async def metadata() -> Response:
+    """What this FHIR endpoint serves; no token needed."""
+    return fhir_response(capability_statement())
+
+
+@router.get("/Task/{task_id}", summary="A referral's Task (audited)", responses=_RESOURCE)
+async def read_task(task_id: str, principal: Provider, request: Request) -> Response:
+    """The Task of one of your referrals, with its version as ETag."""
+    referral = await _run(request, handlers.read_referral, ReadReferral(principal, _referral_id(task_id)))
+    return fhir_response(_task(request, referral), headers=_versioned(referral))
+
+
+@router.get("/ServiceRequest/{request_id}", summary="A referral's ServiceRequest (audited)", responses=_RESOURCE)
+async def read_service_request(request_id: str, principal: Provider, request: Request) -> Response:
+    """What one of your referrals asks for."""
+    referral = await _run(request, handlers.read_referral, ReadReferral(principal, _referral_id(request_id)))
+    return fhir_response(fm.service_request(referral), headers=_versioned(referral))
+
+
+@router.get("/Task", summary="Search your Tasks (audited)", responses=_RESOURCE)
+async def search_tasks(
+    principal: Provider, request: Request, *, owner: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=200)] = None,
+    last_updated: Annotated[str | None, Query(alias="_lastUpdated", max_length=40)] = None,
+    count: Annotated[int, Query(alias="_count", ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=200)] = None,
+) -> Response:
+    """Your Tasks in the order they last changed (the provider sync's lossless stream), a page at a time."""
+    query = {"owner": owner, "status": status, "_lastUpdated": last_updated, "_count": str(count)}
+    statuses = _statuses(status)
+    search = TaskSearch(principal, statuses, _updated_after(last_updated), count,
+                        SyncPosition.of_token(cursor, "_cursor") if cursor else None)
+    base = f"{request.base_url}fhir/"
+    self_url = f"{base}Task?{urlencode({k: v for k, v in (query | {'_cursor': cursor}).items() if v})}"
+    if owner is not None and fm.our_id(owner.removeprefix("Organization/")) not in principal.scope:
+        return fhir_response(searchset(base, [], self_url, None, 0))
+    found = await _run(request, _search, search)
+    tasks = [_task(request, referral) for referral in found.referrals]
+    next_url = (f"{base}Task?{urlencode({k: v for k, v in query.items() if v} | {'_cursor': found.next.token()})}"
+                if found.more else None)
+    total = len(tasks) if cursor is None and not found.more else None
+    return fhir_response(searchset(base, tasks, self_url, next_url, total))
+
+
+def _statuses(status: str | None) -> frozenset[str] | None:
+    if status is None:
+        return None
+    codes = frozenset(code.strip() for code in status.split(",") if code.strip())
+    unknown = codes - fm.TASK_STATUSES
+    if unknown or not codes:
+        raise FhirError(400, "value", "status: not a code of http://hl7.org/fhir/task-status", ["status"])
+    return codes
+
+
+def _updated_after(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not value.startswith("gt"):
+        raise FhirError(400, "not-supported", "_lastUpdated: only the gt prefix is supported", ["_lastUpdated"])
+    return instant(value[2:], "_lastUpdated") + dt.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class TaskSearch:
+    """A provider's Task search: the status codes wanted (None: all), changed after `updated_after`, a page."""
+
+    by: Principal
+    statuses: frozenset[str] | None
+    updated_after: dt.datetime | None
+    count: int
+    after: SyncPosition | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of the search: the matching referrals, where the next page starts, and whether there is one."""
+
+    referrals: list[Referral]
+    next: SyncPosition
+    more: bool
+
+
+SCAN_PAGES = 5
+"""How many pages of the change stream one search request reads at most to fill a page of matches."""
+
+
+async def _search(search: TaskSearch, uow: ReferralUnitOfWork) -> Found:
+    """Pages of the provider's change stream (the provider sync's handler, audited as it reads) filtered by status,
+    until a page of matches is filled or the stream is read to its end."""
+    matches: list[Referral] = []
+    position, more = search.after, True
+    for _ in range(SCAN_PAGES):
+        page = await provider_sync.list_provider_referrals(ListProviderReferrals(
+            search.by, position, search.updated_after if position is None else None, search.count), uow)
+        for changed in page.items:
+            if search.statuses is None or fm.TASK_STATUS[changed.referral.status] in search.statuses:
+                matches.append(changed.referral)
+        position, more = page.next, page.more
+        if not more or len(matches) >= search.count:
+            break
+    return Found(matches, position or SyncPosition(), more)
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    """A provider's change to a Task: who, which referral, when, the version it read, and the Task it wants (made
+    from the current one, for a PATCH)."""
+
+    by: Principal
+    referral_id: str
+    at: dt.datetime
+    expected_version: int | None
+    wanted: Callable[[Referral], Task]
+
+
+async def _update(update: TaskUpdate, uow: ReferralUnitOfWork) -> Referral:
+    """Move the referral where the wanted Task's status says, in one transaction: one referrals-area handler per
+    lifecycle step (a Gravity accept or reject of an issued referral acknowledges it first)."""
+    referral = await handlers.read_referral(ReadReferral(update.by, update.referral_id), uow)
+    change = fm.status_change(referral.status, update.wanted(referral))
+    if not change.moves and update.expected_version not in (None, referral.version):
+        raise FhirError(412, "conflict", "If-Match: the referral changed since you read it")
+    expected = update.expected_version
+    for move in change.moves:
+        referral = await _take(move, update, expected, change, uow)
+        expected = None  # later steps follow the first in this transaction
+    return referral
+
+
+async def _take(move: fm.Move, update: TaskUpdate, version: int | None, change: fm.StatusChange,
+                uow: ReferralUnitOfWork) -> Referral:
+    """One lifecycle step through its referrals-area handler."""
+    by, referral_id, at = update.by, update.referral_id, update.at
+    if move is fm.Move.ACKNOWLEDGE:
+        return await handlers.acknowledge_referral(AcknowledgeReferral(by, referral_id, at, version), uow)
+    if move is fm.Move.ACCEPT:
+        return await handlers.accept_referral(AcceptReferral(by, referral_id, at, version), uow)
+    if move is fm.Move.DECLINE:
+        assert change.decline_reason is not None  # status_change names one for every decline
+        return await handlers.decline_referral(
+            DeclineReferral(by, referral_id, at, version, reason=change.decline_reason), uow)
+    if move is fm.Move.START:
+        return await handlers.start_service(StartService(by, referral_id, at, version), uow)
+    return await handlers.complete_referral(CompleteReferral(by, referral_id, at, version), uow)
+
+
+def _version(if_match: str | None) -> int | None:
+    """The version a `W/"<n>"` If-Match names (None without one); 412 when it cannot be one of ours."""
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not (value.isascii() and value.isdigit()):
+        raise FhirError(412, "conflict", "If-Match: not a version of this Task (W/\"<versionId>\")")
+    return int(value)
+
+
+async def _body(request: Request, media_types: tuple[str, ...]) -> object:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in media_types:
+        raise FhirError(415, "not-supported", f"Content-Type: send {' or '.join(media_types)}")
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise FhirError(400, "structure", "the body is not JSON") from None
+
+
+async def _answer_update(request: Request, update: TaskUpdate) -> Response:
+    referral = await _run(request, _update, update)
+    return fhir_response(_task(request, referral), headers=_versioned(referral))
+
+
+_PATCH_BODY = {"requestBody": {"required": True, "content": {PATCH_MEDIA_TYPE: {"schema": {"type": "array"}}}}}
+_PUT_BODY = {"requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}}
+
+
+@router.patch("/Task/{task_id}", summary="Move a referral by a JSON Patch on its Task's status",
+              responses=_RESOURCE, openapi_extra=_PATCH_BODY)
+async def patch_task(task_id: str, principal: Provider, request: Request, if_match: IfMatch = None) -> Response:
+    """JSON Patch on /status, /statusReason and /businessStatus, checked against the state machine (422 when it
+    refuses); If-Match `W/"<versionId>"` optional (412 when stale)."""
+    operations = await _body(request, (PATCH_MEDIA_TYPE,))
+    version = _version(if_match)
+
+    def wanted(referral: Referral) -> Task:
+        document = _task(request, referral).model_dump(mode="json")
+        return parse_task(apply_patch(document, operations))
+
+    now: dt.datetime = request.app.state.wiring.clock()
+    return await _answer_update(request, TaskUpdate(principal, _referral_id(task_id), now, version, wanted))
+
+
+@router.put("/Task/{task_id}", summary="Move a referral by sending its Task with a new status",
+            responses=_RESOURCE, openapi_extra=_PUT_BODY)
+async def put_task(task_id: str, principal: Provider, request: Request, if_match: IfMatch = None) -> Response:
+    """The whole Task; only status, statusReason and businessStatus may differ from the current one (422 names
+    any other element changed); checked against the state machine."""
+    sent = parse_task(await _body(request, (MEDIA_TYPE, "application/json")))
+    if sent.id != task_id:
+        raise FhirError(400, "invalid", "Task.id: must be the id in the URL", ["Task.id"])
+    version = _version(if_match)
+
+    def wanted(referral: Referral) -> Task:
+        changed = changed_elements(_task(request, referral), sent)
+        if changed:
+            raise FhirError(422, "business-rule", f"{', '.join(changed)}: only status, statusReason and "
+                                                  "businessStatus change through PUT", changed)
+        return sent
+
+    now: dt.datetime = request.app.state.wiring.clock()
+    return await _answer_update(request, TaskUpdate(principal, _referral_id(task_id), now, version, wanted))
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def unknown(path: str) -> Response:
+    """Anything else under /fhir: an OperationOutcome, not the app's problem+json."""
+    raise FhirError(404, "not-supported", "no such FHIR interaction here; see /fhir/metadata")
