@@ -21,6 +21,7 @@ from referral.entrypoints.consumers import (
 )
 from referral.entrypoints.http import child_details as child_details_http
 from referral.entrypoints.http import clients as clients_http
+from referral.entrypoints.http import fhir as fhir_http
 from referral.entrypoints.http import oauth, provider_referrals, provider_webhooks, providers, referrals
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_contracts.events.referral import providers as provider_events
@@ -84,7 +85,7 @@ def build(settings: ReferralSettings | None = None, *, for_documentation: bool =
         title="Simpul referral",
         description="Providers, vetting, MoUs, referrals and service records.",
         routers=[providers.router, referrals.router, child_details_http.router, provider_referrals.router,
-                 clients_http.router, oauth.router, provider_webhooks.router],
+                 clients_http.router, oauth.router, provider_webhooks.router, fhir_http.router],
     )
     app.state.wiring = wiring
     return app
