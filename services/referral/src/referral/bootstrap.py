@@ -11,11 +11,25 @@ from fastapi import FastAPI
 
 from referral.adapters import orm
 from referral.config import ReferralSettings
-from referral.entrypoints import erasure, idempotency_purge, jobs, rescoring
-from referral.entrypoints.consumers import child_details, identity_links, identity_persons, registry_children
+from referral.entrypoints import erasure, idempotency_purge, jobs, rescoring, webhook_attempts
+from referral.entrypoints.consumers import (
+    child_details,
+    identity_links,
+    identity_persons,
+    registry_children,
+    webhook_deliveries,
+)
 from referral.entrypoints.http import child_details as child_details_http
 from referral.entrypoints.http import clients as clients_http
-from referral.entrypoints.http import oauth, provider_referrals, provider_services, providers, referrals
+from referral.entrypoints.http import fhir as fhir_http
+from referral.entrypoints.http import (
+    oauth,
+    provider_referrals,
+    provider_services,
+    provider_webhooks,
+    providers,
+    referrals,
+)
 from referral.service_layer.unit_of_work import SqlReferralUnitOfWork
 from simpul_contracts.events.referral import providers as provider_events
 from simpul_contracts.events.referral import referrals as referral_events
@@ -65,6 +79,8 @@ def wire(settings: ReferralSettings | None = None, *, for_documentation: bool = 
     child_details.register(runtime, wiring.unit_of_work, wiring.clock)
     erasure.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     idempotency_purge.register(runtime, wiring.unit_of_work, wiring.clock, settings)
+    webhook_deliveries.register(runtime, wiring.unit_of_work, wiring.clock)
+    webhook_attempts.register(runtime, wiring.unit_of_work, wiring.clock, settings)
     return wiring
 
 
@@ -77,7 +93,8 @@ def build(settings: ReferralSettings | None = None, *, for_documentation: bool =
         title="Simpul referral",
         description="Providers, vetting, MoUs, referrals and service records.",
         routers=[providers.router, referrals.router, child_details_http.router, provider_referrals.router,
-                 clients_http.router, oauth.router, provider_services.router],
+                 clients_http.router, oauth.router, provider_services.router, provider_webhooks.router,
+                 fhir_http.router],
     )
     app.state.wiring = wiring
     return app
