@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import pathlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path
-from fastapi.responses import JSONResponse
+import fastapi_offline
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from simpul_platform.auth import TokenKeys
@@ -16,6 +20,9 @@ from simpul_platform.runtime import ServiceRuntime
 from simpul_platform.telemetry import configure_logging, configure_telemetry, drop_query_from_span, trace_engine
 
 VERSION = "0.1.0"
+# Swagger UI 5 and ReDoc as files of an installed package: district networks are often offline, so no CDN.
+DOCS_ASSETS = pathlib.Path(fastapi_offline.__file__).parent / "static"
+ASSETS_URL = "/docs/assets"
 
 
 def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
@@ -32,13 +39,16 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version=VERSION, lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version=VERSION, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.runtime = runtime
     app.state.token_keys = TokenKeys(
         secret=runtime.settings.jwt_secret.get_secret_value(), public_key=runtime.settings.jwt_public_key
     )
     install_problem_handlers(app)
     app.include_router(_health_router(runtime))
+    app.include_router(_problems_router())
+    _serve_documentation(app)
     for router in routers:
         app.include_router(router)
     # One server span per request; the ASGI receive/send spans (two or three more per request) say nothing a
@@ -80,6 +90,38 @@ _ERRORS = {
 }
 
 
+ETAG_HEADER = {"ETag": {"description": "The version of the resource returned; send it back in If-Match to change it",
+                        "schema": {"type": "string", "examples": ['"3"']}}}
+HEADER_DESCRIPTIONS = {
+    "If-Match": "The ETag of the version you read (RFC 9110 section 13.1.1): 412 when the resource changed since.",
+    "Idempotency-Key": "A unique key per intended change (draft-ietf-httpapi-idempotency-key-header): a retry with "
+                       "the same key and the same body gets the first answer again; the same key with another body "
+                       "is a 422; a key is kept for 24 hours by default, after which it may be reused.",
+}
+
+
+def _document_headers(paths: dict[str, Any]) -> None:
+    """Describe If-Match and Idempotency-Key where taken, and the ETag a versioned resource answers with."""
+    versioned = {path for path, operations in paths.items() for operation in operations.values()
+                 for parameter in _described_headers(operation) if parameter["name"] == "If-Match"}
+    for path, operations in paths.items():
+        is_read_of_versioned = "{" in path and any(v == path or v.startswith(path + "/") for v in versioned)
+        for method, operation in operations.items():
+            if path in versioned or (is_read_of_versioned and method == "get"):
+                for status, response in operation.get("responses", {}).items():
+                    if status.startswith("2"):
+                        response.setdefault("headers", {}).update(ETAG_HEADER)
+
+
+def _described_headers(operation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operation's If-Match and Idempotency-Key parameters, each given its description."""
+    headers = [p for p in operation.get("parameters", [])
+               if p.get("in") == "header" and p["name"] in HEADER_DESCRIPTIONS]
+    for parameter in headers:
+        parameter.setdefault("description", HEADER_DESCRIPTIONS[parameter["name"]])
+    return headers
+
+
 def _document_problems(app: FastAPI) -> None:
     """Every error is problem+json: say so in the OpenAPI document instead of FastAPI's HTTPValidationError."""
     generate = app.openapi
@@ -99,10 +141,44 @@ def _document_problems(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
                 responses.update(_ERRORS)
+        _document_headers(document.get("paths", {}))
         app.openapi_schema = document
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _serve_documentation(app: FastAPI) -> None:
+    """`/docs` (Swagger UI) and `/redoc`, every asset from this server."""
+    app.mount(ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="documentation-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css", swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png", with_google_fonts=False)
+
+
+def _problems_router() -> APIRouter:
+    router = APIRouter(tags=["problems"])
+
+    @router.get("/problems/{slug}", summary="What a problem type means")
+    async def problem_description(slug: Annotated[str, Path(pattern="^[a-z0-9-]{1,80}$")]) -> dict[str, str]:
+        """The description of a problem `type` this service answers with."""
+        if slug not in DESCRIPTIONS:
+            raise Problem(404, "Not found", "no such problem type")
+        return {"type": problem_type(slug), "description": DESCRIPTIONS[slug]}
+
+    return router
 
 
 def _health_router(runtime: ServiceRuntime) -> APIRouter:
@@ -117,11 +193,5 @@ def _health_router(runtime: ServiceRuntime) -> APIRouter:
         checks = await runtime.readiness()
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"status": "ready" if status == 200 else "not ready", "checks": checks}, status)
-
-    @router.get("/problems/{slug}", summary="What a problem type means", responses={404: {"description": "Unknown"}})
-    async def problem_description(slug: Annotated[str, Path(pattern="^[a-z0-9-]{1,80}$")]) -> dict[str, str]:
-        if slug not in DESCRIPTIONS:
-            raise Problem(404, "Not found", "no such problem type")
-        return {"type": problem_type(slug), "description": DESCRIPTIONS[slug]}
 
     return router
