@@ -57,7 +57,7 @@ def parse_url(url: str, rule: DestinationRule) -> SplitResult:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise Invalid("url", "not a valid URL") from error
+        raise Invalid("url", "not a valid URL (check the host and the port)") from error
     require(parts.scheme in ("https", "http"), "url", "must be an https URL")
     require(bool(parts.hostname), "url", "needs a host")
     require(parts.username is None and parts.password is None, "url", "may not carry credentials")
@@ -90,8 +90,8 @@ def refusal(address: IPAddress) -> str | None:
         return refusal(embedded)
     for what, flagged in (("an unspecified address", address.is_unspecified), ("a loopback address",
                           address.is_loopback), ("a link-local address", address.is_link_local),
-                          ("a multicast address", address.is_multicast), ("a private address", address.is_private),
-                          ("a reserved address", address.is_reserved)):
+                          ("a multicast address", address.is_multicast), ("a reserved address", address.is_reserved),
+                          ("a private address", address.is_private)):
         if flagged:
             return what
     return None if address.is_global else "a non-public address"
