@@ -127,6 +127,19 @@ async def test_refusals_are_operation_outcomes(client: httpx.AsyncClient) -> Non
     assert refusal(await client.get(f"/fhir/Task/{tid(1)}", headers=officer), 403).issue[0].code == "forbidden"
     assert refusal(await client.get("/fhir/Patient/1", headers=ME), 404).issue[0].code == "not-supported"
     assert refusal(await client.get("/fhir/Task", params={"_count": 0}, headers=ME), 400).issue[0].code == "invalid"
+    bad_cursor = refusal(await client.get("/fhir/Task", params={"_cursor": "nope"}, headers=ME), 400)
+    assert bad_cursor.issue[0].expression == ["_cursor"]
+
+
+async def test_an_unexpected_failure_is_a_bare_500_outcome(client: httpx.AsyncClient,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(command: object, uow: object) -> None:
+        raise RuntimeError("per_1 Siti Aminah")  # a message that must not leave the service
+
+    monkeypatch.setattr(fhir.handlers, "read_referral", broken)
+    answer = await client.get(f"/fhir/Task/{tid(1)}", headers=ME)
+    assert refusal(answer, 500).issue[0].code == "exception"
+    assert "Siti" not in answer.text
 
 
 async def test_an_accept_of_an_issued_referral_acknowledges_it_first(client: httpx.AsyncClient,

@@ -31,7 +31,7 @@ from referral.domain.commands.referrals import (
     StartService,
 )
 from referral.domain.deadlines import next_due_at
-from referral.domain.errors import InvalidTransition
+from referral.domain.errors import Invalid, InvalidTransition
 from referral.domain.referrals import Referral
 from referral.entrypoints.http.fhir_schemas import (
     MEDIA_TYPE,
@@ -170,8 +170,7 @@ async def search_tasks(
     """Your Tasks in the order they last changed (the provider sync's lossless stream), a page at a time."""
     query = {"owner": owner, "status": status, "_lastUpdated": last_updated, "_count": str(count)}
     statuses = _statuses(status)
-    search = TaskSearch(principal, statuses, _updated_after(last_updated), count,
-                        SyncPosition.of_token(cursor, "_cursor") if cursor else None)
+    search = TaskSearch(principal, statuses, _updated_after(last_updated), count, _position(cursor))
     base = f"{request.base_url}fhir/"
     self_url = f"{base}Task?{urlencode({k: v for k, v in (query | {'_cursor': cursor}).items() if v})}"
     if owner is not None and fm.our_id(owner.removeprefix("Organization/")) not in principal.scope:
@@ -192,6 +191,16 @@ def _statuses(status: str | None) -> frozenset[str] | None:
     if unknown or not codes:
         raise FhirError(400, "value", "status: not a code of http://hl7.org/fhir/task-status", ["status"])
     return codes
+
+
+def _position(cursor: str | None) -> SyncPosition | None:
+    """Where a next link's `_cursor` resumes; 400 when it is not one we gave (a search parameter, not a resource)."""
+    if cursor is None:
+        return None
+    try:
+        return SyncPosition.of_token(cursor, "_cursor")
+    except Invalid:
+        raise FhirError(400, "value", "_cursor: not a cursor of a next link we gave", ["_cursor"]) from None
 
 
 def _updated_after(value: str | None) -> dt.datetime | None:
