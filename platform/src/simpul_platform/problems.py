@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -101,6 +102,8 @@ def field_errors(error: RequestValidationError) -> list[dict[str, str]]:
     ]
 
 
+HTTP_TITLES = {413: "Content too large", 401: "Authentication required"}  # RFC 9110's names, ours where they differ
+
 STATUS_OF_KIND = {
     ErrorKind.INVALID: (422, "Invalid request"),
     ErrorKind.NOT_FOUND: (404, "Not found"),
@@ -167,7 +170,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail))
+        title = HTTP_TITLES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase.capitalize()
+        problem = Problem(exc.status_code, title, str(exc.detail))
         return problem_response(request, problem, headers=dict(exc.headers or {}))
 
     app.add_exception_handler(Problem, on_problem)

@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
         default=7 * 24 * 3600, ge=0, description="How long sent outbox rows are kept (for inspection)")
     outbox_restricted_retention_seconds: float = Field(
         default=60, ge=0, description="How long sent rows of restricted topics (names, NIK) are kept")
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above), unless a route "
+        "sets its own (a survey upload)")
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
     topic_namespace: str = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Annotated, Any
 
 import fastapi_offline
@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from simpul_platform.auth import TokenKeys
+from simpul_platform.body_limits import LimitRequestBodies
 from simpul_platform.problems import DESCRIPTIONS, Problem, install_problem_handlers, problem_type
 from simpul_platform.runtime import ServiceRuntime
 from simpul_platform.telemetry import configure_logging, configure_telemetry, drop_query_from_span, trace_engine
@@ -25,8 +26,12 @@ DOCS_ASSETS = pathlib.Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs/assets"
 
 
-def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
-    """Build the service's app; the broker and relay start in its lifespan, not at import."""
+def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter],
+               body_limits: Mapping[str, int] | None = None) -> FastAPI:
+    """Build the service's app; the broker and relay start in its lifespan, not at import.
+
+    Request bodies are limited to `max_request_bytes`; `body_limits` gives larger ones by path prefix (uploads).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +51,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
         secret=runtime.settings.jwt_secret.get_secret_value(), public_key=runtime.settings.jwt_public_key
     )
     install_problem_handlers(app)
+    app.add_middleware(LimitRequestBodies, default_bytes=runtime.settings.max_request_bytes, by_prefix=body_limits)
     app.include_router(_health_router(runtime))
     app.include_router(_problems_router())
     _serve_documentation(app)

@@ -14,6 +14,7 @@ from registry.config import RegistrySettings
 from registry.domain.closure import ClosureRule
 from registry.entrypoints.consumers import identity_links
 from registry.entrypoints.http.case_routes import router as case_router
+from registry.entrypoints.http.import_routes import MAX_BYTES as MAX_SURVEY_BYTES
 from registry.entrypoints.http.import_routes import router as import_router
 from registry.entrypoints.http.routes import router
 from registry.service_layer.unit_of_work import RegistryRules, SqlRegistryUnitOfWork
@@ -75,6 +76,7 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
         title="Simpul registry",
         description="Children, guardians, consent, monitoring visits and case status for SPRPA villages.",
         routers=[router, case_router, import_router],
+        body_limits={import_router.prefix: MAX_SURVEY_BYTES},
     )
     app.state.unit_of_work = wiring.unit_of_work
     return app
