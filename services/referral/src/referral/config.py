@@ -81,4 +81,4 @@ class ReferralSettings(ServiceSettings):
     service_record_max_bytes: int = Field(
         default=64 * 1024, ge=1024, description="The largest body of a single service-record push (413 above)")
     service_record_batch_max_bytes: int = Field(
-        default=8 * 1024 * 1024, ge=1024, description="The largest body of a batch push (413 above)")
+        default=2 * 1024 * 1024, ge=1024, description="The largest body of a batch push (413 above)")
