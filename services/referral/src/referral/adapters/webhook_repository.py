@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
@@ -128,7 +129,7 @@ class WebhookDeliveries(abc.ABC):
 
     @abc.abstractmethod
     async def add(self, deliveries: Sequence[WebhookDelivery]) -> None:
-        """Keep new deliveries (a delivery of an event to an endpoint already held is not added twice)."""
+        """Keep new deliveries (none has attempts yet); one of an event to an endpoint already held is skipped."""
 
     @abc.abstractmethod
     async def get(self, delivery_id: str, *, for_update: bool = False) -> WebhookDelivery | None:
@@ -224,10 +225,14 @@ class SqlWebhookDeliveries(WebhookDeliveries):
         self.session = session
 
     async def add(self, deliveries: Sequence[WebhookDelivery]) -> None:
-        """One bulk insert of the deliveries, and of any attempts they carry."""
-        if deliveries:
-            await insert_rows(self.session, webhook_deliveries, [_delivery_row(d) for d in deliveries])
-            await insert_rows(self.session, webhook_attempts, [r for d in deliveries for r in _attempt_rows(d, 0)])
+        """One bulk insert that skips a delivery of an event to an endpoint already held (new deliveries carry no
+        attempts yet)."""
+        if not deliveries:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(webhook_deliveries)
+        statement = insert.on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+        await self.session.execute(statement, [_delivery_row(d) for d in deliveries])
 
     async def get(self, delivery_id: str, *, for_update: bool = False) -> WebhookDelivery | None:
         """The delivery's row and its attempts."""
@@ -351,6 +356,6 @@ class InMemoryWebhookDeliveries(WebhookDeliveries):
         self.deliveries[delivery.delivery_id] = delivery
 
     async def of_endpoint(self, endpoint_id: str, limit: int) -> list[WebhookDelivery]:
-        """Newest first."""
-        mine = [d for d in self.deliveries.values() if d.endpoint_id == endpoint_id]
+        """Newest first (none once the endpoint is gone)."""
+        mine = [d for d in self.deliveries.values() if d.endpoint_id == endpoint_id and endpoint_id in self._held()]
         return sorted(mine, key=lambda d: (d.created_at, d.delivery_id), reverse=True)[:limit]
