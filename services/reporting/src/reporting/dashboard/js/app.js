@@ -84,14 +84,14 @@ function signOut(reason = null) {
   show(false);
 }
 
-async function signIn(token) {
+async function signIn(token, saved = false) {
   state.token = token;
   try {
     state.viewer = await api("dashboard/me");
   } catch (error) {
-    signOut();
-    document.getElementById("sign-in-error").textContent = error instanceof SignedOut ? t("invalid_token")
-      : error.message;
+    const reason = saved ? "session_expired" : "invalid_token";
+    signOut(error instanceof SignedOut ? reason : null);
+    if (!(error instanceof SignedOut)) document.getElementById("sign-in-error").textContent = error.message;
     return;
   }
   sessionStorage.setItem(TOKEN, token);
@@ -144,6 +144,9 @@ function draw() {
   const notice = viewer.role === "ministry" ? (model.published ? "notice.ministry" : "no_publication")
     : "notice.officer";
   document.getElementById("notice").textContent = t(notice);
+  for (const option of document.getElementById("region").options) {
+    option.textContent = option.value === "ID" ? t("national") : option.value;
+  }
   drawTargets(model, t, fmt);
   drawTrends(model, t, fmt);
   drawFunnel(model, t, fmt);
@@ -177,7 +180,7 @@ async function start() {
     if (window.innerWidth !== width) { width = window.innerWidth; draw(); }
   });
   const saved = sessionStorage.getItem(TOKEN);
-  if (saved) await signIn(saved);
+  if (saved) await signIn(saved, true);
   else signOut();
 }
 

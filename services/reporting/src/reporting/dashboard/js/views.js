@@ -116,7 +116,7 @@ export function drawProviders(model, t, fmt) {
   for (const indicator of ["providers_vetted", "providers_with_agreement_in_force"]) {
     const card = html("div", { class: "card small" });
     card.append(html("p", { class: "card-title" }, t(`indicator.${indicator}`)));
-    card.append(figure(html("p", { class: "card-value" }), `${indicator}|${model.region}|summary`,
+    card.append(figure(html("p", { class: "card-value" }), `${indicator}|${model.region}`,
       model.cell(indicator, model.region), fmt));
     summary.append(card);
   }

@@ -95,13 +95,16 @@ class Viewer(BaseModel):
     scope: list[str]
     home: str = Field(description="The region the page opens on: national for the ministry, else the first of the "
                       "token's regions")
+    as_of: dt.date = Field(description="Reporting's today: trends end in its month")
 
 
 @router.get("/me", response_model=Viewer, summary="The signed-in viewer's role and regions")
-async def me(principal: Reader) -> Viewer:
+async def me(principal: Reader, request: Request) -> Viewer:
     """The token's role and scope, as reporting reads them."""
+    wiring: Dependencies = request.app.state.wiring
     home = NATIONAL if principal.role is Role.MINISTRY or not principal.scope else principal.scope[0]
-    return Viewer(subject=principal.subject, role=principal.role, scope=list(principal.scope), home=home)
+    return Viewer(subject=principal.subject, role=principal.role, scope=list(principal.scope), home=home,
+                  as_of=wiring.clock().date())
 
 
 class Target(BaseModel):
