@@ -21,15 +21,18 @@ from fhir.resources.R4B.task import Task
 
 from referral.adapters import fhir_mapping as fm
 from referral.config import ReferralSettings
+from referral.domain.commands.fhir import SearchProviderReferrals
 from referral.domain.consent import RecordedConsent
 from referral.domain.lifecycle import ReferralRequest, ReferralStatus, Step
 from referral.domain.person_link import PersonLink
 from referral.domain.referrals import Referral
 from referral.entrypoints.http import fhir
 from referral.service_layer.fake import FakeReferralUnitOfWork
+from referral.service_layer.handlers.fhir import search_provider_referrals
 from simpul_contracts.events.referral import referrals as wire
-from simpul_platform.auth import Role, TokenKeys, mint_token
+from simpul_platform.auth import Principal, Role, TokenKeys, mint_token
 from simpul_platform.problems import install_problem_handlers
+from simpul_platform.unit_of_work import execute
 
 SECRET = "test-secret-of-at-least-32-bytes-long"
 AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -258,10 +261,29 @@ async def test_the_search_pages_by_next_links(client: httpx.AsyncClient) -> None
         links = {link.relation: link.url for link in bundle.link}
         if "next" not in links:
             break
-        assert bundle.total is None  # unknown until the stream is read to its end
+        assert bundle.total == 3  # every match, on every page
         answer = await client.get(links["next"], headers=ME)
         bundle = Bundle.model_validate(answer.json())
     assert seen == [tid(1), tid(2), tid(4)]
+
+
+@pytest.mark.parametrize("count_up_to", [2, 5000])
+async def test_the_search_handler_pages_through_every_match_past_its_count_limit(
+        uow: FakeReferralUnitOfWork, count_up_to: int) -> None:
+    by = Principal("staff", Role.PROVIDER, (LPA,))
+    seen, after, totals = [], None, set()
+    while True:
+        command = SearchProviderReferrals(by, frozenset({ReferralStatus.ISSUED}), limit=1, after=after,
+                                          count_up_to=count_up_to)
+        page = await execute(uow, search_provider_referrals, command)
+        seen += [r.referral_id for r in page.referrals]
+        totals.add(page.total)
+        if not page.more:
+            break
+        after = page.next
+    assert seen == [rid(1), rid(2), rid(4)]
+    assert totals == ({None} if count_up_to == 2 else {3})  # a stream longer than the limit has no total
+    assert {a.action for a in uow.audited} == {"search"}
 
 
 async def test_the_last_updated_filter_takes_gt_only(client: httpx.AsyncClient) -> None:

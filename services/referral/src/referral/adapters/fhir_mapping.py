@@ -18,15 +18,14 @@ FHIR ids allow no underscore: the resources' id is the referral id with `_` writ
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
+from referral.domain.commands.fhir import Move, StatusChange
 from referral.domain.errors import Invalid, InvalidTransition
 from referral.domain.lifecycle import AWAITING_ANSWER, DeclineReason, ReferralStatus
 from referral.domain.referrals import Referral
@@ -162,24 +161,6 @@ def _execution(referral: Referral) -> dict[str, dt.datetime]:
     moments = {step.status: step.at for step in referral.history}
     period = {"start": moments.get(S.IN_SERVICE), "end": moments.get(S.COMPLETED)}
     return {key: at for key, at in period.items() if at is not None}
-
-
-class Move(enum.StrEnum):
-    """A lifecycle move a provider's Task update asks for (each one handler of the referrals area)."""
-
-    ACKNOWLEDGE = "acknowledge"
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    START = "start"
-    COMPLETE = "complete"
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """The moves that take the referral where the Task's status says, in order (none: it is there already)."""
-
-    moves: tuple[Move, ...]
-    decline_reason: DeclineReason | None = None
 
 
 PATHS: Mapping[tuple[ReferralStatus, ReferralStatus], tuple[Move, ...]] = {

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -21,17 +20,12 @@ from fhir.resources.R4B.task import Task
 from starlette.exceptions import HTTPException
 
 from referral.adapters import fhir_mapping as fm
-from referral.domain.commands.provider_sync import ListProviderReferrals, SyncPosition
-from referral.domain.commands.referrals import (
-    AcceptReferral,
-    AcknowledgeReferral,
-    CompleteReferral,
-    DeclineReferral,
-    ReadReferral,
-    StartService,
-)
+from referral.domain.commands.fhir import ChangeReferralStatus, SearchProviderReferrals
+from referral.domain.commands.provider_sync import SyncPosition
+from referral.domain.commands.referrals import ReadReferral
 from referral.domain.deadlines import next_due_at
 from referral.domain.errors import Invalid, InvalidTransition
+from referral.domain.lifecycle import ReferralStatus
 from referral.domain.referrals import Referral
 from referral.entrypoints.http.fhir_schemas import (
     MEDIA_TYPE,
@@ -47,7 +41,7 @@ from referral.entrypoints.http.fhir_schemas import (
     searchset,
 )
 from referral.entrypoints.jobs import deadline_policies
-from referral.service_layer.handlers import provider_sync
+from referral.service_layer.handlers import fhir as fhir_handlers
 from referral.service_layer.handlers import referrals as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
@@ -169,28 +163,27 @@ async def search_tasks(
 ) -> Response:
     """Your Tasks in the order they last changed (the provider sync's lossless stream), a page at a time."""
     query = {"owner": owner, "status": status, "_lastUpdated": last_updated, "_count": str(count)}
-    statuses = _statuses(status)
-    search = TaskSearch(principal, statuses, _updated_after(last_updated), count, _position(cursor))
+    search = SearchProviderReferrals(principal, _statuses(status), _updated_after(last_updated), count,
+                                     _position(cursor))
     base = f"{request.base_url}fhir/"
     self_url = f"{base}Task?{urlencode({k: v for k, v in (query | {'_cursor': cursor}).items() if v})}"
     if owner is not None and fm.our_id(owner.removeprefix("Organization/")) not in principal.scope:
         return fhir_response(searchset(base, [], self_url, None, 0))
-    found = await _run(request, _search, search)
+    found = await _run(request, fhir_handlers.search_provider_referrals, search)
     tasks = [_task(request, referral) for referral in found.referrals]
     next_url = (f"{base}Task?{urlencode({k: v for k, v in query.items() if v} | {'_cursor': found.next.token()})}"
                 if found.more else None)
-    total = len(tasks) if cursor is None and not found.more else None
-    return fhir_response(searchset(base, tasks, self_url, next_url, total))
+    return fhir_response(searchset(base, tasks, self_url, next_url, found.total))
 
 
-def _statuses(status: str | None) -> frozenset[str] | None:
+def _statuses(status: str | None) -> frozenset[ReferralStatus] | None:
+    """Our statuses behind the Task status codes asked for (a code none maps to finds nothing)."""
     if status is None:
         return None
     codes = frozenset(code.strip() for code in status.split(",") if code.strip())
-    unknown = codes - fm.TASK_STATUSES
-    if unknown or not codes:
+    if not codes or codes - fm.TASK_STATUSES:
         raise FhirError(400, "value", "status: not a code of http://hl7.org/fhir/task-status", ["status"])
-    return codes
+    return frozenset(ours for ours, code in fm.TASK_STATUS.items() if code in codes)
 
 
 def _position(cursor: str | None) -> SyncPosition | None:
@@ -209,90 +202,6 @@ def _updated_after(value: str | None) -> dt.datetime | None:
     if not value.startswith("gt"):
         raise FhirError(400, "not-supported", "_lastUpdated: only the gt prefix is supported", ["_lastUpdated"])
     return instant(value[2:], "_lastUpdated") + dt.timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class TaskSearch:
-    """A provider's Task search: the status codes wanted (None: all), changed after `updated_after`, a page."""
-
-    by: Principal
-    statuses: frozenset[str] | None
-    updated_after: dt.datetime | None
-    count: int
-    after: SyncPosition | None
-
-
-@dataclass(frozen=True)
-class Found:
-    """A page of the search: the matching referrals, where the next page starts, and whether there is one."""
-
-    referrals: list[Referral]
-    next: SyncPosition
-    more: bool
-
-
-SCAN_PAGES = 5
-"""How many pages of the change stream one search request reads at most to fill a page of matches."""
-
-
-async def _search(search: TaskSearch, uow: ReferralUnitOfWork) -> Found:
-    """Pages of the provider's change stream (the provider sync's handler, audited as it reads) filtered by status,
-    until a page of matches is filled or the stream is read to its end."""
-    matches: list[Referral] = []
-    position, more = search.after, True
-    for _ in range(SCAN_PAGES):
-        page = await provider_sync.list_provider_referrals(ListProviderReferrals(
-            search.by, position, search.updated_after if position is None else None, search.count), uow)
-        for changed in page.items:
-            if search.statuses is None or fm.TASK_STATUS[changed.referral.status] in search.statuses:
-                matches.append(changed.referral)
-        position, more = page.next, page.more
-        if not more or len(matches) >= search.count:
-            break
-    return Found(matches, position or SyncPosition(), more)
-
-
-@dataclass(frozen=True)
-class TaskUpdate:
-    """A provider's change to a Task: who, which referral, when, the version it read, and the Task it wants (made
-    from the current one, for a PATCH)."""
-
-    by: Principal
-    referral_id: str
-    at: dt.datetime
-    expected_version: int | None
-    wanted: Callable[[Referral], Task]
-
-
-async def _update(update: TaskUpdate, uow: ReferralUnitOfWork) -> Referral:
-    """Move the referral where the wanted Task's status says, in one transaction: one referrals-area handler per
-    lifecycle step (a Gravity accept or reject of an issued referral acknowledges it first)."""
-    referral = await handlers.read_referral(ReadReferral(update.by, update.referral_id), uow)
-    change = fm.status_change(referral.status, update.wanted(referral))
-    if not change.moves and update.expected_version not in (None, referral.version):
-        raise FhirError(412, "conflict", "If-Match: the referral changed since you read it")
-    expected = update.expected_version
-    for move in change.moves:
-        referral = await _take(move, update, expected, change, uow)
-        expected = None  # later steps follow the first in this transaction
-    return referral
-
-
-async def _take(move: fm.Move, update: TaskUpdate, version: int | None, change: fm.StatusChange,
-                uow: ReferralUnitOfWork) -> Referral:
-    """One lifecycle step through its referrals-area handler."""
-    by, referral_id, at = update.by, update.referral_id, update.at
-    if move is fm.Move.ACKNOWLEDGE:
-        return await handlers.acknowledge_referral(AcknowledgeReferral(by, referral_id, at, version), uow)
-    if move is fm.Move.ACCEPT:
-        return await handlers.accept_referral(AcceptReferral(by, referral_id, at, version), uow)
-    if move is fm.Move.DECLINE:
-        assert change.decline_reason is not None  # status_change names one for every decline
-        return await handlers.decline_referral(
-            DeclineReferral(by, referral_id, at, version, reason=change.decline_reason), uow)
-    if move is fm.Move.START:
-        return await handlers.start_service(StartService(by, referral_id, at, version), uow)
-    return await handlers.complete_referral(CompleteReferral(by, referral_id, at, version), uow)
 
 
 def _version(if_match: str | None) -> int | None:
@@ -315,8 +224,13 @@ async def _body(request: Request, media_types: tuple[str, ...]) -> object:
         raise FhirError(400, "structure", "the body is not JSON") from None
 
 
-async def _answer_update(request: Request, update: TaskUpdate) -> Response:
-    referral = await _run(request, _update, update)
+async def _answer_update(request: Request, principal: Principal, task_id: str, if_match: str | None,
+                         wanted: Callable[[Referral], Task]) -> Response:
+    """Move the referral where the wanted Task says (made from the referral as it stands, in the transaction)."""
+    now: dt.datetime = request.app.state.wiring.clock()
+    command = ChangeReferralStatus(principal, _referral_id(task_id), now, _version(if_match),
+                                   lambda referral: fm.status_change(referral.status, wanted(referral)))
+    referral = await _run(request, fhir_handlers.change_referral_status, command)
     return fhir_response(_task(request, referral), headers=_versioned(referral))
 
 
@@ -330,14 +244,12 @@ async def patch_task(task_id: str, principal: Provider, request: Request, if_mat
     """JSON Patch on /status, /statusReason and /businessStatus, checked against the state machine (422 when it
     refuses); If-Match `W/"<versionId>"` optional (412 when stale)."""
     operations = await _body(request, (PATCH_MEDIA_TYPE,))
-    version = _version(if_match)
 
     def wanted(referral: Referral) -> Task:
         document = _task(request, referral).model_dump(mode="json")
         return parse_task(apply_patch(document, operations))
 
-    now: dt.datetime = request.app.state.wiring.clock()
-    return await _answer_update(request, TaskUpdate(principal, _referral_id(task_id), now, version, wanted))
+    return await _answer_update(request, principal, task_id, if_match, wanted)
 
 
 @router.put("/Task/{task_id}", summary="Move a referral by sending its Task with a new status",
@@ -348,7 +260,6 @@ async def put_task(task_id: str, principal: Provider, request: Request, if_match
     sent = parse_task(await _body(request, (MEDIA_TYPE, "application/json")))
     if sent.id != task_id:
         raise FhirError(400, "invalid", "Task.id: must be the id in the URL", ["Task.id"])
-    version = _version(if_match)
 
     def wanted(referral: Referral) -> Task:
         changed = changed_elements(_task(request, referral), sent)
@@ -357,8 +268,7 @@ async def put_task(task_id: str, principal: Provider, request: Request, if_match
                                                   "businessStatus change through PUT", changed)
         return sent
 
-    now: dt.datetime = request.app.state.wiring.clock()
-    return await _answer_update(request, TaskUpdate(principal, _referral_id(task_id), now, version, wanted))
+    return await _answer_update(request, principal, task_id, if_match, wanted)
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
