@@ -23,6 +23,7 @@ from referral.adapters import fhir_mapping as fm
 from referral.config import ReferralSettings
 from referral.domain.commands.fhir import SearchProviderReferrals
 from referral.domain.consent import RecordedConsent
+from referral.domain.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from referral.domain.lifecycle import ReferralRequest, ReferralStatus, Step
 from referral.domain.person_link import PersonLink
 from referral.domain.referrals import Referral
@@ -31,6 +32,7 @@ from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers.fhir import search_provider_referrals
 from simpul_contracts.events.referral import referrals as wire
 from simpul_platform.auth import Principal, Role, TokenKeys, mint_token
+from simpul_platform.errors import Stale
 from simpul_platform.problems import install_problem_handlers
 from simpul_platform.unit_of_work import execute
 
@@ -132,6 +134,21 @@ async def test_refusals_are_operation_outcomes(client: httpx.AsyncClient) -> Non
     assert refusal(await client.get("/fhir/Task", params={"_count": 0}, headers=ME), 400).issue[0].code == "invalid"
     bad_cursor = refusal(await client.get("/fhir/Task", params={"_cursor": "nope"}, headers=ME), 400)
     assert bad_cursor.issue[0].expression == ["_cursor"]
+
+
+@pytest.mark.parametrize(("error", "status", "code"), [
+    (InvalidTransition("status", "issued", "accept"), 422, "business-rule"),
+    (Conflict("service_records", "completion needs at least one service record"), 422, "business-rule"),
+    (Conflict("version", "the referral changed concurrently: read it again"), 409, "conflict"),
+    (Stale("If-Match", "the referral changed since you read it"), 412, "conflict"),
+    (NotFound("referral_id", "no such referral in your scope"), 404, "not-found"),
+    (Forbidden("role", "only a provider's token"), 403, "forbidden"),
+    (Invalid("Task.statusReason", "a rejection needs one"), 422, "invalid"),
+])
+def test_each_domain_refusal_has_its_fhir_status(error: Exception, status: int, code: str) -> None:
+    refusal = fhir.fhir_error(error)
+    assert (refusal.status, refusal.code) == (status, code)
+    assert refusal.diagnostics == str(error)
 
 
 async def test_an_unexpected_failure_is_a_bare_500_outcome(client: httpx.AsyncClient,

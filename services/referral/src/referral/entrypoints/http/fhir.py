@@ -24,7 +24,7 @@ from referral.domain.commands.fhir import ChangeReferralStatus, SearchProviderRe
 from referral.domain.commands.provider_sync import SyncPosition
 from referral.domain.commands.referrals import ReadReferral
 from referral.domain.deadlines import next_due_at
-from referral.domain.errors import Invalid, InvalidTransition
+from referral.domain.errors import Invalid
 from referral.domain.lifecycle import ReferralStatus
 from referral.domain.referrals import Referral
 from referral.entrypoints.http.fhir_schemas import (
@@ -68,8 +68,8 @@ def fhir_error(error: Exception) -> FhirError:
         return error
     if isinstance(error, DomainError):
         status, code = ISSUE_OF_KIND[error.kind]
-        if error.kind is ErrorKind.CONFLICT and error.field == "version" and not isinstance(error, InvalidTransition):
-            status, code = 409, "conflict"  # a concurrent save of the same version
+        if error.kind is ErrorKind.CONFLICT and error.field == "version":
+            status, code = 409, "conflict"  # a concurrent save of the same version, not a rule
         expression = [error.field] if error.field.startswith("Task.") else []
         return FhirError(status, code, str(error), expression)
     if isinstance(error, RequestValidationError):
@@ -104,7 +104,6 @@ class FhirRoute(APIRoute):
 
 Provider = Annotated[Principal, Depends(require(Role.PROVIDER))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-FHIR_ID = r"^[A-Za-z0-9.-]{1,64}$"
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     "4XX": {"description": "Refused: an OperationOutcome naming the element and the reason",
             "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}}
