@@ -74,6 +74,9 @@ class ReferralSettings(ServiceSettings):
         default_factory=list, description='Hosts or networks webhooks may reach although not public, and over http, '
         'e.g. ["127.0.0.1"] (the SSRF guard refuses every other non-public address)')
     webhook_endpoints_per_provider: int = Field(default=10, ge=1, le=100, description="Endpoints one provider may have")
+    webhook_log_retention_days: float = Field(
+        default=30, gt=0, description="Days a finished delivery and its attempts stay in the delivery log")
+    webhook_log_purge_seconds: float = Field(default=3600, gt=0, description="How often the log's purge job runs")
     # Service records (the service_records area): Idempotency-Key expiry and purge, request size limits.
     idempotency_key_hours: float = Field(
         default=24, gt=0, le=24 * 30, description="How long an Idempotency-Key is remembered (its answer replayed)")
