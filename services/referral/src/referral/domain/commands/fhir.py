@@ -48,7 +48,7 @@ class SearchProviderReferrals:
     updated_since: dt.datetime | None = None
     limit: int = 50
     after: SyncPosition | None = None
-    count_up_to: int = 5000
+    count_up_to: int = 1000
 
 
 @dataclass(frozen=True)
