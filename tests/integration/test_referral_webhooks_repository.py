@@ -148,6 +148,28 @@ async def test_attempts_are_appended_the_log_is_newest_first_and_an_endpoint_goe
         assert await uow.webhook_deliveries.of_endpoint("whe_1", 10) == []
 
 
+async def test_the_purge_takes_finished_deliveries_older_than_the_cut_oldest_first(
+        store: tuple[NewUow, str | None]) -> None:
+    new_uow, _ = store
+    deliveries = [delivery_of(f"dlv_{n}") for n in range(4)]
+    for n, one in enumerate(deliveries):
+        one.created_at = AT + n * MINUTE
+        one.status = DeliveryStatus.PENDING if n == 1 else DeliveryStatus.SUCCEEDED
+        one.attempts = [Attempt(1, one.created_at, 200, 3)]
+    await keep(new_uow, endpoint(), deliveries=tuple(deliveries))
+    for one in deliveries:
+        async with new_uow() as uow:
+            await uow.webhook_deliveries.save(one)
+            await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.webhook_deliveries.purge_finished(AT + 3 * MINUTE, 1) == 1
+        assert await uow.webhook_deliveries.purge_finished(AT + 3 * MINUTE, 10) == 1
+        await uow.commit()
+    async with new_uow() as uow:
+        assert sorted(d.delivery_id for d in await uow.webhook_deliveries.of_endpoint("whe_1", 10)) == [
+            "dlv_1", "dlv_3"]
+
+
 @pytest.mark.postgres
 async def test_two_transactions_claiming_at_once_never_get_the_same_delivery(
         make_database: Callable[[str], str]) -> None:

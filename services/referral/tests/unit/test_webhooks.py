@@ -30,7 +30,7 @@ from referral.domain.commands.webhooks import (
 from referral.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from referral.domain.webhook_destinations import DestinationRule
 from referral.domain.webhooks import DeliveryStatus, DisabledReason, Endpoint, EndpointStatus, WebhookEventType
-from referral.entrypoints.webhook_attempts import DeliveryRules, attempt_due_deliveries
+from referral.entrypoints.webhook_attempts import DeliveryRules, attempt_due_deliveries, purge_old_deliveries
 from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers import webhooks as handlers
 from simpul_platform.auth import Principal, Role
@@ -213,3 +213,17 @@ async def test_retry_after_is_honoured_and_exhausted_retries_fail_the_delivery()
     assert failed.status is DeliveryStatus.FAILED
     assert len(failed.attempts) == 3
     assert failed.next_attempt_at is None
+
+
+async def test_the_purge_forgets_finished_deliveries_past_the_retention_and_keeps_the_rest() -> None:
+    uow, clock, seen = FakeReferralUnitOfWork(), Clock(), []
+    await registered(uow)
+    await record(uow, (accepted(), "evt_done"), (accepted(), "evt_waiting"))
+    await attempt_due_deliveries(lambda: uow, receiver([200, 503], seen), clock, DeliveryRules.from_settings(FAST))
+    statuses = {d.event_id: d.status for d in uow.webhook_deliveries.deliveries.values()}
+    assert statuses == {"evt_done": DeliveryStatus.SUCCEEDED, "evt_waiting": DeliveryStatus.PENDING}
+    clock.now = T0 + dt.timedelta(days=30) - dt.timedelta(seconds=1)
+    assert await purge_old_deliveries(lambda: uow, clock, dt.timedelta(days=30), limit=1) == 0
+    clock.now = T0 + dt.timedelta(days=31)
+    assert await purge_old_deliveries(lambda: uow, clock, dt.timedelta(days=30), limit=1) == 1
+    assert [d.event_id for d in uow.webhook_deliveries.deliveries.values()] == ["evt_waiting"]

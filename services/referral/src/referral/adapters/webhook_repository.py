@@ -148,6 +148,11 @@ class WebhookDeliveries(abc.ABC):
     async def of_endpoint(self, endpoint_id: str, limit: int) -> list[WebhookDelivery]:
         """The endpoint's newest deliveries, newest first, with their attempts."""
 
+    @abc.abstractmethod
+    async def purge_finished(self, before: dt.datetime, limit: int) -> int:
+        """Forget up to `limit` succeeded or failed deliveries recorded before `before`, with their attempts (rows
+        another transaction holds are skipped); how many went."""
+
 
 def _endpoint_row(endpoint: Endpoint) -> dict[str, Any]:
     secrets = [{"value": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
@@ -275,6 +280,17 @@ class SqlWebhookDeliveries(WebhookDeliveries):
                  .order_by(d.c.created_at.desc(), d.c.delivery_id.desc()).limit(limit))
         return await self._with_attempts((await self.session.execute(query)).all())
 
+    async def purge_finished(self, before: dt.datetime, limit: int) -> int:
+        """One indexed read `FOR UPDATE SKIP LOCKED`, then two deletes."""
+        d = webhook_deliveries
+        query = (select(d.c.delivery_id).where(d.c.status != str(DeliveryStatus.PENDING), d.c.created_at < utc(before))
+                 .order_by(d.c.created_at).limit(limit).with_for_update(skip_locked=True))
+        ids = list((await self.session.scalars(query)).all())
+        if ids:
+            await self.session.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(ids)))
+            await self.session.execute(delete(d).where(d.c.delivery_id.in_(ids)))
+        return len(ids)
+
     async def _with_attempts(self, rows: Sequence[Row[Any]]) -> list[WebhookDelivery]:
         a = webhook_attempts
         query = (select(a).where(a.c.delivery_id.in_([r.delivery_id for r in rows]))
@@ -359,3 +375,12 @@ class InMemoryWebhookDeliveries(WebhookDeliveries):
         """Newest first (none once the endpoint is gone)."""
         mine = [d for d in self.deliveries.values() if d.endpoint_id == endpoint_id and endpoint_id in self._held()]
         return sorted(mine, key=lambda d: (d.created_at, d.delivery_id), reverse=True)[:limit]
+
+    async def purge_finished(self, before: dt.datetime, limit: int) -> int:
+        """The oldest finished ones go."""
+        done = sorted((d for d in self.deliveries.values()
+                       if d.status is not DeliveryStatus.PENDING and d.created_at < before),
+                      key=lambda d: d.created_at)[:limit]
+        for delivery in done:
+            del self.deliveries[delivery.delivery_id]
+        return len(done)

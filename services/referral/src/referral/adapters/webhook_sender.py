@@ -104,6 +104,8 @@ class WebhookSender:
             return outcome(None, "timeout")
         except httpx.HTTPError as error:
             return outcome(None, f"connection failed ({type(error).__name__})")
+        except (OSError, ValueError) as error:  # a socket or URL error httpx did not wrap: still one failed attempt
+            return outcome(None, f"failed ({type(error).__name__})")
         return outcome(status, None if 200 <= status < 300 else f"HTTP {status}", wait)
 
     async def _post(self, client: httpx.AsyncClient, outgoing: Outgoing, parts: SplitResult, pinned: str,

@@ -1,4 +1,5 @@
-"""The webhook delivery job, registered by bootstrap with `runtime.every(...)`: attempts the deliveries that are due.
+"""The webhook jobs, registered by bootstrap with `runtime.every(...)`: the delivery job attempts the deliveries that
+are due; the purge job forgets finished deliveries past the delivery log's retention.
 
 A round is three steps: claim the due deliveries in one short transaction (`FOR UPDATE SKIP LOCKED`, each moved a
 lease ahead, so another replica neither holds nor sees them), attempt them all at once outside any transaction, and
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 
 from referral.adapters.webhook_sender import WebhookSender
 from referral.config import ReferralSettings
-from referral.domain.commands.webhooks import AttemptMade, ClaimDueDeliveries, RecordAttempts
+from referral.domain.commands.webhooks import AttemptMade, ClaimDueDeliveries, PurgeDeliveryLog, RecordAttempts
 from referral.domain.webhook_destinations import DestinationRule
 from referral.domain.webhooks import DisablePolicy, RetrySchedule
-from referral.service_layer.handlers.webhooks import claim_due_deliveries, record_attempts
+from referral.service_layer.handlers.webhooks import claim_due_deliveries, purge_delivery_log, record_attempts
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.runtime import ServiceRuntime
 from simpul_platform.unit_of_work import execute
@@ -77,12 +78,27 @@ async def attempt_due_deliveries(unit_of_work: Callable[[], ReferralUnitOfWork],
             return made
 
 
+async def purge_old_deliveries(unit_of_work: Callable[[], ReferralUnitOfWork], clock: Clock,
+                               retention: dt.timedelta, limit: int = 500) -> int:
+    """Rounds of one transaction each until no finished delivery older than `retention` is left; how many went."""
+    purged = 0
+    while True:
+        gone = await execute(unit_of_work(), purge_delivery_log, PurgeDeliveryLog(clock() - retention, limit))
+        purged += gone
+        if gone < limit:
+            return purged
+
+
 def register(runtime: ServiceRuntime, unit_of_work: Callable[[], ReferralUnitOfWork], clock: Clock,
              settings: ReferralSettings) -> None:
-    """Run the delivery job every `webhook_delivery_seconds` while the service runs."""
+    """Run the delivery job every `webhook_delivery_seconds`, the purge job every `webhook_log_purge_seconds`."""
     rules, sender = DeliveryRules.from_settings(settings), sender_for(settings)
 
     async def deliver() -> None:
         await attempt_due_deliveries(unit_of_work, sender, clock, rules)
 
+    async def purge() -> None:
+        await purge_old_deliveries(unit_of_work, clock, dt.timedelta(days=settings.webhook_log_retention_days))
+
     runtime.every(settings.webhook_delivery_seconds, "webhooks", deliver)
+    runtime.every(settings.webhook_log_purge_seconds, "webhook-log-purge", purge)

@@ -122,3 +122,11 @@ class Redeliver:
     endpoint_id: str
     delivery_id: str
     at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PurgeDeliveryLog:
+    """Forget up to `limit` finished deliveries recorded before `before` (the delivery log's retention)."""
+
+    before: dt.datetime
+    limit: int = 500

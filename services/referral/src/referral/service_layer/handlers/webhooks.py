@@ -16,6 +16,7 @@ from referral.domain.commands.webhooks import (
     EnableEndpoint,
     ListDeliveries,
     ListEndpoints,
+    PurgeDeliveryLog,
     ReadEndpoint,
     RecordAttempts,
     RecordDeliveries,
@@ -172,3 +173,8 @@ async def redeliver(command: Redeliver, uow: ReferralUnitOfWork) -> WebhookDeliv
     delivery.redeliver(endpoint, command.at)
     await uow.webhook_deliveries.save(delivery)
     return delivery
+
+
+async def purge_delivery_log(command: PurgeDeliveryLog, uow: ReferralUnitOfWork) -> int:
+    """Forget finished deliveries past the log's retention; how many went."""
+    return await uow.webhook_deliveries.purge_finished(command.before, command.limit)
