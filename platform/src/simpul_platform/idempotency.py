@@ -33,9 +33,10 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     insert,
+    literal,
     select,
-    text,
     tuple_,
 )
 from sqlalchemy.exc import IntegrityError
@@ -138,12 +139,9 @@ class IdempotencyKeys(abc.ABC):
     """The keys a unit of work sees."""
 
     @abc.abstractmethod
-    async def hold(self, key: IdempotencyKey) -> None:
-        """Hold the key for this transaction; KeyInFlight when another transaction holds it."""
-
-    @abc.abstractmethod
-    async def get(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
-        """The stored key, unless absent or expired at `now` (an expired one is forgotten)."""
+    async def claim(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """Hold the key for this transaction (KeyInFlight when another transaction holds it) and return it as
+        stored, unless absent or expired at `now` (an expired one is forgotten)."""
 
     @abc.abstractmethod
     async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
@@ -161,22 +159,27 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         self.session = session
         self.table = table
 
-    async def hold(self, key: IdempotencyKey) -> None:
-        """A transaction-scoped advisory lock on PostgreSQL (released at commit or rollback); SQLite needs none."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        held = await self.session.scalar(text("SELECT pg_try_advisory_xact_lock(:class, :key)"),
-                                         {"class": LOCK_CLASS, "key": key.lock})
-        if not held:
-            raise KeyInFlight
+    async def claim(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """One statement: on PostgreSQL it takes a transaction-scoped advisory lock on the key (released at commit or
+        rollback) and reads the key's row; SQLite (one writer at a time) needs no lock. An expired row is deleted
+        (the request then runs as new).
 
-    async def get(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
-        """One look-up by primary key; an expired row is deleted here (the request then runs as new)."""
+        Should the first request commit between this statement's snapshot and its lock, the row is not seen and
+        the retry's insert of the key fails (KeyInFlight, 409): the effect still happens once.
+        """
         t = self.table.c
         where = (t.subject == key.subject) & (t.key == key.key)
-        row = (await self.session.execute(
-            select(t.fingerprint, t.status, t.body, t.expires_at).where(where))).first()
-        if row is None:
+        columns = [t.fingerprint, t.status, t.body, t.expires_at]
+        row: Any
+        if self.session.get_bind().dialect.name == "postgresql":
+            held = func.pg_try_advisory_xact_lock(LOCK_CLASS, key.lock).label("held")
+            row = (await self.session.execute(
+                select(held, *columns).select_from(select(literal(1)).subquery()).outerjoin(self.table, where))).one()
+            if not row.held:
+                raise KeyInFlight
+        else:
+            row = (await self.session.execute(select(*columns).where(where))).first()
+        if row is None or row.fingerprint is None:
             return None
         if _utc(row.expires_at) <= now:
             await self.session.execute(delete(self.table).where(where))
@@ -184,12 +187,12 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         return StoredKey(row.fingerprint, Answer(row.status, row.body), _utc(row.expires_at))
 
     async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
-        """Insert in a savepoint, so a racing insert of the same key fails alone."""
+        """Insert; a racing insert of the same key fails, and with it the whole transaction (no savepoint: the key
+        is the transaction's last write, and nothing of a refused request may commit)."""
         try:
-            async with self.session.begin_nested():
-                await self.session.execute(insert(self.table).values(
-                    subject=key.subject, key=key.key, fingerprint=key.fingerprint, status=answer.status,
-                    body=answer.body, created_at=_utc(now), expires_at=_utc(expires_at)))
+            await self.session.execute(insert(self.table).values(
+                subject=key.subject, key=key.key, fingerprint=key.fingerprint, status=answer.status,
+                body=answer.body, created_at=_utc(now), expires_at=_utc(expires_at)))
         except IntegrityError:
             raise KeyInFlight from None
 
@@ -216,11 +219,8 @@ class InMemoryIdempotencyKeys(IdempotencyKeys):
     def __init__(self) -> None:
         self.keys: dict[tuple[str, str], StoredKey] = {}
 
-    async def hold(self, key: IdempotencyKey) -> None:
-        """Nothing to hold: a fake runs one transaction at a time."""
-
-    async def get(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
-        """The stored key unless expired (then forgotten)."""
+    async def claim(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """The stored key unless expired (then forgotten); nothing to hold: a fake runs one transaction at a time."""
         stored = self.keys.get((key.subject, key.key))
         if stored is not None and stored.expires_at <= now:
             del self.keys[(key.subject, key.key)]
@@ -259,8 +259,7 @@ async def execute_once(uow: U, handler: Callable[[C, U], Awaitable[R]], command:
     async with uow:
         keys: IdempotencyKeys = uow.idempotency_keys  # type: ignore[attr-defined]
         if key is not None:
-            await keys.hold(key)
-            stored = await keys.get(key, now)
+            stored = await keys.claim(key, now)
             if stored is not None:
                 if stored.fingerprint != key.fingerprint:
                     raise KeyReused
