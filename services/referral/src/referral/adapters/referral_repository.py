@@ -112,6 +112,16 @@ class Referrals(abc.ABC):
     async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
         """The referral, if it exists (locked for this transaction with `for_update`)."""
 
+    async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Referral]:
+        """The referrals of these ids that exist, by id (locked in id order with `for_update`, so two callers
+        never deadlock). One look-up per id unless a store does better."""
+        found = {}
+        for referral_id in sorted(set(referral_ids)):
+            referral = await self.get(referral_id, for_update=for_update)
+            if referral is not None:
+                found[referral_id] = referral
+        return found
+
     @abc.abstractmethod
     async def save(self, referral: Referral) -> None:
         """Insert or update the referral and its history; its version goes up by one (a concurrent save of the
@@ -201,6 +211,13 @@ class SqlReferrals(Referrals):
         query = select(referrals.c.document, referrals.c.version).where(referrals.c.referral_id == referral_id)
         row = (await self.session.execute(query.with_for_update() if for_update else query)).one_or_none()
         return None if row is None else _loaded(row)
+
+    async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Referral]:
+        """One query (locking in id order with `for_update`)."""
+        query = (select(referrals.c.referral_id, referrals.c.document, referrals.c.version)
+                 .where(referrals.c.referral_id.in_(sorted(set(referral_ids)))).order_by(referrals.c.referral_id))
+        rows = (await self.session.execute(query.with_for_update() if for_update else query)).all()
+        return {row.referral_id: _loaded(row) for row in rows}
 
     async def save(self, referral: Referral) -> None:
         """An insert for a new referral, else an update guarded by the version it was loaded at."""
