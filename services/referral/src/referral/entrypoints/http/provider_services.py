@@ -11,7 +11,7 @@ provider's referral does not exist (404).
   a 409. Keys are kept `REFERRAL_IDEMPOTENCY_KEY_HOURS` (24 h) and purged by a periodic job. A refused request
   stores nothing: a retry runs again.
 - Bodies over `REFERRAL_SERVICE_RECORD_MAX_BYTES` (64 KiB) or, for a batch, `REFERRAL_SERVICE_RECORD_BATCH_MAX_BYTES`
-  (8 MiB) are refused with a 413 before they are read whole.
+  (2 MiB, the platform's limit on every body) are refused with a 413 before they are read whole.
 """
 
 from __future__ import annotations

@@ -48,13 +48,12 @@ async def push_service_record(command: PushServiceRecord, uow: ReferralUnitOfWor
 async def push_service_records(command: PushServiceRecords, uow: ReferralUnitOfWork) -> list[Pushed]:
     """Record each service of the batch that the rules take; one result per record, in order."""
     _require_provider(command.by)
-    loaded = {referral_id: await uow.referrals.get(referral_id, for_update=True)
-              for referral_id in sorted({r.referral_id for r in command.records})}
+    loaded = await uow.referrals.get_many([r.referral_id for r in command.records], for_update=True)
     changed: dict[str, Referral] = {}
     results = []
     for index, pushed in enumerate(command.records):
         try:
-            referral = _of_provider(command.by, loaded[pushed.referral_id])
+            referral = _of_provider(command.by, loaded.get(pushed.referral_id))
             record = _record(pushed, command.by, command.at)
             referral.record_service(record)
         except DomainError as refusal:
