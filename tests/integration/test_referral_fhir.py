@@ -2,7 +2,8 @@
 Bundle validate with fhir.resources (R4B); a provider's Task status update moves the referral (an issued referral
 accepted through FHIR is acknowledged first) and its events reach `referral.referral.v1`; an illegal update
 (requested -> completed) is refused 422 with an OperationOutcome and changes nothing, on the referral or the topic;
-another provider's Task is a 404 OperationOutcome."""
+another provider's Task is a 404 OperationOutcome, a client token without the `fhir` scope a 403; the
+moves are made with a client-credentials token from POST /oauth/token."""
 
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ async def _issued(service: Referral, bootstrap: str, namespace: str, child_id: s
     return referral_id
 
 
+async def _client_token(service: Referral, provider_id: str, scopes: list[str]) -> dict[str, str]:
+    """A bearer header with an access token of a new API client of the provider (client credentials grant)."""
+    answer = await service.client.post(f"/providers/{provider_id}/clients", headers=OFFICER,
+                                       json={"name": "SIMRS", "scopes": scopes})
+    assert answer.status_code == 201, answer.text
+    client = answer.json()
+    granted = await service.client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                        auth=(client["client_id"], client["client_secret"]))
+    assert granted.status_code == 200, granted.text
+    return {"Authorization": f"Bearer {granted.json()['access_token']}"}
+
+
 async def _types_of(bootstrap: str, namespace: str, referral_id: str) -> list[str]:
     return [kind for kind, body in await referral_events(bootstrap, namespace) if body["referral_id"] == referral_id]
 
@@ -57,7 +70,8 @@ async def test_a_task_status_update_moves_the_referral_and_an_illegal_one_change
         provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
         other_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
         referral_id = await _issued(service, kafka_bootstrap, namespace, "chd_fhir", provider_id)
-        mine, theirs = token(Role.PROVIDER, provider_id, subject="staff-lpa"), token(Role.PROVIDER, other_id)
+        mine, theirs = await _client_token(service, provider_id, ["fhir"]), token(Role.PROVIDER, other_id)
+        reader = await _client_token(service, provider_id, ["referrals:read"])
         http, task_url = service.client, f"/fhir/Task/{fhir_id(referral_id)}"
 
         statement = CapabilityStatement.model_validate((await http.get("/fhir/metadata")).json())
@@ -71,6 +85,7 @@ async def test_a_task_status_update_moves_the_referral_and_an_illegal_one_change
         assert (request.subject.identifier.value, request.code.coding[0].code) == ("per_chd_fhir",
                                                                                     "child.school_re_entry")
         assert _outcome(await http.get(task_url, headers=theirs), 404).issue[0].code == "not-found"
+        assert _outcome(await http.get(task_url, headers=reader), 403).issue[0].code == "forbidden"
 
         patch = {"Content-Type": PATCH_JSON, "If-Match": 'W/"1"'}
         illegal = await http.patch(task_url, headers=mine | patch,
@@ -85,8 +100,10 @@ async def test_a_task_status_update_moves_the_referral_and_an_illegal_one_change
         assert accepted.status_code == 200, accepted.text
         assert (Task.model_validate(accepted.json()).status, accepted.headers["ETag"]) == ("accepted", 'W/"3"')
         moved = (await http.get(f"/referrals/{referral_id}", headers=OFFICER)).json()
-        assert [(s["status"], s["by"]) for s in moved["history"]] == [
-            ("issued", "officer-jember"), ("acknowledged", "staff-lpa"), ("accepted", "staff-lpa")]
+        [issued, acknowledged, accepted_step] = moved["history"]
+        assert (issued["by"], acknowledged["status"], accepted_step["status"]) == ("officer-jember", "acknowledged",
+                                                                                  "accepted")
+        assert acknowledged["by"] == accepted_step["by"] != "officer-jember"  # the provider's API client
 
         put = Task.model_validate(accepted.json()).model_dump(mode="json") | {"status": "in-progress"}
         started = await http.put(task_url, headers=mine | {"Content-Type": FHIR_JSON, "If-Match": 'W/"3"'}, json=put)

@@ -131,6 +131,11 @@ async def test_refusals_are_operation_outcomes(client: httpx.AsyncClient) -> Non
     officer = bearer(Role.DISTRICT_OFFICER, "35.09")
     assert refusal(await client.get(f"/fhir/Task/{tid(1)}", headers=officer), 403).issue[0].code == "forbidden"
     assert refusal(await client.get("/fhir/Patient/1", headers=ME), 404).issue[0].code == "not-supported"
+    without_fhir = {"Authorization": "Bearer " + mint_token(SECRET, "client", Role.PROVIDER, [LPA],
+                                                            permissions=["referrals:read"])}
+    assert refusal(await client.get(f"/fhir/Task/{tid(1)}", headers=without_fhir), 403).issue[0].code == "forbidden"
+    with_fhir = {"Authorization": "Bearer " + mint_token(SECRET, "client", Role.PROVIDER, [LPA], permissions=["fhir"])}
+    assert (await client.get(f"/fhir/Task/{tid(1)}", headers=with_fhir)).status_code == 200
     assert refusal(await client.get("/fhir/Task", params={"_count": 0}, headers=ME), 400).issue[0].code == "invalid"
     bad_cursor = refusal(await client.get("/fhir/Task", params={"_cursor": "nope"}, headers=ME), 400)
     assert bad_cursor.issue[0].expression == ["_cursor"]

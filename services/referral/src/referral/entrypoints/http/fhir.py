@@ -102,7 +102,18 @@ class FhirRoute(APIRoute):
         return guarded
 
 
-Provider = Annotated[Principal, Depends(require(Role.PROVIDER))]
+FHIR_SCOPE = "fhir"
+"""The OAuth scope of the façade (`referral.domain.clients.SCOPES`)."""
+
+
+async def fhir_provider(principal: Annotated[Principal, Depends(require(Role.PROVIDER))]) -> Principal:
+    """A provider whose token grants the `fhir` scope; a development token, which grants no OAuth scopes, passes."""
+    if principal.permissions and not principal.may(FHIR_SCOPE):
+        raise FhirError(403, "forbidden", f"scope: the token was not granted {FHIR_SCOPE}")
+    return principal
+
+
+Provider = Annotated[Principal, Depends(fhir_provider)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     "4XX": {"description": "Refused: an OperationOutcome naming the element and the reason",
