@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -189,3 +191,33 @@ async def test_rotation_overlaps_the_old_secret_and_the_grant_answers_rfc_6749_e
         limited = await _token(service, leaked)
         assert limited.status_code == 429, limited.text
         assert int(limited.headers["Retry-After"]) >= 1
+
+
+async def test_with_an_rs256_key_tokens_are_signed_by_it_and_its_jwks_is_published(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    url = make_database("referral")
+    settings = settings_for("referral", url, kafka_bootstrap, namespace, oauth_private_key=pem,
+                            oauth_key_id="referral-1", jwt_public_key=public)
+    officer = TokenSigner(pem, "RS256").sign("officer-jember", Role.DISTRICT_OFFICER, ["35.09"], now=NOW,
+                                             lifetime=dt.timedelta(minutes=5))
+    async with running({"referral": settings}) as stack:
+        service = Referral(stack.apps["referral"], stack.clients["referral"])
+        provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
+        # A development (HS256) token means nothing once the service verifies with a public key.
+        assert (await service.client.get(f"/providers/{provider_id}/clients", headers=OFFICER)).status_code == 401
+        answer = await service.client.post(f"/providers/{provider_id}/clients", headers=_bearer(officer),
+                                           json={"name": "case system"})
+        assert answer.status_code == 201, answer.text
+        token = (await _token(service, answer.json())).json()["access_token"]
+        assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "at+jwt", "kid": "referral-1"}
+        [key] = (await service.client.get("/oauth/jwks.json")).json()["keys"]
+        claims = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["RS256"], audience="simpul")
+        assert claims["provider_id"] == provider_id
+        synced = await service.client.get("/provider/referrals", headers=_bearer(token))
+        assert synced.status_code == 200, synced.text

@@ -7,7 +7,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -41,7 +41,7 @@ def _refused(keys: TokenKeys, token: str) -> str:
     with pytest.raises(Problem) as refusal:
         keys.verify(token)
     assert refusal.value.status == 401
-    return refusal.value.detail
+    return str(refusal.value.detail)
 
 
 DEV = TokenKeys(DEV_SECRET)
@@ -136,10 +136,10 @@ class _Jwks:
 
 
 @contextlib.contextmanager
-def _serving(jwks: _Jwks) -> Iterator[str]:
+def _serving(document: Callable[[], bytes]) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = jwks.document()
+            body = document()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -162,7 +162,7 @@ def _serving(jwks: _Jwks) -> Iterator[str]:
 def test_rs256_tokens_verify_against_a_jwks_url_through_a_key_rotation() -> None:
     jwks = _Jwks()
     jwks.add("2026-11")
-    with _serving(jwks) as url:
+    with _serving(jwks.document) as url:
         keys = TokenKeys(DEV_SECRET, jwks_url=url, jwks_cache_seconds=0.5, jwks_cooldown_seconds=0)
         assert keys.verify(jwks.token("2026-11")).subject == "officer"
         assert keys.verify(jwks.token("2026-11")).subject == "officer"
@@ -197,3 +197,19 @@ async def test_routes_verify_with_the_services_configured_audience_and_claims() 
         refused = await client.get("/who", headers={"Authorization": f"Bearer {_hs256()}"})
     assert answered.json() == {"subject": "officer", "scope": ["35.09"]}
     assert refused.status_code == 401
+
+
+def test_rs256_access_tokens_verify_against_the_signers_own_jwks() -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    signer = TokenSigner(pem, "RS256", key_id="referral-2026-12")
+    [published] = signer.jwks()["keys"]
+    assert (published["kid"], published["alg"], published["kty"]) == ("referral-2026-12", "RS256", "RSA")
+    assert "d" not in published  # the public half only
+    assert TokenSigner(DEV_SECRET).jwks() == {"keys": []}  # an HS256 secret is never published
+    with _serving(lambda: json.dumps(signer.jwks()).encode()) as url:
+        keys = TokenKeys(DEV_SECRET, jwks_url=url)
+        token = signer.sign("cli_1", Role.PROVIDER, ["prv_1"], now=NOW, lifetime=timedelta(minutes=15))
+        assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "at+jwt", "kid": "referral-2026-12"}
+        assert keys.verify(token).scope == ("prv_1",)

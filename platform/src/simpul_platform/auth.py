@@ -20,8 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.algorithms import RSAAlgorithm
 
 from simpul_platform.problems import Problem
 
@@ -218,6 +221,18 @@ class TokenSigner:
             claims["client_id"] = client_id
         headers = {"typ": ACCESS_TOKEN_TYPE} | ({"kid": self.key_id} if self.key_id else {})
         return jwt.encode(claims, self.key, algorithm=self.algorithm, headers=headers)
+
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The public half of an RS256 signing key as a JWK Set (what a verifier's `jwt_jwks_url` reads); no keys
+        for an HS256 secret, which is never published."""
+        if self.algorithm != "RS256":
+            return {"keys": []}
+        private = serialization.load_pem_private_key(self.key.encode(), password=None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise TypeError("an RS256 key is an RSA private key")
+        public: dict[str, Any] = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
+        return {"keys": [public | {"use": "sig", "alg": "RS256"} | ({"kid": self.key_id} if self.key_id else {})]}
 
 
 def mint_token(secret: str, subject: str, role: Role, scope: list[str], hours: float = 12, *,

@@ -9,6 +9,9 @@ problem+json: OAuth client libraries read `error`): `invalid_request`, `unsuppor
 and `invalid_client` 401 with `WWW-Authenticate`. After `oauth_max_failures` failed attempts on one client id within
 `oauth_failure_window_seconds` this replica answers 429 with `Retry-After` (even to the right secret) until the
 window has passed.
+
+`GET /oauth/jwks.json` publishes the public key when tokens are signed with an RS256 private key
+(`oauth_private_key`, `oauth_key_id`), so the other services can verify them through `jwt_jwks_url`.
 """
 
 from __future__ import annotations
@@ -193,3 +196,11 @@ async def token(request: Request) -> JSONResponse:
     except OAuthError as refusal:
         return refusal.response()
     return JSONResponse(answer, headers=NO_STORE)
+
+
+@router.get("/oauth/jwks.json", summary="The public keys verifying access tokens (JWK Set)")
+async def jwks(request: Request) -> JSONResponse:
+    """The RS256 public key of the token endpoint (empty while tokens are signed with the HS256 secret): other
+    services set `jwt_jwks_url` to this address and pick up a new key (`oauth_key_id`) on rotation."""
+    signer, _ = _state(request.app)
+    return JSONResponse(signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
