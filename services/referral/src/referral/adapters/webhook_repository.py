@@ -93,11 +93,14 @@ webhook_attempts = Table(
 )
 
 
-def utc(moment: dt.datetime | None) -> dt.datetime | None:
+def utc(moment: dt.datetime) -> dt.datetime:
     """A moment as stored and read back: in UTC (SQLite keeps no offset)."""
-    if moment is None:
-        return None
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def maybe_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """`utc` of a moment that may be missing."""
+    return None if moment is None else utc(moment)
 
 
 class WebhookEndpoints(abc.ABC):
@@ -160,7 +163,7 @@ def _endpoint_row(endpoint: Endpoint) -> dict[str, Any]:
     return {"endpoint_id": endpoint.endpoint_id, "provider_id": endpoint.provider_id, "url": endpoint.url,
             "event_types": " ".join(sorted(endpoint.event_types)), "secrets": json.dumps(secrets),
             "status": str(endpoint.status), "disabled_reason": endpoint.disabled_reason,
-            "disabled_at": utc(endpoint.disabled_at), "failing_since": utc(endpoint.failing_since),
+            "disabled_at": maybe_utc(endpoint.disabled_at), "failing_since": maybe_utc(endpoint.failing_since),
             "exhausted_in_a_row": endpoint.exhausted_in_a_row, "created_at": utc(endpoint.created_at)}
 
 
@@ -169,16 +172,16 @@ def _endpoint(row: Row[Any]) -> Endpoint:
                     for s in json.loads(row.secrets))
     return Endpoint(
         row.endpoint_id, row.provider_id, row.url, frozenset(WebhookEventType(t) for t in row.event_types.split()),
-        secrets, utc(row.created_at) or dt.datetime.now(dt.UTC), EndpointStatus(row.status),
-        DisabledReason(row.disabled_reason) if row.disabled_reason else None, utc(row.disabled_at),
-        utc(row.failing_since), row.exhausted_in_a_row)
+        secrets, utc(row.created_at), EndpointStatus(row.status),
+        DisabledReason(row.disabled_reason) if row.disabled_reason else None, maybe_utc(row.disabled_at),
+        maybe_utc(row.failing_since), row.exhausted_in_a_row)
 
 
 def _delivery_row(delivery: WebhookDelivery) -> dict[str, Any]:
     return {"delivery_id": delivery.delivery_id, "endpoint_id": delivery.endpoint_id,
             "provider_id": delivery.provider_id, "event_id": delivery.event_id,
             "event_type": str(delivery.event_type), "body": delivery.body, "status": str(delivery.status),
-            "next_attempt_at": utc(delivery.next_attempt_at), "retry_from": delivery.retry_from,
+            "next_attempt_at": maybe_utc(delivery.next_attempt_at), "retry_from": delivery.retry_from,
             "created_at": utc(delivery.created_at)}
 
 
@@ -298,10 +301,10 @@ class SqlWebhookDeliveries(WebhookDeliveries):
         attempts: dict[str, list[Attempt]] = {}
         for att in (await self.session.execute(query)).all():
             attempts.setdefault(att.delivery_id, []).append(
-                Attempt(att.number, utc(att.at) or att.at, att.status_code, att.duration_ms, att.error))
+                Attempt(att.number, utc(att.at), att.status_code, att.duration_ms, att.error))
         return [WebhookDelivery(r.delivery_id, r.endpoint_id, r.provider_id, r.event_id,
-                                WebhookEventType(r.event_type), r.body, utc(r.created_at) or r.created_at,
-                                DeliveryStatus(r.status), utc(r.next_attempt_at), attempts.get(r.delivery_id, []),
+                                WebhookEventType(r.event_type), r.body, utc(r.created_at),
+                                DeliveryStatus(r.status), maybe_utc(r.next_attempt_at), attempts.get(r.delivery_id, []),
                                 r.retry_from) for r in rows]
 
 
