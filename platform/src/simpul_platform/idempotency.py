@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -27,11 +28,15 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     Column,
     DateTime,
+    Delete,
+    Insert,
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -167,22 +172,19 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         Should the first request commit between this statement's snapshot and its lock, the row is not seen and
         the retry's insert of the key fails (KeyInFlight, 409): the effect still happens once.
         """
-        t = self.table.c
-        where = (t.subject == key.subject) & (t.key == key.key)
-        columns = [t.fingerprint, t.status, t.body, t.expires_at]
+        statements = _statements(self.table)
+        names = {"subject": key.subject, "key": key.key}
         row: Any
         if self.session.get_bind().dialect.name == "postgresql":
-            held = func.pg_try_advisory_xact_lock(LOCK_CLASS, key.lock).label("held")
-            row = (await self.session.execute(
-                select(held, *columns).select_from(select(literal(1)).subquery()).outerjoin(self.table, where))).one()
+            row = (await self.session.execute(statements.claim, names | {"lock": key.lock})).one()
             if not row.held:
                 raise KeyInFlight
         else:
-            row = (await self.session.execute(select(*columns).where(where))).first()
+            row = (await self.session.execute(statements.get, names)).first()
         if row is None or row.fingerprint is None:
             return None
         if _utc(row.expires_at) <= now:
-            await self.session.execute(delete(self.table).where(where))
+            await self.session.execute(statements.delete, names)
             return None
         return StoredKey(row.fingerprint, Answer(row.status, row.body), _utc(row.expires_at))
 
@@ -190,9 +192,9 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         """Insert; a racing insert of the same key fails, and with it the whole transaction (no savepoint: the key
         is the transaction's last write, and nothing of a refused request may commit)."""
         try:
-            await self.session.execute(insert(self.table).values(
-                subject=key.subject, key=key.key, fingerprint=key.fingerprint, status=answer.status,
-                body=answer.body, created_at=_utc(now), expires_at=_utc(expires_at)))
+            await self.session.execute(_statements(self.table).insert, {
+                "subject": key.subject, "key": key.key, "fingerprint": key.fingerprint, "status": answer.status,
+                "body": answer.body, "created_at": _utc(now), "expires_at": _utc(expires_at)})
         except IntegrityError:
             raise KeyInFlight from None
 
@@ -206,6 +208,27 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         if rows:
             await self.session.execute(delete(self.table).where(tuple_(t.subject, t.key).in_(rows)))
         return len(rows)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    claim: Select[Any]
+    get: Select[Any]
+    delete: Delete
+    insert: Insert
+
+
+@functools.cache
+def _statements(table: Table) -> _Statements:
+    """A table's statements, built once: a push spends no time building or keying them (SQLAlchemy memoizes the
+    cache key of a statement object)."""
+    t = table.c
+    where = (t.subject == bindparam("subject")) & (t.key == bindparam("key"))
+    columns = [t.fingerprint, t.status, t.body, t.expires_at]
+    held = func.pg_try_advisory_xact_lock(LOCK_CLASS, bindparam("lock")).label("held")
+    return _Statements(
+        claim=select(held, *columns).select_from(select(literal(1)).subquery()).outerjoin(table, where),
+        get=select(*columns).where(where), delete=delete(table).where(where), insert=insert(table))
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
