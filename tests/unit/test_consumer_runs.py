@@ -28,5 +28,17 @@ def test_consecutive_events_of_one_type_form_a_run_and_order_is_kept() -> None:
     assert runs == [["1", "2"], ["3"], ["4"], ["5", "6"]]
 
 
+def test_types_that_go_to_one_handler_form_one_run_and_order_is_kept() -> None:
+    async def both(uow: object, run: object) -> None: ...
+
+    async def other(uow: object, run: object) -> None: ...
+
+    batch = [_linked(1), _recorded(2), _linked(3), _recorded(4)]
+    one = [[d.event.source_record_id for d in run]  # type: ignore[attr-defined]
+           for run in _runs(batch, {RecordLinkedV1: both, ChildIdentityRecordedV1: both})]
+    apart = [len(run) for run in _runs(batch, {RecordLinkedV1: both, ChildIdentityRecordedV1: other})]
+    assert (one, apart) == ([["1", "2", "3", "4"]], [1, 1, 1, 1])
+
+
 def test_no_deliveries_no_runs() -> None:
     assert list(_runs([])) == []

@@ -26,8 +26,9 @@ from simpul_platform.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("simpul.consumer")
-# A consumer entry point: parse a run of consecutive deliveries of one event type, call one handler with the
-# unit of work the consumer opened. The consumer commits, with the inbox, once for the whole polled batch.
+# A consumer entry point: parse a run of consecutive deliveries of the event types it is registered for, call
+# one handler with the unit of work the consumer opened. The consumer commits, with the inbox, once for the whole
+# polled batch.
 BatchHandler = Callable[[Any, Sequence[Delivery]], Awaitable[None]]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 # The OpenTelemetry SDK keeps 128 links per span by default and drops the rest: extracting more is wasted work.
@@ -116,7 +117,7 @@ class EventConsumer:
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
         async with self.unit_of_work() as uow:
             fresh = await uow.claim(self.inbox, list(_first_of_each(deliveries)))
-            for run in _runs(fresh):
+            for run in _runs(fresh, self.handlers):
                 await self._handle(uow, run)
             await uow.commit()
         failpoint("consumer.after_commit")
@@ -146,11 +147,18 @@ def _context_of(delivery: Delivery) -> context.Context:
     return propagate.extract({"traceparent": delivery.traceparent} if delivery.traceparent else {})
 
 
-def _runs(deliveries: Sequence[Delivery]) -> Iterable[Sequence[Delivery]]:
-    """Consecutive deliveries of the same event type together: the batch's order is kept across types."""
+def _runs(deliveries: Sequence[Delivery], handlers: Mapping[type[Event], BatchHandler] | None = None,
+          ) -> Iterable[Sequence[Delivery]]:
+    """Consecutive deliveries that go to the same handler together (of the same event type when no `handlers`
+    are given): the batch's order is kept, and a handler registered for several types gets them as one run."""
+    def same(first: Delivery, other: Delivery) -> bool:
+        if handlers is None:
+            return type(first.event) is type(other.event)
+        return handlers[type(first.event)] is handlers[type(other.event)]
+
     run: list[Delivery] = []
     for delivery in deliveries:
-        if run and type(run[0].event) is type(delivery.event):
+        if run and same(run[0], delivery):
             run.append(delivery)
             continue
         if run:
