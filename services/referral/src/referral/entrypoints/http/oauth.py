@@ -168,14 +168,20 @@ async def _grant(request: Request, form: dict[str, str]) -> dict[str, Any]:
             "scope": " ".join(sorted(decision.scopes))}
 
 
+_OAUTH_ERROR = {"application/json": {"schema": {
+    "type": "object", "required": ["error"], "description": "An RFC 6749 §5.2 error",
+    "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_scope",
+                                                        "unsupported_grant_type"]},
+                   "error_description": {"type": "string"}}}}}
 TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "An access token", "content": {"application/json": {"schema": {
         "type": "object", "required": ["access_token", "token_type", "expires_in", "scope"],
         "properties": {"access_token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]},
                        "expires_in": {"type": "integer"}, "scope": {"type": "string"}}}}}},
-    400: {"description": "invalid_request, unsupported_grant_type or invalid_scope (RFC 6749 §5.2)"},
-    401: {"description": "invalid_client: unknown client, wrong secret, revoked client"},
-    429: {"description": "Too many failed attempts for this client; see Retry-After"},
+    400: {"description": "invalid_request, unsupported_grant_type or invalid_scope (RFC 6749 §5.2)",
+          "content": _OAUTH_ERROR},
+    401: {"description": "invalid_client: unknown client, wrong secret, revoked client", "content": _OAUTH_ERROR},
+    429: {"description": "Too many failed attempts for this client; see Retry-After", "content": _OAUTH_ERROR},
 }
 
 
