@@ -218,8 +218,9 @@ async def test_retry_after_is_honoured_and_exhausted_retries_fail_the_delivery()
 async def test_the_purge_forgets_finished_deliveries_past_the_retention_and_keeps_the_rest() -> None:
     uow, clock, seen = FakeReferralUnitOfWork(), Clock(), []
     await registered(uow)
-    await record(uow, (accepted(), "evt_done"), (accepted(), "evt_waiting"))
-    await attempt_due_deliveries(lambda: uow, receiver([200, 503], seen), clock, DeliveryRules.from_settings(FAST))
+    for event_id, status in (("evt_done", 200), ("evt_waiting", 503)):
+        await record(uow, (accepted(), event_id))
+        await attempt_due_deliveries(lambda: uow, receiver([status], seen), clock, DeliveryRules.from_settings(FAST))
     statuses = {d.event_id: d.status for d in uow.webhook_deliveries.deliveries.values()}
     assert statuses == {"evt_done": DeliveryStatus.SUCCEEDED, "evt_waiting": DeliveryStatus.PENDING}
     clock.now = T0 + dt.timedelta(days=30) - dt.timedelta(seconds=1)
