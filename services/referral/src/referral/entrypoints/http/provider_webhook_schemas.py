@@ -78,6 +78,22 @@ class DeliveryRead(BaseModel):
     attempts: list[AttemptRead]
 
 
+class WebhookData(BaseModel):
+    """Which referral, and its status after the event: fetch the rest through the provider API."""
+
+    referral_id: str
+    status: str = Field(description="The referral's status: issued, acknowledged, accepted, declined, in_service, "
+                                    "completed, revoked or expired.")
+
+
+class WebhookPayload(BaseModel):
+    """What a webhook's body carries (thin: nothing about the child)."""
+
+    type: WebhookEventType
+    timestamp: dt.datetime = Field(description="When the event happened (UTC).")
+    data: WebhookData
+
+
 def endpoint_view(endpoint: Endpoint) -> EndpointRead:
     """What the provider may see of an endpoint."""
     return EndpointRead(**_endpoint_fields(endpoint))

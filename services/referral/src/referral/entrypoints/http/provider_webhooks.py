@@ -38,6 +38,7 @@ from referral.entrypoints.http.provider_webhook_schemas import (
     EndpointCreate,
     EndpointRead,
     EndpointWithSecret,
+    WebhookPayload,
     delivery_view,
     endpoint_view,
     endpoint_with_secret,
@@ -55,6 +56,17 @@ EndpointId = Annotated[str, Path(max_length=40, pattern=r"^whe_[a-f0-9]{32}$", d
 DeliveryId = Annotated[str, Path(max_length=40, pattern=r"^dlv_[a-f0-9]{32}$", description="The delivery's id")]
 
 router = APIRouter(prefix="/provider/webhooks", tags=["provider webhooks"])
+outgoing = APIRouter(tags=["provider webhooks"])
+"""The requests Simpul sends to an endpoint, for the OpenAPI document's `webhooks` (`app.webhooks.include_router`)."""
+
+
+@outgoing.post("referral-event", summary="A referral event, sent to your endpoint")
+async def referral_event(body: WebhookPayload) -> None:
+    """Sent as Standard Webhooks: `webhook-id` (the event's id, the same on every retry: deduplicate on it),
+    `webhook-timestamp` (seconds since the epoch) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+    id.timestamp.body>` with your `whsec_` secret, two space-separated during a rotation). Verify with any
+    Standard Webhooks library and answer 2xx within 10 s; anything else is retried (5 s, 5 min, 30 min, 2 h, 5 h,
+    10 h, 10 h by default, honouring Retry-After), 410 disables the endpoint."""
 
 
 async def _run(request: Request, handler: Callable[[C, ReferralUnitOfWork], Awaitable[R]], command: C) -> R:
