@@ -96,5 +96,6 @@ def build(settings: ReferralSettings | None = None, *, for_documentation: bool =
                  clients_http.router, oauth.router, provider_services.router, provider_webhooks.router,
                  fhir_http.router],
     )
+    app.webhooks.include_router(provider_webhooks.outgoing)  # documents what providers' endpoints receive
     app.state.wiring = wiring
     return app
