@@ -1,4 +1,5 @@
-"""AsyncAPI 3 (from FastStream) and OpenAPI (from FastAPI) documents of every service, committed under contracts/."""
+"""AsyncAPI 3 (from the topic catalogue and the event models: `simpul.asyncapi`) and OpenAPI (from FastAPI) documents
+of every service, committed under contracts/."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from faststream.specification import AsyncAPI
 
+from simpul import asyncapi
 from simpul.services import SERVICES
-from simpul_platform.runtime import ServiceRuntime
+from simpul_infra.catalogue import load_catalogue
+from simpul_platform.runtime import ServiceRuntime, consumer_group
 from simpul_platform.web import VERSION
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
@@ -27,12 +29,17 @@ def render(name: str) -> dict[str, str]:
     """The service's documents: relative path -> text."""
     app = SERVICES[name].build(_settings(name), for_documentation=True)
     runtime: ServiceRuntime = app.state.runtime
-    asyncapi = AsyncAPI(runtime.broker, title=f"Simpul {name}", version=VERSION,
-                        description=app.description, schema_version="3.0.0")
+    settings = runtime.settings
+    consumes = []
+    for consumer in runtime.consumers:
+        topic = consumer.topic.removeprefix(settings.topic_namespace)
+        group = consumer_group(settings.topic_namespace, name, topic)
+        consumes.append(asyncapi.Consumption(topic, group, list(consumer.handlers)))
+    document = asyncapi.document(name, title=f"Simpul {name}", version=VERSION, description=app.description,
+                                 server=settings.kafka_bootstrap_servers,
+                                 catalogue=load_catalogue(CONTRACTS / "topics.yaml"), consumes=consumes)
     return {
-        # Sorted: FastStream lists several publishers of one topic in no stable order.
-        f"asyncapi/{name}.yaml": yaml.safe_dump(asyncapi.to_specification().to_jsonable(), sort_keys=True,
-                                                allow_unicode=True),
+        f"asyncapi/{name}.yaml": yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=120),
         f"openapi/{name}.json": json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n",
     }
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from simpul_infra import containers, kafka, postgres, topics
+from simpul_infra import asyncapi_parser, containers, kafka, postgres, topics
 from simpul_infra.blocking import run_blocking
 from simpul_infra.pg_server import PostgresServer
 from simpul_infra.ports import free_port
@@ -70,6 +70,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         postgres.stop(base / "cluster")
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def asyncapi_validator() -> Callable[..., asyncapi_parser.Validation]:
+    """The official AsyncAPI parser (`npm ci` on first use): `asyncapi_validator(path, ...)` validates documents."""
+    asyncapi_parser.ensure_installed()
+    return asyncapi_parser.validate
 
 
 @pytest.fixture(scope="session")
