@@ -30,6 +30,7 @@ from referral.domain.commands.webhooks import (
 from referral.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from referral.domain.webhook_destinations import DestinationRule
 from referral.domain.webhooks import DeliveryStatus, DisabledReason, Endpoint, EndpointStatus, WebhookEventType
+from referral.entrypoints.http.provider_webhook_schemas import WebhookPayload
 from referral.entrypoints.webhook_attempts import DeliveryRules, attempt_due_deliveries, purge_old_deliveries
 from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers import webhooks as handlers
@@ -228,3 +229,8 @@ async def test_the_purge_forgets_finished_deliveries_past_the_retention_and_keep
     clock.now = T0 + dt.timedelta(days=31)
     assert await purge_old_deliveries(lambda: uow, clock, dt.timedelta(days=30), limit=1) == 1
     assert [d.event_id for d in uow.webhook_deliveries.deliveries.values()] == ["evt_waiting"]
+
+
+def test_the_documented_payload_is_the_body_sent() -> None:
+    body = referral_notice(accepted(), "evt_1").body()
+    assert WebhookPayload.model_validate_json(body).model_dump(mode="json") == json.loads(body)
