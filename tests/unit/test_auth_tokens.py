@@ -195,8 +195,13 @@ async def test_routes_verify_with_the_services_configured_audience_and_claims() 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         answered = await client.get("/who", headers={"Authorization": f"Bearer {good}"})
         refused = await client.get("/who", headers={"Authorization": f"Bearer {_hs256()}"})
+        anonymous = await client.get("/who")
+    assert (anonymous.status_code, anonymous.headers["WWW-Authenticate"]) == (401, 'Bearer realm="simpul"')
     assert answered.json() == {"subject": "officer", "scope": ["35.09"]}
     assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="simpul", error="invalid_token"'
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "InvalidAudienceError" in refused.json()["detail"]
 
 
 def test_rs256_access_tokens_verify_against_the_signers_own_jwks() -> None:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Protocol
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import RSAAlgorithm
 
@@ -32,6 +32,7 @@ ISSUER = "simpul"
 AUDIENCE = "simpul"
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 header value, not a secret
 ASYMMETRIC = ["RS256", "ES256"]
+CHALLENGE = 'Bearer realm="simpul"'
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -261,8 +262,12 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Principal:
         if credentials is None:
-            raise Problem(401, "Authentication required", "Send 'Authorization: Bearer <token>'.")
-        principal = await verifier_of(request.app).verify_async(credentials.credentials)
+            raise HTTPException(401, "Send 'Authorization: Bearer <token>'.", {"WWW-Authenticate": CHALLENGE})
+        try:
+            principal = await verifier_of(request.app).verify_async(credentials.credentials)
+        except Problem as refusal:  # RFC 6750 §3: a refused bearer token is answered with its challenge
+            challenge = f'{CHALLENGE}, error="invalid_token"'
+            raise HTTPException(401, refusal.detail, {"WWW-Authenticate": challenge}) from None
         if principal.role not in roles:
             raise Problem(403, "Forbidden", f"role {principal.role.value!r} may not do this")
         return principal
