@@ -47,8 +47,9 @@ async def _render_once(browser: Browser, base_url: str, token: str, viewport: di
         await context.add_init_script(f"sessionStorage.setItem({TOKEN_KEY!r}, {token!r});")
         page = await context.new_page()
         await page.goto(base_url.rstrip("/") + "/dashboard")
-        await page.wait_for_function("['ready', 'failed', 'signed-out'].includes(document.body.dataset.state)",
-                                     timeout=timeout_s * 1000)
+        # A selector, not a predicate: the page's CSP forbids the eval a string predicate needs.
+        await page.wait_for_selector(", ".join(f"body[data-state={s}]" for s in ("ready", "failed", "signed-out")),
+                                     state="attached", timeout=timeout_s * 1000)
         state = await page.evaluate("document.body.dataset.state")
         if state != "ready":
             problem = await page.inner_text("#board-error") or await page.inner_text("#sign-in-error")
@@ -76,7 +77,8 @@ async def render_seconds(base_url: str, token: str, *, runs: int = 1, phone: boo
 def first_render_seconds(base_url: str, token: str) -> float:
     """Seconds from navigation to every chart drawn, for a viewer with `token` (a fresh context, headless).
 
-    Safe to call from synchronous code and from inside a running event loop (it then runs on its own thread)."""
+    Called inside a running event loop it runs on its own thread and blocks that loop until done: a service served
+    by that same loop would never answer, so async callers serving it themselves `await render_seconds(...)`."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

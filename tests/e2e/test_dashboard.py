@@ -261,7 +261,7 @@ async def test_a_bad_or_expired_token_goes_back_to_the_sign_in(browser: Browser,
     await page.wait_for_selector("#sign-in:not([hidden])")
     await page.fill("#token", "not-a-token")
     await page.click("#sign-in-form button[type=submit]")
-    await page.wait_for_function("document.getElementById('sign-in-error').textContent.length > 0")
+    await page.wait_for_selector("#sign-in-error:not(:empty)")
     assert await page.inner_text("#sign-in-error") == _words("id")["invalid_token"]
     assert await page.is_hidden("#board")
     await page.evaluate("sessionStorage.setItem('simpul.dashboard.token', 'expired')")

@@ -55,8 +55,15 @@ function translateStatic() {
   }
 }
 
+function request(path, token = state.token) {
+  return fetch(path, { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } });
+}
+
 async function api(path) {
-  const answer = await fetch(path, { headers: { Authorization: `Bearer ${state.token}`, Accept: "application/json" } });
+  return answered(await request(path));
+}
+
+async function answered(answer) {
   if (answer.status === 401) {
     signOut("session_expired");
     throw new SignedOut();
@@ -84,10 +91,11 @@ function signOut(reason = null) {
   show(false);
 }
 
-async function signIn(token, saved = false) {
+// `early`: the /dashboard/me request already under way (started with the page's own assets).
+async function signIn(token, saved = false, early = null) {
   state.token = token;
   try {
-    state.viewer = await api("dashboard/me");
+    state.viewer = await answered(await (early || request("dashboard/me")));
   } catch (error) {
     const reason = saved ? "session_expired" : "invalid_token";
     signOut(error instanceof SignedOut ? reason : null);
@@ -117,21 +125,32 @@ async function refresh() {
   document.body.dataset.state = "loading";
   document.getElementById("board-error").textContent = "";
   const region = document.getElementById("region").value;
-  const freshness = api("dashboard/freshness").then((answer) => {
-    state.freshness = answer;
-    drawFreshness(answer, t, formats());
-    document.body.dataset.freshness = "ready";
-  });
   try {
     state.model = await readModel(region);
+    performance.mark("simpul:figures-read");
     draw();
+    performance.mark("simpul:charts-drawn");
     window.simpulRenderedAt = performance.now();
     document.body.dataset.state = "ready";
-    await freshness;
   } catch (error) {
     if (error instanceof SignedOut) return;
     document.getElementById("board-error").textContent = `${t("failed")}: ${error.message}`;
     document.body.dataset.state = "failed";
+    return;
+  }
+  await refreshFreshness();
+}
+
+// After the figures: asking Kafka for the lag should not hold up the first render, nor its failure the page.
+async function refreshFreshness() {
+  try {
+    state.freshness = await api("dashboard/freshness");
+    drawFreshness(state.freshness, t, formats());
+    document.body.dataset.freshness = "ready";
+  } catch (error) {
+    if (error instanceof SignedOut) return;
+    document.getElementById("freshness-table").textContent = `${t("failed")}: ${error.message}`;
+    document.body.dataset.freshness = "failed";
   }
 }
 
@@ -163,6 +182,8 @@ function setLanguage(language) {
 
 async function start() {
   state.language = LOCALES[localStorage.getItem(LANGUAGE)] ? localStorage.getItem(LANGUAGE) : "id";
+  const saved = sessionStorage.getItem(TOKEN);
+  const early = saved ? request("dashboard/me", saved) : null;
   await loadWords();
   translateStatic();
   for (const button of document.querySelectorAll("[data-lang]")) {
@@ -179,8 +200,7 @@ async function start() {
   window.addEventListener("resize", () => {
     if (window.innerWidth !== width) { width = window.innerWidth; draw(); }
   });
-  const saved = sessionStorage.getItem(TOKEN);
-  if (saved) await signIn(saved, true);
+  if (saved) await signIn(saved, true, early);
   else signOut();
 }
 
