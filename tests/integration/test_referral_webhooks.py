@@ -18,7 +18,8 @@ from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from referral.bootstrap import build
-from simpul_platform.auth import Role
+from simpul_platform.auth import Role, mint_token
+from simpul_platform.settings import DEV_SECRET
 from tests.support.referral_directory import DISTRICT, SERVICE_TYPE, GateState, provider_in_state
 from tests.support.stack import eventually, settings_for, token
 from tests.support.webhook_receiver import Receiver, webhook_receiver
@@ -177,6 +178,16 @@ async def test_private_destinations_are_refused_and_others_endpoints_do_not_exis
             answer = await client.request(method, f"/provider/webhooks/{hook['endpoint_id']}{path}", headers=other)
             assert answer.status_code == 404, (method, path, answer.text)
         assert (await client.get("/provider/webhooks", headers=OFFICER)).status_code == 403
+        scoped = {"Authorization": "Bearer " + mint_token(DEV_SECRET, "client-lpa", Role.PROVIDER, ["prv_lpa"],
+                                                           permissions=["referrals:read"])}
+        unscoped = await client.get("/provider/webhooks", headers=scoped)
+        assert unscoped.status_code == 403
+        assert unscoped.json()["errors"] == [{"field": "scope",
+                                              "reason": "the token was not granted the webhooks scope"}]
+        granted = {"Authorization": "Bearer " + mint_token(DEV_SECRET, "client-lpa", Role.PROVIDER, ["prv_lpa"],
+                                                           permissions=["referrals:read", "webhooks"])}
+        assert [e["endpoint_id"] for e in (await client.get("/provider/webhooks", headers=granted)).json()] == [
+            hook["endpoint_id"]]
         gone = await client.delete(f"/provider/webhooks/{hook['endpoint_id']}", headers=provider)
         assert gone.status_code == 204
         assert (await client.get("/provider/webhooks", headers=provider)).json() == []

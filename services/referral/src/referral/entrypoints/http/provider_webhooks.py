@@ -1,5 +1,6 @@
 """Provider API: webhooks, following Standard Webhooks (see `referral.service_layer.handlers.webhooks`). Provider
-tokens only; another provider's endpoint does not exist (404).
+tokens only (with the `webhooks` scope when the token carries scopes); another provider's endpoint does not exist
+(404).
 
 - `POST /provider/webhooks`: register an endpoint (https; the SSRF guard refuses loopback, private, link-local,
   multicast, reserved and unspecified destinations unless the deployment allows them); its `whsec_` secret is shown
@@ -31,6 +32,7 @@ from referral.domain.commands.webhooks import (
     RegisterEndpoint,
     RotateSecret,
 )
+from referral.domain.errors import Forbidden
 from referral.domain.webhook_destinations import parse_url
 from referral.domain.webhooks import new_secret
 from referral.entrypoints.http.provider_webhook_schemas import (
@@ -51,7 +53,17 @@ from simpul_platform.unit_of_work import execute
 
 C = TypeVar("C")
 R = TypeVar("R")
-Provider = Annotated[Principal, Depends(require(Role.PROVIDER))]
+WEBHOOKS_SCOPE = "webhooks"
+
+
+async def _provider(principal: Annotated[Principal, Depends(require(Role.PROVIDER))]) -> Principal:
+    """A provider token; one granting OAuth scopes must grant `webhooks` (development tokens grant none)."""
+    if principal.permissions and not principal.may(WEBHOOKS_SCOPE):
+        raise Forbidden("scope", f"the token was not granted the {WEBHOOKS_SCOPE} scope")
+    return principal
+
+
+Provider = Annotated[Principal, Depends(_provider)]
 EndpointId = Annotated[str, Path(max_length=40, pattern=r"^whe_[a-f0-9]{32}$", description="The endpoint's id")]
 DeliveryId = Annotated[str, Path(max_length=40, pattern=r"^dlv_[a-f0-9]{32}$", description="The delivery's id")]
 
