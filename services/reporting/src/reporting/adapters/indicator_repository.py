@@ -1,7 +1,8 @@
 """Where reporting keeps its indicator facts: the abstract repository, its SQL one and its in-memory one.
 
 Every save is idempotent (a fact is keyed by its event id; a redelivered event changes nothing) and one bulk
-statement per call; every read returns facts, from which the domain computes the indicators.
+statement per call; the reads return the facts of the units a batch touches, from which the counters
+(`reporting.adapters.indicator_counters`, part of the same repository) are moved.
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting.adapters.indicator_counters import (
+    IndicatorCounters,
+    InMemoryIndicatorCounters,
+    SqlIndicatorCounters,
+)
 from reporting.adapters.indicator_tables import LIVE, FactTables
 from reporting.domain.facts import (
     ChildEvent,
@@ -31,8 +37,8 @@ from simpul_platform.bulk import from_arrays
 SEPARATOR = ","
 
 
-class IndicatorFacts(abc.ABC):
-    """The facts reporting counts."""
+class IndicatorFacts(IndicatorCounters):
+    """The facts reporting counts, and the counters kept from them."""
 
     @abc.abstractmethod
     async def add_child_events(self, events: Sequence[ChildEvent]) -> None:
@@ -49,6 +55,22 @@ class IndicatorFacts(abc.ABC):
     @abc.abstractmethod
     async def add_provider_events(self, events: Sequence[ProviderEvent]) -> None:
         """Keep provider events not kept yet."""
+
+    @abc.abstractmethod
+    async def child_events_of(self, child_ids: Sequence[str]) -> list[ChildEvent]:
+        """The child events of these child records, by event id."""
+
+    @abc.abstractmethod
+    async def referral_events_of(self, referral_ids: Sequence[str]) -> list[ReferralEvent]:
+        """The events of these referrals, by event id."""
+
+    @abc.abstractmethod
+    async def referrals_of_children(self, child_ids: Sequence[str]) -> list[ReferralEvent]:
+        """The issue and service events of the referrals issued for these child records, by event id."""
+
+    @abc.abstractmethod
+    async def merges_in_force(self, *, retiring: Sequence[str] = (), into: Sequence[str] = ()) -> list[Merge]:
+        """The merges not undone that retire one of `retiring` or merge into one of `into`, by merge id."""
 
     @abc.abstractmethod
     async def child_events(self) -> list[ChildEvent]:
@@ -72,16 +94,16 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-class SqlIndicatorFacts(IndicatorFacts):
+class SqlIndicatorFacts(SqlIndicatorCounters, IndicatorFacts):
     """Facts in the fact tables of the unit of work's session (the live ones unless told otherwise)."""
 
     def __init__(self, session: AsyncSession, tables: FactTables = LIVE) -> None:
-        self.session, self.tables = session, tables
+        self.session, self.tables, self.counter_tables = session, tables, tables.counters
 
     async def add_child_events(self, events: Sequence[ChildEvent]) -> None:
         """One INSERT ... ON CONFLICT DO NOTHING."""
-        rows = [asdict(e) | {"kind": e.kind.value, "occurred_at": _utc(e.occurred_at), "stamp": _utc(e.stamp)}
-                for e in events]
+        rows = [vars(e) | {"kind": e.kind.value, "occurred_at": _utc(e.occurred_at), "stamp": _utc(e.stamp)}
+                for e in events]  # vars, not asdict: asdict deep-copies every value
         await self._insert(self.tables.child_events, rows, ["event_id"])
 
     async def add_merges(self, merges: Sequence[Merge]) -> None:
@@ -92,7 +114,7 @@ class SqlIndicatorFacts(IndicatorFacts):
 
     async def add_referral_events(self, events: Sequence[ReferralEvent]) -> None:
         """One INSERT ... ON CONFLICT DO NOTHING."""
-        rows = [asdict(e) | {"step": e.step.value, "at": _utc(e.at), "service_types": SEPARATOR.join(e.service_types)}
+        rows = [vars(e) | {"step": e.step.value, "at": _utc(e.at), "service_types": SEPARATOR.join(e.service_types)}
                 for e in events]
         await self._insert(self.tables.referral_events, rows, ["event_id"])
 
@@ -104,9 +126,36 @@ class SqlIndicatorFacts(IndicatorFacts):
 
     async def child_events(self) -> list[ChildEvent]:
         """Every row, as facts."""
-        rows = await self._all(self.tables.child_events)
-        return [ChildEvent(**(row | {"kind": ChildEventKind(row["kind"]), "occurred_at": _utc(row["occurred_at"]),
-                                     "stamp": _utc(row["stamp"])})) for row in rows]
+        return [_child_event(row) for row in await self._all(self.tables.child_events)]
+
+    async def child_events_of(self, child_ids: Sequence[str]) -> list[ChildEvent]:
+        """The rows of these children."""
+        table = self.tables.child_events
+        return [_child_event(row) for row in await self._where(table, table.c.child_id.in_(set(child_ids)))]
+
+    async def referral_events_of(self, referral_ids: Sequence[str]) -> list[ReferralEvent]:
+        """The rows of these referrals."""
+        table = self.tables.referral_events
+        return [_referral_event(row) for row in await self._where(table, table.c.referral_id.in_(set(referral_ids)))]
+
+    async def referrals_of_children(self, child_ids: Sequence[str]) -> list[ReferralEvent]:
+        """Issued rows naming these children, then the service rows of those referrals."""
+        table = self.tables.referral_events
+        issued = [_referral_event(row) for row in await self._where(table, and_(
+            table.c.child_id.in_(set(child_ids)), table.c.step == ReferralStep.ISSUED.value))]
+        if not issued:
+            return []
+        served = await self._where(table, and_(table.c.referral_id.in_({e.referral_id for e in issued}),
+                                               table.c.step == ReferralStep.SERVICE_RECORDED.value))
+        return sorted(issued + [_referral_event(row) for row in served], key=lambda e: e.event_id)
+
+    async def merges_in_force(self, *, retiring: Sequence[str] = (), into: Sequence[str] = ()) -> list[Merge]:
+        """Rows not undone naming these persons."""
+        table = self.tables.merges
+        if not retiring and not into:
+            return []
+        named = table.c.retired_person_id.in_(set(retiring)) | table.c.surviving_person_id.in_(set(into))
+        return [Merge(**row) for row in await self._where(table, and_(named, table.c.undone.is_(False)))]
 
     async def merges(self) -> list[Merge]:
         """Every row, as merges."""
@@ -114,9 +163,7 @@ class SqlIndicatorFacts(IndicatorFacts):
 
     async def referral_events(self) -> list[ReferralEvent]:
         """Every row, as facts."""
-        return [ReferralEvent(**(row | {"step": ReferralStep(row["step"]), "at": _utc(row["at"]),
-                                        "service_types": _split(row["service_types"])}))
-                for row in await self._all(self.tables.referral_events)]
+        return [_referral_event(row) for row in await self._all(self.tables.referral_events)]
 
     async def provider_events(self) -> list[ProviderEvent]:
         """Every row, as facts."""
@@ -127,6 +174,11 @@ class SqlIndicatorFacts(IndicatorFacts):
     async def _all(self, table: Table) -> list[dict[str, Any]]:
         key = list(table.primary_key.columns)
         result = await self.session.execute(select(table).order_by(*key))
+        return [dict(row) for row in result.mappings()]
+
+    async def _where(self, table: Table, condition: Any) -> list[dict[str, Any]]:
+        key = list(table.primary_key.columns)
+        result = await self.session.execute(select(table).where(condition).order_by(*key))
         return [dict(row) for row in result.mappings()]
 
     async def _insert(self, table: Table, rows: Sequence[Mapping[str, Any]], key: list[str],
@@ -154,10 +206,21 @@ def _split(joined: str) -> tuple[str, ...]:
     return tuple(joined.split(SEPARATOR)) if joined else ()
 
 
-class InMemoryIndicatorFacts(IndicatorFacts):
+def _child_event(row: dict[str, Any]) -> ChildEvent:
+    return ChildEvent(**(row | {"kind": ChildEventKind(row["kind"]), "occurred_at": _utc(row["occurred_at"]),
+                                "stamp": _utc(row["stamp"])}))
+
+
+def _referral_event(row: dict[str, Any]) -> ReferralEvent:
+    return ReferralEvent(**(row | {"step": ReferralStep(row["step"]), "at": _utc(row["at"]),
+                                   "service_types": _split(row["service_types"])}))
+
+
+class InMemoryIndicatorFacts(InMemoryIndicatorCounters, IndicatorFacts):
     """Facts in dicts keyed like the tables (the fake unit of work snapshots and restores them)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.children: dict[str, ChildEvent] = {}
         self.merge_rows: dict[str, Merge] = {}
         self.referrals: dict[str, ReferralEvent] = {}
@@ -189,6 +252,29 @@ class InMemoryIndicatorFacts(IndicatorFacts):
     async def merges(self) -> list[Merge]:
         """By merge id."""
         return [self.merge_rows[k] for k in sorted(self.merge_rows)]
+
+    async def child_events_of(self, child_ids: Sequence[str]) -> list[ChildEvent]:
+        """By event id."""
+        wanted = set(child_ids)
+        return [e for e in await self.child_events() if e.child_id in wanted]
+
+    async def referral_events_of(self, referral_ids: Sequence[str]) -> list[ReferralEvent]:
+        """By event id."""
+        wanted = set(referral_ids)
+        return [e for e in await self.referral_events() if e.referral_id in wanted]
+
+    async def referrals_of_children(self, child_ids: Sequence[str]) -> list[ReferralEvent]:
+        """By event id."""
+        wanted = set(child_ids)
+        issued = {e.referral_id for e in self.referrals.values() if e.step is ReferralStep.ISSUED
+                  and e.child_id in wanted}
+        return [e for e in await self.referral_events() if e.referral_id in issued and e.step in (
+            ReferralStep.ISSUED, ReferralStep.SERVICE_RECORDED)]
+
+    async def merges_in_force(self, *, retiring: Sequence[str] = (), into: Sequence[str] = ()) -> list[Merge]:
+        """By merge id."""
+        return [m for m in await self.merges() if not m.undone and (
+            m.retired_person_id in retiring or m.surviving_person_id in into)]
 
     async def referral_events(self) -> list[ReferralEvent]:
         """By event id."""

@@ -95,7 +95,7 @@ async def rebuild(database: Database, delivery: DeliveryTables, sources: Sequenc
         for start in range(0, len(deliveries), BATCH):
             async with ReplayUnitOfWork(database, delivery, seen) as uow:
                 for _, run in groupby(await uow.claim(source.inbox, deliveries[start:start + BATCH]),
-                                      key=lambda d: type(d.event)):
+                                      key=lambda d: source.handlers[type(d.event)]):
                     batch = list(run)
                     await source.handlers[type(batch[0].event)](uow, batch)
                 await uow.commit()

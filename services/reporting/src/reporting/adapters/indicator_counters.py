@@ -1,0 +1,313 @@
+"""Where reporting keeps its indicator counters: the abstract store, its SQL one and its in-memory one.
+
+Each child record's person, each unit's contribution (one row per person or referral) and the counts per cell,
+coverage step, funnel row and time to a step. A move adds deltas to the counts (one bulk upsert per table) and
+deletes the rows that fell to zero, so two stores that saw the same facts in any order hold the same rows.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import json
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reporting.adapters.indicator_tables import CounterTables
+from reporting.domain.cells import AgeBand, CellKey, RegionLevel, Sex
+from reporting.domain.regions import NATIONAL, within
+from reporting.domain.tallies import ChildLink, Contribution, Deltas
+from simpul_platform.bulk import from_arrays
+
+CoverageSum = tuple[str, str, RegionLevel, Sex, int, int]
+FunnelCounts = dict[tuple[str, str, str], dict[str, int]]
+
+
+class IndicatorCounters(abc.ABC):
+    """The counters kept from the facts."""
+
+    @abc.abstractmethod
+    async def lock(self) -> None:
+        """Hold the counters until the transaction ends: two consumers (or replicas) counting at once would each
+        miss what the other has not committed yet (a child linked while its person is merged)."""
+
+    @abc.abstractmethod
+    async def child_links(self, child_ids: Iterable[str]) -> dict[str, ChildLink]:
+        """The links of these child records (those known)."""
+
+    @abc.abstractmethod
+    async def links_naming(self, raw_persons: Iterable[str]) -> dict[str, ChildLink]:
+        """The links of the child records whose latest event names one of these persons."""
+
+    @abc.abstractmethod
+    async def links_counted_as(self, persons: Iterable[str]) -> dict[str, ChildLink]:
+        """The links of the child records counted as one of these persons."""
+
+    @abc.abstractmethod
+    async def save_links(self, links: Iterable[ChildLink]) -> None:
+        """Insert or replace these links."""
+
+    @abc.abstractmethod
+    async def contributions(self, units: Iterable[str]) -> dict[str, Contribution]:
+        """The kept contributions of these units (those that contribute)."""
+
+    @abc.abstractmethod
+    async def save_contributions(self, contributions: Mapping[str, Contribution]) -> None:
+        """Insert or replace each unit's contribution (an empty one deletes the unit)."""
+
+    @abc.abstractmethod
+    async def move(self, deltas: Deltas) -> None:
+        """Add the deltas to the counts."""
+
+    @abc.abstractmethod
+    async def cells(self, region: str, level: RegionLevel | None, period: str | None) -> Counter[CellKey]:
+        """The counts of the cells in `region` and under it (only `level`, only `period` when given)."""
+
+    @abc.abstractmethod
+    async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
+        """(indicator, region, level, sex, birth year, count) summed over the steps dated up to `on`."""
+
+    @abc.abstractmethod
+    async def funnel(self, region: str) -> FunnelCounts:
+        """Per (district, provider, service type) in `region`: referrals that reached each step."""
+
+    @abc.abstractmethod
+    async def durations(self, region: str, step: str) -> list[tuple[int, int]]:
+        """(microseconds from issue to `step`, referrals) of the referrals of `region`, by duration."""
+
+
+def encode(contribution: Contribution) -> str:
+    """A contribution as compact JSON."""
+    return json.dumps([contribution.slots, contribution.coverage, contribution.funnel, contribution.durations],
+                      separators=(",", ":"))
+
+
+def decode(text: str) -> Contribution:
+    """A contribution read back."""
+    slots, coverage, funnel, durations = json.loads(text)
+    return Contribution(tuple(map(tuple, slots)), tuple(map(tuple, coverage)), tuple(map(tuple, funnel)),
+                        tuple(map(tuple, durations)))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class SqlIndicatorCounters(IndicatorCounters):
+    """Counters in the counter tables of the unit of work's session."""
+
+    session: AsyncSession
+    counter_tables: CounterTables
+
+    async def lock(self) -> None:
+        """A transaction-level advisory lock on PostgreSQL (SQLite has one writer at a time anyway)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = zlib.crc32(f"reporting {self.counter_tables.cells.name}".encode())
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def child_links(self, child_ids: Iterable[str]) -> dict[str, ChildLink]:
+        """Links by child id."""
+        return await self._links(self.counter_tables.child_persons.c.child_id, child_ids)
+
+    async def links_naming(self, raw_persons: Iterable[str]) -> dict[str, ChildLink]:
+        """Links by the person their latest event names."""
+        return await self._links(self.counter_tables.child_persons.c.raw_person, raw_persons)
+
+    async def links_counted_as(self, persons: Iterable[str]) -> dict[str, ChildLink]:
+        """Links by the person they count as."""
+        return await self._links(self.counter_tables.child_persons.c.person, persons)
+
+    async def _links(self, column: Any, values: Iterable[str]) -> dict[str, ChildLink]:
+        wanted = list(set(values))
+        if not wanted:
+            return {}
+        table = self.counter_tables.child_persons
+        rows = await self.session.execute(select(table).where(column.in_(wanted)))
+        return {row.child_id: ChildLink(row.child_id, row.raw_person, row.person, _utc(row.stamp), row.event_id)
+                for row in rows}
+
+    async def save_links(self, links: Iterable[ChildLink]) -> None:
+        """One bulk upsert."""
+        rows = [{"child_id": link.child_id, "raw_person": link.raw_person, "person": link.person,
+                 "stamp": link.stamp, "event_id": link.event_id} for link in links]
+        await self._upsert(self.counter_tables.child_persons, rows, ["child_id"], add=False)
+
+    async def contributions(self, units: Iterable[str]) -> dict[str, Contribution]:
+        """Kept contributions by unit."""
+        wanted = list(set(units))
+        if not wanted:
+            return {}
+        table = self.counter_tables.units
+        rows = await self.session.execute(select(table.c.unit, table.c.contribution).where(table.c.unit.in_(wanted)))
+        return {unit: decode(text) for unit, text in rows}
+
+    async def save_contributions(self, contributions: Mapping[str, Contribution]) -> None:
+        """Delete the units that no longer contribute, upsert the others."""
+        table = self.counter_tables.units
+        gone = [unit for unit, contribution in contributions.items() if not contribution]
+        if gone:
+            await self.session.execute(delete(table).where(table.c.unit.in_(gone)))
+        rows = [{"unit": unit, "contribution": encode(c)} for unit, c in contributions.items() if c]
+        await self._upsert(table, rows, ["unit"], add=False)
+
+    async def move(self, deltas: Deltas) -> None:
+        """One upsert adding the deltas per counter table, then the rows at zero deleted."""
+        tables = self.counter_tables
+        cells = [{"indicator": k.indicator, "region_code": k.region_code, "region_level": k.region_level.value,
+                  "period": k.period, "sex": k.sex.value, "age_band": k.age_band.value, "value": v}
+                 for k, v in deltas.cells.items()]
+        coverage = [{"indicator": k.indicator, "region_code": k.region_code, "region_level": k.region_level.value,
+                     "sex": k.sex.value, "birth_year": k.birth_year, "day": k.day, "value": v}
+                    for k, v in deltas.coverage.items()]
+        funnel = [{"district": k.district, "provider_id": k.provider_id, "service_type": k.service_type,
+                   "indicator": k.indicator, "value": v} for k, v in deltas.funnel.items()]
+        durations = [{"region_code": k.region_code, "step": k.step, "micros": k.micros, "value": v}
+                     for k, v in deltas.durations.items()]
+        for table, rows in ((tables.cells, cells), (tables.coverage, coverage), (tables.funnel, funnel),
+                            (tables.durations, durations)):
+            if rows:
+                await self._upsert(table, rows, [c.name for c in table.primary_key.columns], add=True)
+                await self.session.execute(delete(table).where(table.c.value == 0))
+
+    async def _upsert(self, table: Table, rows: Sequence[Mapping[str, Any]], key: list[str], *, add: bool) -> None:
+        if not rows:
+            return
+        names = list(rows[0])
+        if self.session.get_bind().dialect.name == "postgresql":
+            rowset, parameters = from_arrays(table, names, rows)
+            statement: Any = postgresql.insert(table).from_select(names, rowset)
+        else:
+            statement, parameters = sqlite.insert(table), None
+        changes = {name: statement.excluded[name] for name in names if name not in key}
+        if add:
+            changes = {"value": table.c.value + statement.excluded.value}
+        statement = statement.on_conflict_do_update(index_elements=key, set_=changes)
+        await self.session.execute(statement, parameters if parameters is not None else list(rows))
+
+    async def cells(self, region: str, level: RegionLevel | None, period: str | None) -> Counter[CellKey]:
+        """The cells asked for, read from the counts."""
+        table = self.counter_tables.cells
+        query = select(table).where(_in_region(table.c.region_code, region))
+        if level is not None:
+            query = query.where(table.c.region_level == level.value)
+        if period is not None:
+            query = query.where(table.c.period == period)
+        rows = await self.session.execute(query)
+        return Counter({CellKey(r.indicator, r.region_code, RegionLevel(r.region_level), r.period, Sex(r.sex),
+                                AgeBand(r.age_band)): r.value for r in rows})
+
+    async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
+        """SUM(value) over the steps dated up to `on`, grouped by cell and birth year."""
+        table = self.counter_tables.coverage
+        groups = (table.c.indicator, table.c.region_code, table.c.region_level, table.c.sex, table.c.birth_year)
+        query = select(*groups, func.sum(table.c.value)).where(
+            _in_region(table.c.region_code, region), table.c.day <= on).group_by(*groups)
+        if level is not None:
+            query = query.where(table.c.region_level == level.value)
+        return [(i, code, RegionLevel(lvl), Sex(sex), year, int(total))
+                for i, code, lvl, sex, year, total in await self.session.execute(query) if total]
+
+    async def funnel(self, region: str) -> FunnelCounts:
+        """Funnel rows of the districts in `region`."""
+        table = self.counter_tables.funnel
+        rows = await self.session.execute(select(table).where(_in_region(table.c.district, region)))
+        found: FunnelCounts = defaultdict(dict)
+        for row in rows:
+            found[(row.district, row.provider_id, row.service_type)][row.indicator] = row.value
+        return dict(found)
+
+    async def durations(self, region: str, step: str) -> list[tuple[int, int]]:
+        """The region's histogram of durations to `step`."""
+        table = self.counter_tables.durations
+        query = select(table.c.micros, table.c.value).where(
+            and_(table.c.region_code == region, table.c.step == step)).order_by(table.c.micros)
+        return [(micros, value) for micros, value in await self.session.execute(query)]
+
+
+def _in_region(column: Any, region: str) -> ColumnElement[bool]:
+    if region == NATIONAL:
+        return true()
+    return or_(column == region, column.startswith(region + ".", autoescape=True))
+
+
+class InMemoryIndicatorCounters(IndicatorCounters):
+    """Counters in dicts (the fake unit of work snapshots and restores them)."""
+
+    def __init__(self) -> None:
+        self.links: dict[str, ChildLink] = {}
+        self.units: dict[str, Contribution] = {}
+        self.counts = Deltas.none()
+
+    async def lock(self) -> None:
+        """Nothing to hold: the fake runs one transaction at a time."""
+
+    async def child_links(self, child_ids: Iterable[str]) -> dict[str, ChildLink]:
+        """Links by child id."""
+        return {c: self.links[c] for c in set(child_ids) if c in self.links}
+
+    async def links_naming(self, raw_persons: Iterable[str]) -> dict[str, ChildLink]:
+        """Links by the person their latest event names."""
+        wanted = set(raw_persons)
+        return {c: link for c, link in self.links.items() if link.raw_person in wanted}
+
+    async def links_counted_as(self, persons: Iterable[str]) -> dict[str, ChildLink]:
+        """Links by the person they count as."""
+        wanted = set(persons)
+        return {c: link for c, link in self.links.items() if link.person in wanted}
+
+    async def save_links(self, links: Iterable[ChildLink]) -> None:
+        """Insert or replace."""
+        self.links |= {link.child_id: link for link in links}
+
+    async def contributions(self, units: Iterable[str]) -> dict[str, Contribution]:
+        """Kept contributions by unit."""
+        return {u: self.units[u] for u in set(units) if u in self.units}
+
+    async def save_contributions(self, contributions: Mapping[str, Contribution]) -> None:
+        """Insert, replace or delete."""
+        for unit, contribution in contributions.items():
+            if contribution:
+                self.units[unit] = contribution
+            else:
+                self.units.pop(unit, None)
+
+    async def move(self, deltas: Deltas) -> None:
+        """Add, and forget the zeros."""
+        self.counts.cells.update(deltas.cells)
+        self.counts.coverage.update(deltas.coverage)
+        self.counts.funnel.update(deltas.funnel)
+        self.counts.durations.update(deltas.durations)
+        self.counts = self.counts.nonzero()
+
+    async def cells(self, region: str, level: RegionLevel | None, period: str | None) -> Counter[CellKey]:
+        """The cells asked for."""
+        return Counter({k: v for k, v in self.counts.cells.items() if within(k.region_code, region)
+                        and (level is None or k.region_level is level) and (period is None or k.period == period)})
+
+    async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
+        """Summed over the steps dated up to `on`."""
+        sums: Counter[tuple[str, str, RegionLevel, Sex, int]] = Counter()
+        for key, value in self.counts.coverage.items():
+            if key.day <= on and within(key.region_code, region) and (level is None or key.region_level is level):
+                sums[(key.indicator, key.region_code, key.region_level, key.sex, key.birth_year)] += value
+        return [(*group, total) for group, total in sorted(sums.items()) if total]
+
+    async def funnel(self, region: str) -> FunnelCounts:
+        """Funnel rows of the districts in `region`."""
+        found: FunnelCounts = defaultdict(dict)
+        for key, value in self.counts.funnel.items():
+            if within(key.district, region):
+                found[(key.district, key.provider_id, key.service_type)][key.indicator] = value
+        return dict(found)
+
+    async def durations(self, region: str, step: str) -> list[tuple[int, int]]:
+        """The region's histogram of durations to `step`."""
+        return sorted((k.micros, v) for k, v in self.counts.durations.items()
+                      if k.region_code == region and k.step == step)
+

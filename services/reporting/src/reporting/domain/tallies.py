@@ -1,0 +1,353 @@
+"""Indicators kept incrementally: what each person and each referral contributes to the counters (pure Python).
+
+A unit (a person, a referral) contributes a `Contribution`: the cells it counts in, before they are rolled up the
+regions, margins and periods. The contribution is a pure function of the unit's facts, computed with the same
+rules as `reporting.domain.indicators` and `reporting.domain.referral_indicators`; when a fact of a unit arrives,
+its contribution is computed again and the counters move by the difference (`deltas`). So the counters do not
+depend on the order events arrived in, a redelivered event moves nothing, and a merge or unmerge moves a person's
+counts between cells, past months included.
+
+The monitoring coverage depends on the reading day: a person counts among the open cases visited in the last 90
+days on day D when a visit on their open case fell in [D - 90, D]. Each visit opens a window [v, v + 90]; the
+person contributes +1 on the day their union of windows starts and -1 on the day after it ends, so the count on
+day D is the sum of the contributions dated up to D (and the age band is taken at D from the birth year).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from reporting.domain.cells import CUMULATIVE, AgeBand, CellKey, RegionLevel, Sex
+from reporting.domain.facts import ChildEvent, ChildEventKind, ReferralEvent, ReferralStep
+from reporting.domain.indicators import (
+    COVERAGE_DAYS,
+    Hit,
+    Indicator,
+    Persons,
+    event_hits,
+    keys_of,
+    service_hits,
+)
+from reporting.domain.referral_indicators import STEP_INDICATORS, Referral
+from reporting.domain.regions import age_band, ancestry, month, sex_of
+
+K = TypeVar("K")
+ALWAYS = dt.date.min
+"""The day an open case's count is dated: it counts on every reading day."""
+UNKNOWN_YEAR = 0
+
+# (indicator, month, village or district, sex or None, band or None): one unit counted in a month's cell
+Slot = tuple[str, str, str, str | None, str | None]
+# (indicator, village, sex or None, birth year or 0, day ordinal, +1/-1): a step of a coverage count
+Step = tuple[str, str, str | None, int, int, int]
+# (district, provider, service type, indicator): one referral in a funnel row
+FunnelSlot = tuple[str, str, str, str]
+# (district, step, microseconds from issue): one referral's time to a step
+Duration = tuple[str, str, int]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one unit counts in (every part sorted, so equal contributions compare and serialize alike)."""
+
+    slots: tuple[Slot, ...] = ()
+    coverage: tuple[Step, ...] = ()
+    funnel: tuple[FunnelSlot, ...] = ()
+    durations: tuple[Duration, ...] = ()
+
+    @classmethod
+    def of(cls, slots: Iterable[Slot] = (), coverage: Iterable[Step] = (), funnel: Iterable[FunnelSlot] = (),
+           durations: Iterable[Duration] = ()) -> Contribution:
+        """A contribution with its parts in a fixed order."""
+        return cls(tuple(sorted(slots, key=_order)), tuple(sorted(coverage, key=_order)),
+                   tuple(sorted(funnel)), tuple(sorted(durations)))
+
+    def __bool__(self) -> bool:
+        return bool(self.slots or self.coverage or self.funnel or self.durations)
+
+
+def _order(item: tuple[object, ...]) -> tuple[str, ...]:
+    return tuple("" if part is None else str(part) for part in item)
+
+
+@dataclass(frozen=True, order=True)
+class CoverageKey:
+    """A coverage counter: contributions dated `day` in a region, sex margin and birth year."""
+
+    indicator: str
+    region_code: str
+    region_level: RegionLevel
+    sex: Sex
+    birth_year: int
+    day: dt.date
+
+
+@dataclass(frozen=True, order=True)
+class FunnelKey:
+    """A funnel counter: referrals of one district, provider and service type that reached a step."""
+
+    district: str
+    provider_id: str
+    service_type: str
+    indicator: str
+
+
+@dataclass(frozen=True, order=True)
+class DurationKey:
+    """A timeliness counter: referrals in a region that reached a step this many microseconds after issue."""
+
+    region_code: str
+    step: str
+    micros: int
+
+
+@dataclass
+class Deltas:
+    """How the counters move."""
+
+    cells: Counter[CellKey]
+    coverage: Counter[CoverageKey]
+    funnel: Counter[FunnelKey]
+    durations: Counter[DurationKey]
+
+    @classmethod
+    def none(cls) -> Deltas:
+        """No movement."""
+        return cls(Counter(), Counter(), Counter(), Counter())
+
+    def nonzero(self) -> Deltas:
+        """The same movements without those that cancel out."""
+        return Deltas(_nonzero(self.cells), _nonzero(self.coverage), _nonzero(self.funnel), _nonzero(self.durations))
+
+
+def _nonzero(counts: Counter[K]) -> Counter[K]:
+    return Counter({key: value for key, value in counts.items() if value})
+
+
+EMPTY = Contribution()
+
+
+def deltas(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) -> Deltas:
+    """The counters' movement when the units' contributions go from `old` to `new`: the parts that moved are
+    netted first (a person counted again in the same cells moves nothing), then rolled up."""
+    slots, coverage, funnel, durations = _netted(old, new)
+    moved = Deltas.none()
+    for slot, count in slots.items():
+        for key in cell_keys(slot):
+            moved.cells[key] += count
+    for step, count in coverage.items():
+        for counter in coverage_keys(step):
+            moved.coverage[counter] += count * step[-1]
+    for (district, provider, service_type, indicator), count in funnel.items():
+        moved.funnel[FunnelKey(district, provider, service_type, indicator)] += count
+    for (district, step_name, micros), count in durations.items():
+        for code, _ in ancestry(district):
+            moved.durations[DurationKey(code, step_name, micros)] += count
+    return moved.nonzero()
+
+
+def _netted(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) -> tuple[
+        Counter[Slot], Counter[Step], Counter[FunnelSlot], Counter[Duration]]:
+    slots: Counter[Slot] = Counter()
+    coverage: Counter[Step] = Counter()
+    funnel: Counter[FunnelSlot] = Counter()
+    durations: Counter[Duration] = Counter()
+    for unit in old.keys() | new.keys():
+        before, after = old.get(unit, EMPTY), new.get(unit, EMPTY)
+        if before != after:
+            slots.subtract(before.slots)
+            slots.update(after.slots)
+            coverage.subtract(before.coverage)
+            coverage.update(after.coverage)
+            funnel.subtract(before.funnel)
+            funnel.update(after.funnel)
+            durations.subtract(before.durations)
+            durations.update(after.durations)
+    return slots, coverage, funnel, durations
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def cell_keys(slot: Slot) -> tuple[CellKey, ...]:
+    """Every cell one counted slot adds to: its month and the cumulative period, its region and those above, its
+    sex and age band and the margins."""
+    indicator, period, region, sex, band = slot
+    return tuple(key for each in (period, CUMULATIVE) for key in keys_of(indicator, each, region, _sex(sex),
+                                                                          _band(band)))
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def coverage_keys(step: Step) -> tuple[CoverageKey, ...]:
+    """Every coverage counter one step adds to: its region and those above, its sex and the margin."""
+    indicator, village, sex, year, day, _ = step
+    on = dt.date.fromordinal(day)
+    return tuple(CoverageKey(indicator, code, level, each_sex, year, on) for code, level in ancestry(village)
+                 for each_sex in _sexes(_sex(sex)))
+
+
+def _sex(value: str | None) -> Sex | None:
+    return None if value is None else Sex(value)
+
+
+def _band(value: str | None) -> AgeBand | None:
+    return None if value is None else AgeBand(value)
+
+
+def _sexes(sex: Sex | None) -> list[Sex]:
+    return [Sex.ALL] if sex is None else [sex, Sex.ALL]
+
+
+# --- persons -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChildLink:
+    """Which person a child record counts as: the person id of its latest event (`raw_person`, or the record
+    itself while unlinked), followed through the merges in force (`person`)."""
+
+    child_id: str
+    raw_person: str
+    person: str
+    stamp: dt.datetime
+    event_id: str
+
+    @property
+    def latest(self) -> tuple[dt.datetime, str]:
+        """The order of the record's events: publication time, then event id."""
+        return self.stamp, self.event_id
+
+
+def raw_person(event: ChildEvent) -> str:
+    """The person an event names (the child record itself while identity has not linked it)."""
+    return event.person_id or f"child:{event.child_id}"
+
+
+def resolve(person: str, alias: Mapping[str, str]) -> str:
+    """A person followed through the merges in force (`alias`: retired -> surviving), stopping at a cycle."""
+    seen = {person}
+    while person in alias and alias[person] not in seen:
+        person = alias[person]
+        seen.add(person)
+    return person
+
+
+class LinkedPersons(Persons):
+    """Persons as the counters know them: each child record's person through the merges in force, looked up."""
+
+    def __init__(self, states: Mapping[str, ChildEvent], person_of: Mapping[str, str]) -> None:
+        super().__init__(states, ())
+        self.person_of = person_of
+
+    def of(self, child_id: str) -> str:
+        """The child's person (its own record while unlinked)."""
+        return self.person_of.get(child_id, f"child:{child_id}")
+
+
+def person_contributions(events: Sequence[ChildEvent], persons: LinkedPersons,
+                         referrals: Sequence[ReferralEvent]) -> dict[str, Contribution]:
+    """Every person's contribution, from all the facts of all their child records (and those records' referrals)."""
+    hits = list(event_hits(events, persons))
+    hits += service_hits(hits, events, referrals, persons)
+    firsts: dict[tuple[str, str], Hit] = {}
+    for hit in hits:
+        held = firsts.get((hit.indicator, hit.person))
+        if held is None or (hit.when, hit.tie) < (held.when, held.tie):
+            firsts[(hit.indicator, hit.person)] = hit
+    slots: dict[str, list[Slot]] = {}
+    for (indicator, person), hit in firsts.items():
+        band = age_band(hit.birth_year, hit.when.date())
+        sex = sex_of(hit.sex)
+        slots.setdefault(person, []).append((indicator, month(hit.when), hit.village_code,
+                                             None if sex is None else sex.value, None if band is None else band.value))
+    coverage = coverage_steps(events, persons)
+    return {person: Contribution.of(slots.get(person, ()), coverage.get(person, ()))
+            for person in slots.keys() | coverage.keys()}
+
+
+def coverage_steps(events: Sequence[ChildEvent], persons: LinkedPersons) -> dict[str, list[Step]]:
+    """Open cases (counted on every day) and the days each person counts as visited in the last 90 days."""
+    visits: dict[str, list[int]] = {}
+    for event in events:
+        if event.kind is ChildEventKind.VISITED and event.case_id:
+            visits.setdefault(event.case_id, []).append(event.occurred_at.date().toordinal())
+    open_children: dict[str, list[ChildEvent]] = {}
+    for child_id, state in persons.states.items():
+        if state.case_id is not None and state.status not in (None, "closed"):
+            open_children.setdefault(persons.of(child_id), []).append(state)
+    steps: dict[str, list[Step]] = {}
+    for person, states in open_children.items():
+        states.sort(key=lambda state: state.event_id)  # the first open case by event id names the cell
+        first = states[0]
+        steps[person] = [(Indicator.OPEN_CASES.value, *_where(first), ALWAYS.toordinal(), 1)]
+        covered: list[tuple[int, int]] = []
+        for state in states:
+            windows = _union([(day, day + COVERAGE_DAYS) for day in visits.get(state.case_id or "", [])])
+            for start, end in _minus(windows, covered):
+                steps[person] += [(Indicator.OPEN_CASES_VISITED_90_DAYS.value, *_where(state), start, 1),
+                                  (Indicator.OPEN_CASES_VISITED_90_DAYS.value, *_where(state), end + 1, -1)]
+            covered = _union(covered + windows)
+    return steps
+
+
+def _where(state: ChildEvent) -> tuple[str, str | None, int]:
+    sex = sex_of(state.sex)
+    return state.village_code, None if sex is None else sex.value, state.birth_year or UNKNOWN_YEAR
+
+
+def _union(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Closed day intervals merged (touching ones too)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _minus(intervals: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The days of `intervals` not in `taken` (both merged and sorted)."""
+    left = []
+    for start, end in intervals:
+        cursor = start
+        for low, high in taken:
+            if high < cursor or low > end:
+                continue
+            if low > cursor:
+                left.append((cursor, low - 1))
+            cursor = max(cursor, high + 1)
+        if cursor <= end:
+            left.append((cursor, end))
+    return left
+
+
+def coverage_cells(rows: Iterable[tuple[str, str, RegionLevel, Sex, int, int]], on: dt.date) -> Counter[CellKey]:
+    """Coverage cells on day `on` from (indicator, region, level, sex, birth year, count dated up to `on`) sums."""
+    counts: Counter[CellKey] = Counter()
+    for indicator, code, level, sex, year, value in rows:
+        band = age_band(year or None, on)
+        for each_band in ([AgeBand.ALL] if band is None else [band, AgeBand.ALL]):
+            counts[CellKey(indicator, code, level, CUMULATIVE, sex, each_band)] += value
+    return +counts
+
+
+# --- referrals ---------------------------------------------------------------------------------------------------
+
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def referral_contribution(referral: Referral) -> Contribution:
+    """A referral's steps (month of the first time of each), its funnel rows and its times from issue."""
+    if referral.district is None:
+        return Contribution()
+    district, reached = referral.district, [(s, i) for s, i in STEP_INDICATORS.items() if s in referral.first]
+    slots = [(indicator.value, month(referral.first[step]), district, None, None) for step, indicator in reached]
+    funnel = [(district, referral.provider_id, service_type, indicator.value)
+              for service_type in referral.service_types for _, indicator in reached]
+    issued = referral.first.get(ReferralStep.ISSUED)
+    durations = [(district, step.value, (referral.first[step] - issued) // MICROSECOND)
+                 for step in (ReferralStep.ACCEPTED, ReferralStep.COMPLETED) if issued and step in referral.first]
+    return Contribution.of(slots, funnel=funnel, durations=durations)
