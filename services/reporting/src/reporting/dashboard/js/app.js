@@ -114,7 +114,7 @@ async function signIn(token, saved = false, early = null) {
 async function readModel(region) {
   const viewer = state.viewer;
   const targets = api("dashboard/targets");
-  if (viewer.role === "ministry") return fromFeed(viewer, await api("feed"), await targets);
+  if (viewer.role === "ministry") return fromFeed(viewer, await api("dashboard/feed"), await targets);
   const query = `region=${encodeURIComponent(region)}`;
   const [indicators, trends] = await Promise.all([api(`indicators?${query}&period=cumulative`),
     api(`dashboard/trends?${query}`)]);

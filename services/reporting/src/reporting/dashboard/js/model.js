@@ -1,5 +1,5 @@
 // One shape for what the page shows, from the district view (GET /indicators + /dashboard/trends: true counts)
-// or the ministry view (GET /feed: protected counts, suppressed cells kept as suppressed).
+// or the ministry view (GET /dashboard/feed: the protected feed's margins, suppressed cells kept as suppressed).
 
 export const TARGETED = ["withdrawn", "protected", "registered"];
 export const TREND = ["registered", "identified", "withdrawn", "protected", "referrals_issued"];
@@ -106,14 +106,11 @@ export function fromIndicators(viewer, indicators, trends, targets) {
   return model;
 }
 
-export function fromFeed(viewer, feed, targets) {
+// `cells`: GET /dashboard/feed, the protected feed's margins (all sexes and ages).
+export function fromFeed(viewer, cells, targets) {
   const model = new Model(viewer.role, "ID", viewer.as_of);
-  model.published = feed.cells.length > 0;
-  for (const c of feed.cells) {
-    if (c.sex === "all" && c.age_band === "all") {
-      model.put(c.indicator, c.region_code, c.period, { value: c.value, suppressed: c.suppressed });
-    }
-  }
+  model.published = cells.length > 0;
+  for (const c of cells) model.put(c.indicator, c.region_code, c.period, { value: c.value, suppressed: c.suppressed });
   addTargets(model, targets);
   return model;
 }

@@ -1,5 +1,5 @@
 """The dashboard: a public HTML shell and its packaged assets, and the small JSON reads the page needs besides
-GET /indicators and GET /feed (who the token is, targets, monthly trends, data freshness).
+GET /indicators (who the token is, targets, monthly trends, the protected feed's margins, data freshness).
 
 Every asset ships in the package (district networks are often offline): no CDN, no external font. The page signs
 in with the same bearer tokens the APIs take; every figure it shows comes from a route that checks that token.
@@ -24,10 +24,12 @@ from sqlalchemy import func, select
 from reporting.adapters.orm import delivery
 from reporting.config import ReportingSettings
 from reporting.domain.cells import CUMULATIVE, AgeBand, RegionLevel, Sex
+from reporting.domain.feed_commands import FeedReader, ProtectedFeed
 from reporting.domain.indicator_commands import IndicatorCells
-from reporting.domain.regions import NATIONAL, ancestry, level_of
+from reporting.domain.regions import NATIONAL, ancestry, level_of, month
 from reporting.domain.targets import pilot_targets
 from reporting.entrypoints.http.indicators import REGION, allowed
+from reporting.service_layer.feed_handlers import protected_feed
 from reporting.service_layer.indicator_handlers import indicator_cells
 from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 from simpul_platform.auth import Principal, Role, require
@@ -164,6 +166,37 @@ async def trends(
             series.setdefault(cell.indicator, {})[cell.period] = cell.value
     months = sorted({m for counts in series.values() for m in counts})
     return Trends(region=region, as_of=as_of, months=months, series=series)
+
+
+class ProtectedFigure(BaseModel):
+    """One protected count of the last feed publication, all sexes and ages."""
+
+    indicator: str
+    region_code: str
+    region_level: RegionLevel
+    period: str = Field(description="'yyyyMM' or 'cumulative'")
+    value: int | None = Field(description="Null when withheld")
+    suppressed: bool
+
+
+@router.get("/feed", response_model=list[ProtectedFigure],
+            summary="The protected feed's margins the dashboard draws (cumulative and the last 12 months)")
+async def protected_margins(principal: Reader, request: Request) -> list[ProtectedFigure]:
+    """GET /feed's cells as the caller may see them, cut to all sexes and ages, cumulative and the 12 months up to
+    today: what the ministry's page draws, without the disaggregations it does not (a fraction of the bytes)."""
+    wiring: Dependencies = request.app.state.wiring
+    reader = FeedReader(ministry=principal.role is Role.MINISTRY, regions=principal.scope)
+    cells = await execute(wiring.unit_of_work(), protected_feed, ProtectedFeed(reader))
+    periods = {CUMULATIVE, *_last_months(wiring.clock().date(), 12)}
+    return [ProtectedFigure(indicator=c.key.indicator, region_code=c.key.region_code,
+                            region_level=c.key.region_level, period=c.key.period, value=c.value,
+                            suppressed=c.suppressed)
+            for c in cells if c.key.sex is Sex.ALL and c.key.age_band is AgeBand.ALL and c.key.period in periods]
+
+
+def _last_months(today: dt.date, count: int) -> list[str]:
+    index = today.year * 12 + today.month - 1
+    return [month(dt.date((index - back) // 12, (index - back) % 12 + 1, 1)) for back in range(count)]
 
 
 class Source(BaseModel):
