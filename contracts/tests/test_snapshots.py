@@ -98,11 +98,15 @@ def _objects(node: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.event_type)
-def test_snapshot_is_closed_everywhere(model: Any) -> None:
-    objects = _objects(snapshots.schema(model))
+def test_the_published_snapshot_is_reader_safe_and_its_contract_closed_everywhere(model: Any) -> None:
+    published = snapshots.schema(model)
+    objects, contract = _objects(published), _objects(snapshots.closed(published))
 
     assert objects
-    assert all(obj.get("additionalProperties") is False for obj in objects)
+    assert not [obj for obj in objects if obj.get("additionalProperties") is False]
+    assert len(contract) == len(objects)
+    assert all(obj.get("additionalProperties") is False for obj in contract)
+    assert snapshots.reader_safe(snapshots.closed(published)) == published
 
 
 def test_close_reaches_nested_models_and_leaves_data_and_maps_alone() -> None:

@@ -1,19 +1,39 @@
-"""BACKWARD_TRANSITIVE compatibility: the current snapshot must read every message any released revision allows.
+"""FULL_TRANSITIVE compatibility of the current snapshot with every released revision, both ways:
 
-Released revisions live in `released/<event_type>/<n>.json` (append-only, revision 1 = first release).
+- backward, over closed schemas (the writers' contracts): a reader of the current schema reads every message any
+  released revision allows;
+- forward, from the current closed schema to each released revision's reader-safe (open) form: a reader built on
+  any released revision reads every message the current schema allows. It ignores properties it does not know, so
+  adding an optional property passes; a new enum value, accepting null, a loosened constraint or a required
+  property becoming optional does not: an older reader would reject (dead-letter) the new messages.
+
+Released revisions live in `released/<event_type>/<n>.json` (append-only, revision 1 = first release), closed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from simpul_contracts.layout import Layout
 from simpul_contracts.schema_diff import incompatibilities
-from simpul_contracts.snapshots import dumps
+from simpul_contracts.snapshots import closed, dumps, reader_safe
 
 SUFFIX = ".json"
+# The forward check compares the current schema (as "old") with a released one (as "new"): its findings, worded.
+_FORWARD_WORDING = (
+    ("enum values removed", "enum values older readers do not know"),
+    ("optional property became required", "optional now, required by older readers"),
+    ("no longer accepted (now", "not accepted by older readers (they accept"),
+    ("no longer accepts any value", "is refused by older readers whatever its value"),
+)
+_FORWARD_PATTERNS = (
+    (re.compile(r"(\S+) tightened from (.+) to (.+)$"), r"\1 loosened to \2, older readers keep \3"),
+    (re.compile(r": (\S+) (.+) added$"), r": \1 \2 dropped, older readers keep it"),
+    (re.compile(r"changed from (.+) to (.+)$"), r"changed to \1, older readers keep \2"),
+)
 
 
 class IncompatibleChange(ValueError):
@@ -30,13 +50,30 @@ def check(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return incompatibilities(old, new)
 
 
+def check_forward(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Why a reader built on `old` (reader-safe: it ignores unknown properties) might reject a message `new` allows
+    (FORWARD); empty if none."""
+    return [_forward_wording(problem) for problem in incompatibilities(closed(new), reader_safe(old))]
+
+
+def _forward_wording(problem: str) -> str:
+    for backward, forward in _FORWARD_WORDING:
+        problem = problem.replace(backward, forward)
+    for pattern, wording in _FORWARD_PATTERNS:
+        problem = pattern.sub(wording, problem, count=1)
+    return problem
+
+
 def check_transitive(released: list[dict[str, Any]], new: dict[str, Any]) -> list[str]:
-    """`check` against every released revision (BACKWARD_TRANSITIVE), each problem naming its revision."""
-    return [
-        f"revision {number}: {problem}"
-        for number, old in enumerate(released, start=1)
-        for problem in check(old, new)
-    ]
+    """Both checks against every released revision (FULL_TRANSITIVE), over closed contracts, each problem naming
+    its revision; forward ones say so."""
+    contract = closed(new)
+    problems = []
+    for number, old in enumerate(released, start=1):
+        problems += [f"revision {number}: {problem}" for problem in check(closed(old), contract)]
+        problems += [f"revision {number}: forward-breaking, older readers would reject new messages: {problem}"
+                     for problem in check_forward(old, contract)]
+    return problems
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -67,9 +104,10 @@ def current(event_type: str, schemas_dir: Path) -> dict[str, Any]:
 
 
 def release(event_type: str, layout: Layout | None = None) -> int | None:
-    """Record the current snapshot as the next revision if it differs from the latest; return its number."""
+    """Record the current snapshot's contract (closed) as the next revision if it differs from the latest; return
+    its number."""
     layout = layout or Layout()
-    snapshot = current(event_type, layout.schemas)
+    snapshot = closed(current(event_type, layout.schemas))
     files = revision_files(event_type, layout.released)
     released = [_load(path) for path in files]
     if released and dumps(released[-1]) == dumps(snapshot):

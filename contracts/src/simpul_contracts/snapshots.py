@@ -1,7 +1,14 @@
-"""Committed JSON Schema snapshots of the event models: closed, annotated, byte-for-byte deterministic."""
+"""Committed JSON Schema snapshots of the event models: reader-safe, annotated, byte-for-byte deterministic.
+
+A snapshot is the schema `ce_dataschema` names, for readers: open, as the models are (an object accepts properties it
+does not list, because a reader ignores them), so a reader that validates with it keeps working when a producer adds
+an optional field. Its closed form (`closed`: `additionalProperties: false` on every object) is the writers'
+contract: what a producer may send, what compatibility is judged over and what `released/` records.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -21,9 +28,8 @@ _SCHEMA_VALUES = (
 
 
 def schema(model: type[Event]) -> dict[str, Any]:
-    """The model's validation JSON Schema, closed and annotated with its topic and data class."""
+    """The model's published (reader-safe) validation JSON Schema, annotated with its topic and data class."""
     document = model.model_json_schema(mode="validation")
-    close(document)
     document.update(
         {
             "$schema": JSON_SCHEMA_DIALECT,
@@ -36,20 +42,43 @@ def schema(model: type[Event]) -> dict[str, Any]:
     return document
 
 
+def closed(document: dict[str, Any]) -> dict[str, Any]:
+    """The writers' contract of a schema: a closed copy (see `close`)."""
+    contract = copy.deepcopy(document)
+    close(contract)
+    return contract
+
+
+def reader_safe(document: dict[str, Any]) -> dict[str, Any]:
+    """What a reader validates with: a copy without `additionalProperties: false` (released revisions are closed)."""
+    reader = copy.deepcopy(document)
+    _open(reader)
+    return reader
+
+
+def _open(node: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    if node.get("additionalProperties") is False:
+        del node["additionalProperties"]
+    for sub in _subschemas(node):
+        _open(sub)
+
+
+def _subschemas(node: dict[str, Any]) -> list[Any]:
+    found = [sub for key in _SCHEMA_MAPS for sub in (node.get(key) or {}).values()]
+    found += [sub for key in _SCHEMA_LISTS for sub in node.get(key) or ()]
+    return found + [node.get(key) for key in _SCHEMA_VALUES]
+
+
 def close(node: Any) -> None:
     """Set `additionalProperties: false` on every object schema that does not say otherwise, in place."""
     if not isinstance(node, dict):
         return
     if _is_object(node) and "additionalProperties" not in node:
         node["additionalProperties"] = False
-    for key in _SCHEMA_MAPS:
-        for sub in (node.get(key) or {}).values():
-            close(sub)
-    for key in _SCHEMA_LISTS:
-        for sub in node.get(key) or ():
-            close(sub)
-    for key in _SCHEMA_VALUES:
-        close(node.get(key))
+    for sub in _subschemas(node):
+        close(sub)
 
 
 def _is_object(node: dict[str, Any]) -> bool:
