@@ -52,6 +52,14 @@ KeyHeader = Annotated[str | None, Header(
 BODY_LIMITS = {"push_service_record": "service_record_max_bytes",
                "push_service_records": "service_record_batch_max_bytes"}
 """Which setting bounds the body of which route (by endpoint name)."""
+KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "No Idempotency-Key: this route requires one (problem+json naming the header)."},
+    409: {"description": "A request with this Idempotency-Key is still being processed, or the referral's state "
+                         "refuses the record: retry later / see `errors`."},
+    413: {"description": "The body is larger than this route accepts."},
+    422: {"description": "A field is invalid, or the Idempotency-Key was used with another request (`errors` "
+                         "names `Idempotency-Key`)."},
+}
 ANSWER_HEADERS = {REPLAY_HEADER: {"description": "`true` when the answer is the stored one of an earlier request "
                                                  "with this Idempotency-Key.", "schema": {"type": "string"}}}
 
@@ -91,7 +99,7 @@ def _too_large(limit: int) -> Problem:
 
 
 @router.post("/referrals/{referral_id}/service-records", status_code=201, response_model=ServiceRecordRead,
-             summary="Push a service record", responses={201: {"headers": ANSWER_HEADERS}})
+             summary="Push a service record", responses=KEY_RESPONSES | {201: {"headers": ANSWER_HEADERS}})
 async def push_service_record(referral_id: ReferralId, body: ServiceRecordPush, principal: ProviderToken,
                               request: Request, idempotency_key: KeyHeader = None) -> Response:
     """Record a service delivered under one of your referrals (on an accepted referral it starts the service)."""
@@ -102,7 +110,7 @@ async def push_service_record(referral_id: ReferralId, body: ServiceRecordPush, 
 
 
 @router.post("/service-records:batch", response_model=BatchRead, summary="Push up to 500 service records",
-             responses={200: {"headers": ANSWER_HEADERS}})
+             responses=KEY_RESPONSES | {200: {"headers": ANSWER_HEADERS}})
 async def push_service_records(body: BatchPush, principal: ProviderToken, request: Request,
                                idempotency_key: KeyHeader = None) -> Response:
     """Record many services at once: one result per record; the taken ones commit together, a refused one changes
