@@ -159,18 +159,9 @@ class SqlIndicatorCounters(IndicatorCounters):
     async def move(self, deltas: Deltas) -> None:
         """One upsert adding the deltas per counter table, then the rows at zero deleted."""
         tables = self.counter_tables
-        cells = [{"indicator": k.indicator, "region_code": k.region_code, "region_level": k.region_level.value,
-                  "period": k.period, "sex": k.sex.value, "age_band": k.age_band.value, "value": v}
-                 for k, v in deltas.cells.items()]
-        coverage = [{"indicator": k.indicator, "region_code": k.region_code, "region_level": k.region_level.value,
-                     "sex": k.sex.value, "birth_year": k.birth_year, "day": k.day, "value": v}
-                    for k, v in deltas.coverage.items()]
-        funnel = [{"district": k.district, "provider_id": k.provider_id, "service_type": k.service_type,
-                   "indicator": k.indicator, "value": v} for k, v in deltas.funnel.items()]
-        durations = [{"region_code": k.region_code, "step": k.step, "micros": k.micros, "value": v}
-                     for k, v in deltas.durations.items()]
-        for table, rows in ((tables.cells, cells), (tables.coverage, coverage), (tables.funnel, funnel),
-                            (tables.durations, durations)):
+        for table, counts in ((tables.cells, deltas.cells), (tables.coverage, deltas.coverage),
+                              (tables.funnel, deltas.funnel), (tables.durations, deltas.durations)):
+            rows = [key._asdict() | {"value": value} for key, value in counts.items()]  # type: ignore[attr-defined]
             if rows:
                 await self._upsert(table, rows, [c.name for c in table.primary_key.columns], add=True)
                 await self.session.execute(delete(table).where(table.c.value == 0))
@@ -287,15 +278,16 @@ class InMemoryIndicatorCounters(IndicatorCounters):
 
     async def cells(self, region: str, level: RegionLevel | None, period: str | None) -> Counter[CellKey]:
         """The cells asked for."""
-        return Counter({k: v for k, v in self.counts.cells.items() if within(k.region_code, region)
-                        and (level is None or k.region_level is level) and (period is None or k.period == period)})
+        return Counter({k.key(): v for k, v in self.counts.cells.items() if within(k.region_code, region)
+                        and (level is None or k.region_level == level) and (period is None or k.period == period)})
 
     async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
         """Summed over the steps dated up to `on`."""
         sums: Counter[tuple[str, str, RegionLevel, Sex, int]] = Counter()
         for key, value in self.counts.coverage.items():
-            if key.day <= on and within(key.region_code, region) and (level is None or key.region_level is level):
-                sums[(key.indicator, key.region_code, key.region_level, key.sex, key.birth_year)] += value
+            if key.day <= on and within(key.region_code, region) and (level is None or key.region_level == level):
+                sums[(key.indicator, key.region_code, RegionLevel(key.region_level), Sex(key.sex),
+                      key.birth_year)] += value
         return [(*group, total) for group, total in sorted(sums.items()) if total]
 
     async def funnel(self, region: str) -> FunnelCounts:

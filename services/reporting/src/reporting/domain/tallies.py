@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from reporting.domain.cells import CUMULATIVE, AgeBand, CellKey, RegionLevel, Sex
 from reporting.domain.facts import ChildEvent, ChildEventKind, ReferralEvent, ReferralStep
@@ -30,7 +30,6 @@ from reporting.domain.indicators import (
     Indicator,
     Persons,
     event_hits,
-    keys_of,
     service_hits,
 )
 from reporting.domain.referral_indicators import STEP_INDICATORS, Referral
@@ -75,20 +74,34 @@ def _order(item: tuple[object, ...]) -> tuple[str, ...]:
     return tuple("" if part is None else str(part) for part in item)
 
 
-@dataclass(frozen=True, order=True)
-class CoverageKey:
+class CellCount(NamedTuple):
+    """A cell's counter (plain strings: tuples of them hash fast, enums do not)."""
+
+    indicator: str
+    region_code: str
+    region_level: str
+    period: str
+    sex: str
+    age_band: str
+
+    def key(self) -> CellKey:
+        """The cell it counts."""
+        return CellKey(self.indicator, self.region_code, RegionLevel(self.region_level), self.period, Sex(self.sex),
+                       AgeBand(self.age_band))
+
+
+class CoverageKey(NamedTuple):
     """A coverage counter: contributions dated `day` in a region, sex margin and birth year."""
 
     indicator: str
     region_code: str
-    region_level: RegionLevel
-    sex: Sex
+    region_level: str
+    sex: str
     birth_year: int
     day: dt.date
 
 
-@dataclass(frozen=True, order=True)
-class FunnelKey:
+class FunnelKey(NamedTuple):
     """A funnel counter: referrals of one district, provider and service type that reached a step."""
 
     district: str
@@ -97,8 +110,7 @@ class FunnelKey:
     indicator: str
 
 
-@dataclass(frozen=True, order=True)
-class DurationKey:
+class DurationKey(NamedTuple):
     """A timeliness counter: referrals in a region that reached a step this many microseconds after issue."""
 
     region_code: str
@@ -110,7 +122,7 @@ class DurationKey:
 class Deltas:
     """How the counters move."""
 
-    cells: Counter[CellKey]
+    cells: Counter[CellCount]
     coverage: Counter[CoverageKey]
     funnel: Counter[FunnelKey]
     durations: Counter[DurationKey]
@@ -146,7 +158,7 @@ def deltas(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) -> 
     for (district, provider, service_type, indicator), count in funnel.items():
         moved.funnel[FunnelKey(district, provider, service_type, indicator)] += count
     for (district, step_name, micros), count in durations.items():
-        for code, _ in ancestry(district):
+        for code, _ in _chain(district):
             moved.durations[DurationKey(code, step_name, micros)] += count
     return moved.nonzero()
 
@@ -171,22 +183,31 @@ def _netted(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) ->
     return slots, coverage, funnel, durations
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def cell_keys(slot: Slot) -> tuple[CellKey, ...]:
+@functools.lru_cache(maxsize=1 << 16)
+def _chain(code: str) -> tuple[tuple[str, str], ...]:
+    return tuple((each, level.value) for each, level in ancestry(code))
+
+
+def cell_keys(slot: Slot) -> Iterator[CellCount]:
     """Every cell one counted slot adds to: its month and the cumulative period, its region and those above, its
-    sex and age band and the margins."""
+    sex and age band and the margins (what `reporting.domain.indicators.keys_of` gives, as plain tuples)."""
     indicator, period, region, sex, band = slot
-    return tuple(key for each in (period, CUMULATIVE) for key in keys_of(indicator, each, region, _sex(sex),
-                                                                          _band(band)))
+    sexes = (Sex.ALL.value,) if sex is None else (sex, Sex.ALL.value)
+    bands = (AgeBand.ALL.value,) if band is None else (band, AgeBand.ALL.value)
+    for each in (period, CUMULATIVE):
+        for code, level in _chain(region):
+            for each_sex in sexes:
+                for each_band in bands:
+                    yield CellCount(indicator, code, level, each, each_sex, each_band)
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def coverage_keys(step: Step) -> tuple[CoverageKey, ...]:
+def coverage_keys(step: Step) -> Iterator[CoverageKey]:
     """Every coverage counter one step adds to: its region and those above, its sex and the margin."""
     indicator, village, sex, year, day, _ = step
     on = dt.date.fromordinal(day)
-    return tuple(CoverageKey(indicator, code, level, each_sex, year, on) for code, level in ancestry(village)
-                 for each_sex in _sexes(_sex(sex)))
+    for code, level in _chain(village):
+        for each_sex in ((Sex.ALL.value,) if sex is None else (sex, Sex.ALL.value)):
+            yield CoverageKey(indicator, code, level, each_sex, year, on)
 
 
 def _sex(value: str | None) -> Sex | None:
