@@ -250,3 +250,14 @@ def test_operations_send_what_the_service_owns_and_receive_what_it_consumes() ->
     assert [_resolve(registry, m)["name"] for m in receive["messages"]] == ["simpul.identity.record-linked.v1"]
     assert receive["bindings"]["kafka"]["groupId"]["const"] == "registry:identity.link.v1"
     assert "send.identity.link.v1" not in registry["operations"]
+
+
+def test_every_event_type_is_sent_in_its_owners_document() -> None:
+    owners = {topic.name: topic.owner for topic in load_catalogue(api_documents.CONTRACTS / "topics.yaml").topics}
+    for model in event_types().values():
+        document = _document(owners[model.topic])
+        sent = document["operations"][f"send.{model.topic}"]
+        assert sent["action"] == "send"
+        assert model.event_type in [_resolve(document, m)["name"] for m in sent["messages"]]
+        assert _resolve(document, document["components"]["messages"][model.event_type]["payload"])["title"] == \
+            model.__name__
