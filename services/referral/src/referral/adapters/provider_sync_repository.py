@@ -73,9 +73,9 @@ class SqlProviderChanges(ProviderChanges):
                     limit: int) -> list[ChangedReferral]:
         """One indexed range scan below the stable watermark."""
         table = referrals.c
-        key = tuple_(table.change_xid, table.change_seq)
-        filters = [table.provider_id == provider_id, key > tuple_(literal(position.transaction), literal(position.sequence)),
-                   self._stable()]
+        key, after = tuple_(table.change_xid, table.change_seq), tuple_(literal(position.transaction),
+                                                                        literal(position.sequence))
+        filters = [table.provider_id == provider_id, key > after, self._stable()]
         if updated_since is not None:
             filters.append(table.updated_at >= updated_since.astimezone(dt.UTC))
         query = (select(table.document, table.version, table.change_xid, table.change_seq).where(*filters)
@@ -84,7 +84,8 @@ class SqlProviderChanges(ProviderChanges):
 
     def _stable(self) -> ColumnElement[bool]:
         if self.session.get_bind().dialect.name == "postgresql":
-            return referrals.c.change_xid < literal_column(STABLE_WATERMARK)
+            # A scalar subquery: evaluated once per statement (an InitPlan), so it bounds the index scan.
+            return referrals.c.change_xid < select(literal_column(STABLE_WATERMARK)).scalar_subquery()
         return true()
 
 
