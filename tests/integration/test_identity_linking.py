@@ -140,7 +140,7 @@ async def test_records_of_one_child_are_one_person_and_details_are_encrypted(
     # Raw SQL: the column type would decrypt what it reads.
     stored = await scalar(url, text("select full_name || '|' || nik || '|' || mother_name || '|' || birth_date "
                                     "from source_records where source_record_id = 'r-1'"))
-    assert all(part.startswith("v1:") for part in stored.split("|"))
+    assert all(part.startswith("v2:") for part in stored.split("|"))
     assert "Siti" not in stored
     assert NIK not in stored
     await assert_nothing_identifying(kafka_bootstrap, namespace, first, spelled_otherwise, other)

@@ -138,7 +138,7 @@ async def test_consent_brings_the_minimal_details_to_referral_encrypted_and_the_
         assert (await referral.get(details_url, headers=other_district)).status_code == 404
 
         [stored] = await raw_details(referral_url)
-        assert stored["details"].startswith("v1:")  # an AES-GCM field token, not the JSON
+        assert stored["details"].startswith("v2:")  # an AES-GCM field token, not the JSON
         assert "Siti" not in stored["details"]
         everything = await everything_referral_stores(referral_url)
         for secret in (NIK, KK, MOTHER, "Siti", "Karto", "3456-7890"):
@@ -252,7 +252,7 @@ async def test_the_details_are_erased_the_retention_after_the_last_referral_clos
 
     stored = {row["child_id"]: row["details"] for row in await raw_details(url)}
     assert stored["chd_closed"] is None
-    assert stored["chd_never_referred"].startswith("v1:")
+    assert stored["chd_never_referred"].startswith("v2:")
     erasures = [a for a in await rows(url, referral_orm.audit_log) if a["action"] == "erase_child_details"]
     assert [(a["resource_id"], a["subject"]) for a in erasures] == [("chd_closed", "system")]
     assert set(stored) == {"chd_closed", "chd_never_referred"}  # the erased child's row keeps only its moment

@@ -57,7 +57,7 @@ async def test_record_with_identity_numbers_etag_and_updates(
         stored = await scalar(url, text("select nik from children where child_id = :id").bindparams(
             id=body["child_id"]))
         assert NIK not in stored
-        assert stored.startswith("v1:")
+        assert stored.startswith("v2:")
 
         assert (await registry.patch(path, json={"sex": "female"}, headers=CADRE)).status_code == 428
         stale = await registry.patch(path, json={"sex": "female"}, headers=CADRE | {"If-Match": '"7"'})

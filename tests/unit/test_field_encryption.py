@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, Integer, MetaData, String, Table, cast, create_engine, insert, literal, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 
@@ -27,6 +29,9 @@ from simpul_platform.field_encryption import (
     development_blind_index_key,
     development_keyring,
     new_key_entry,
+    row_key,
+    seal,
+    unseal,
 )
 
 NIK = "3509114203140001"  # fake: a plausible shape (Jember region code, birth date 02-03-2014), no real person
@@ -75,7 +80,7 @@ def test_round_trip(keyring: Keyring) -> None:
 
 def test_token_is_versioned_self_describing_and_hides_the_value(keyring: Keyring) -> None:
     token = keyring.encrypt(NIK, NIK_COLUMN)
-    assert re.fullmatch(r"v1:key0:[A-Za-z0-9_-]+", token)
+    assert re.fullmatch(r"v2:key0:[A-Za-z0-9_-]+", token)
     assert NIK not in token
     assert NIK not in base64.urlsafe_b64decode(token.split(":")[2] + "==").decode("latin-1")
 
@@ -102,7 +107,7 @@ def test_rotation_keeps_old_values_readable_and_writes_under_the_new_key() -> No
     assert rotated.key_ids == ("key1", "key0")
     assert rotated.decrypt(written_before, NIK_COLUMN) == NIK
     written_after = rotated.encrypt(NIK, NIK_COLUMN)
-    assert written_after.startswith("v1:key1:")
+    assert written_after.startswith("v2:key1:")
     assert rotated.decrypt(written_after, NIK_COLUMN) == NIK
 
     # Re-encrypting moves a value onto the current key; once every row is moved key0 can be dropped.
@@ -136,7 +141,7 @@ def test_token_relabelled_to_another_key_is_refused() -> None:
     keyring = Keyring.from_setting(f"{SETTING_KEY1},{SETTING_KEY0}")
     token = keyring.encrypt(NIK, NIK_COLUMN)
     with pytest.raises(InvalidTokenError) as error:
-        keyring.decrypt(token.replace("v1:key1:", "v1:key0:"), NIK_COLUMN)
+        keyring.decrypt(token.replace("v2:key1:", "v2:key0:"), NIK_COLUMN)
     _assert_hides_nik(error)
 
 
@@ -217,7 +222,7 @@ def test_development_keyring_is_stable_and_warns(caplog: pytest.LogCaptureFixtur
         token = development_keyring().encrypt(NIK, NIK_COLUMN)
         assert development_keyring().decrypt(token, NIK_COLUMN) == NIK  # survives a restart of a local run
         index = development_blind_index_key()
-    assert token.startswith("v1:development:")
+    assert token.startswith("v2:development:")
     assert "development keyring" in caplog.text
     assert "development key" in caplog.text
     assert NIK not in caplog.text
@@ -306,7 +311,7 @@ def test_statement_cache_keeps_each_purpose_and_follows_the_process_keyring(
 
     rotated = Keyring.from_setting(f"{SETTING_KEY1},{SETTING_KEY0}")
     bind_keyring(engine, rotated)  # a cached statement picks up the keyring bound now
-    assert stored("children.nik").startswith("v1:key1:")
+    assert stored("children.nik").startswith("v2:key1:")
 
 
 def test_column_refuses_comparisons_that_could_never_match() -> None:
@@ -352,3 +357,38 @@ def test_two_engines_in_one_process_keep_their_own_keys(keyring: Keyring) -> Non
     assert other.decrypt(tokens[1], "children.nik") == NIK
     with pytest.raises(UnknownKeyError):
         keyring.decrypt(tokens[1], "children.nik")
+
+
+def test_row_bound_tokens_swapped_between_rows_fail_to_open(keyring: Keyring) -> None:
+    """Before: the associated data named the column only, so two children's NIK tokens could be swapped unnoticed."""
+    first = keyring.encrypt(NIK, NIK_COLUMN, row_key("child_1"))
+    second = keyring.encrypt("3509110101090007", NIK_COLUMN, row_key("child_2"))
+    assert keyring.decrypt(first, NIK_COLUMN, row_key("child_1")) == NIK
+    for token, other_row in ((first, "child_2"), (second, "child_1")):
+        with pytest.raises(InvalidTokenError) as error:
+            keyring.decrypt(token, NIK_COLUMN, row_key(other_row))
+        _assert_hides_nik(error)
+
+
+def test_a_row_bound_column_stores_sealed_values_that_open_only_for_their_row(keyring: Keyring) -> None:
+    column = EncryptedString(NIK_COLUMN, keyring, row_bound=True)
+    dialect = sqlite.dialect()
+    stored = column.process_bind_param(seal(row_key("child_1"), NIK), dialect)
+    assert stored is not None
+    read = column.process_result_value(stored, dialect)
+    assert unseal(row_key("child_1"), read) == NIK
+    assert NIK not in repr(read)
+    with pytest.raises(InvalidTokenError):
+        unseal(row_key("child_2"), read)
+    with pytest.raises(TypeError):
+        column.process_bind_param(NIK, dialect)  # a row-bound column refuses a bare value
+
+
+def test_a_legacy_column_bound_token_still_opens_and_is_not_current(keyring: Keyring) -> None:
+    nonce = bytes(12)
+    sealed = AESGCM(KEY0).encrypt(nonce, NIK.encode(), f"simpul-field\x1fv1\x1fkey0\x1f{NIK_COLUMN}".encode())
+    legacy = f"v1:key0:{base64.urlsafe_b64encode(nonce + sealed).rstrip(b'=').decode()}"
+    assert keyring.decrypt(legacy, NIK_COLUMN) == NIK
+    assert not keyring.is_current(legacy)
+    with pytest.raises(InvalidTokenError):  # a v2 token relabelled v1 (a downgrade) does not open
+        keyring.decrypt(keyring.encrypt(NIK, NIK_COLUMN, "child_1").replace("v2:", "v1:", 1), NIK_COLUMN)

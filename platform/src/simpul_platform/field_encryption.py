@@ -1,8 +1,13 @@
 """Encryption at rest for restricted fields (NIK, KK): AES-256-GCM tokens under a rotating keyring, blind indexes.
 
-Stored form: `v1:<key_id>:<base64url(nonce | ciphertext | tag)>`, so keys rotate: a `Keyring` encrypts under its
+Stored form: `v2:<key_id>:<base64url(nonce | ciphertext | tag)>`, so keys rotate: a `Keyring` encrypts under its
 current key and decrypts under whichever key a token names. Each service binds its keyring to its own engine
 (`Database(url, keyring=...)`); `EncryptedString` columns use it unless given their own.
+
+A token is bound to its column and, in a row-bound column, to its row: the associated data names the row's key, so
+two children's NIK tokens swapped in the database fail to open instead of giving each child the other's NIK. A
+row-bound column takes `RowBound(row, plaintext)` and reads back as `Sealed`, which opens only with its row's key
+(`seal`/`unseal`). `v1` tokens (bound to the column only) still open; `simpul keys rotate` rewrites them.
 Errors never carry values or keys.
 """
 
@@ -16,6 +21,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -28,7 +34,8 @@ from sqlalchemy.types import Text, TypeDecorator
 
 log = logging.getLogger(__name__)
 
-VERSION = "v1"
+VERSION = "v2"  # v2: column and row in the associated data; v1: the column only (read, never written)
+LEGACY_VERSION = "v1"
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM's native size; random nonces stay safe to ~2**32 values per key, far beyond our registry
 TAG_BYTES = 16
@@ -117,19 +124,24 @@ class Keyring:
     def __repr__(self) -> str:
         return f"Keyring(key_ids={self.key_ids!r})"
 
-    def encrypt(self, plaintext: str, purpose: str) -> str:
-        """A fresh token for `plaintext`, bound to `purpose` (its column, e.g. "children.nik")."""
+    def encrypt(self, plaintext: str, purpose: str, row: str = "") -> str:
+        """A fresh token for `plaintext`, bound to `purpose` (its column, e.g. "children.nik") and `row` (its key)."""
         nonce = os.urandom(NONCE_BYTES)
         key_id = self.current_key_id
-        sealed = self._ciphers[key_id].encrypt(nonce, plaintext.encode(), _associated_data(key_id, purpose))
+        associated = _associated_data(VERSION, key_id, purpose, row)
+        sealed = self._ciphers[key_id].encrypt(nonce, plaintext.encode(), associated)
         return f"{VERSION}:{key_id}:{base64.urlsafe_b64encode(nonce + sealed).rstrip(b'=').decode()}"
 
-    def decrypt(self, token: str, purpose: str) -> str:
-        """The plaintext of a token written for `purpose`, under whichever key it names."""
+    def is_current(self, token: str) -> bool:
+        """True when `token` is already of this version under the current key (rotation leaves it alone)."""
+        return token.startswith(f"{VERSION}:{self.current_key_id}:")
+
+    def decrypt(self, token: str, purpose: str, row: str = "") -> str:
+        """The plaintext of a token written for `purpose` and `row`, under whichever key it names."""
         version, _, rest = token.partition(":")
         key_id, _, body = rest.partition(":")
         # Shape checks first, so a stray plaintext (e.g. a row written before encryption) is refused, not echoed.
-        if version != VERSION or not _KEY_ID.fullmatch(key_id) or not _BASE64URL.fullmatch(body):
+        if version not in {VERSION, LEGACY_VERSION} or not _KEY_ID.fullmatch(key_id) or not _BASE64URL.fullmatch(body):
             raise InvalidTokenError(f"{purpose}: stored value is not a {VERSION} field token")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
@@ -138,17 +150,62 @@ class Keyring:
         if len(raw) < NONCE_BYTES + TAG_BYTES:
             raise InvalidTokenError(f"{purpose}: stored value is too short to be a {VERSION} field token")
         try:
-            opened = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(key_id, purpose))
+            associated = _associated_data(version, key_id, purpose, row)
+            opened = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated)
         except InvalidTag:
             raise InvalidTokenError(
-                f"{purpose}: stored value does not authenticate (tampered with, or written for another column)"
+                f"{purpose}: stored value does not authenticate (tampered with, or written for another column or row)"
             ) from None
         return opened.decode()
 
 
-def _associated_data(key_id: str, purpose: str) -> bytes:
-    # Authenticated but not encrypted: a token copied to another column (or relabelled) fails to decrypt.
-    return f"simpul-field\x1f{VERSION}\x1f{key_id}\x1f{purpose}".encode()
+def _associated_data(version: str, key_id: str, purpose: str, row: str) -> bytes:
+    # Authenticated but not encrypted: a token copied to another column or row (or relabelled) fails to decrypt.
+    if version == LEGACY_VERSION:
+        return f"simpul-field\x1f{version}\x1f{key_id}\x1f{purpose}".encode()
+    return f"simpul-field\x1f{version}\x1f{key_id}\x1f{purpose}\x1f{row}".encode()
+
+
+def row_key(*parts: str) -> str:
+    """The key a row-bound token names: the row's primary key values, in the table's order."""
+    return "\x1f".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class RowBound:
+    """A plaintext for a row-bound column, with its row's key (`row_key` of the primary key)."""
+
+    row: str
+    plaintext: str
+
+    def __repr__(self) -> str:
+        return "RowBound(<hidden>)"
+
+
+class Sealed:
+    """A token read from a row-bound column: `open` it with the key of the row it was read from."""
+
+    __slots__ = ("_keyring", "_purpose", "_token")
+
+    def __init__(self, token: str, purpose: str, keyring: Keyring) -> None:
+        self._token, self._purpose, self._keyring = token, purpose, keyring
+
+    def open(self, row: str) -> str:
+        """The plaintext; InvalidTokenError when the token was written for another row or column."""
+        return self._keyring.decrypt(self._token, self._purpose, row)
+
+    def __repr__(self) -> str:
+        return f"Sealed({self._purpose})"
+
+
+def seal(row: str, plaintext: str | None) -> RowBound | None:
+    """What a row-bound column stores for `plaintext` in the row keyed `row` (None stays NULL)."""
+    return None if plaintext is None else RowBound(row, plaintext)
+
+
+def unseal(row: str, value: Sealed | None) -> str | None:
+    """The plaintext a row-bound column holds for the row keyed `row` (NULL is None)."""
+    return None if value is None else value.open(row)
 
 
 def blind_index(value: str, key: bytes) -> str:
@@ -201,7 +258,7 @@ def bound_keyring(dialect: Dialect) -> Keyring:
 _VALUELESS = {operators.is_, operators.is_not, operators.asc_op, operators.desc_op, operators.distinct_op}
 
 
-class EncryptedString(TypeDecorator[str]):
+class EncryptedString(TypeDecorator[Any]):
     """A text column stored as a field token bound to `purpose`: encrypted on bind, decrypted on result."""
 
     impl = Text
@@ -225,28 +282,36 @@ class EncryptedString(TypeDecorator[str]):
 
     comparator_factory = Comparator
 
-    def __init__(self, purpose: str, keyring: Keyring | None = None) -> None:
+    def __init__(self, purpose: str, keyring: Keyring | None = None, *, row_bound: bool = False) -> None:
         if not purpose:
             raise ValueError("an encrypted column needs a purpose, e.g. 'children.nik'")
         super().__init__()
         self.purpose = purpose
         self.keyring = keyring
+        self.row_bound = row_bound
 
     def _keyring(self, dialect: Dialect) -> Keyring:
         return self.keyring if self.keyring is not None else bound_keyring(dialect)
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        """The token stored for `value` (NULL stays NULL)."""
+    def process_bind_param(self, value: Any | None, dialect: Dialect) -> str | None:
+        """The token stored for `value` (NULL stays NULL): a str, or a `RowBound` in a row-bound column."""
         if value is None:
             return None
+        if self.row_bound:
+            if not isinstance(value, RowBound):
+                raise TypeError(f"{self.purpose} is row-bound: store seal(row_key(...), value), not "
+                                f"{type(value).__name__}")
+            return self._keyring(dialect).encrypt(value.plaintext, self.purpose, value.row)
         if not isinstance(value, str):
             raise TypeError(f"{self.purpose} takes str, not {type(value).__name__}")
         return self._keyring(dialect).encrypt(value, self.purpose)
 
-    def process_result_value(self, value: Any | None, dialect: Dialect) -> str | None:
-        """The plaintext of a stored token (NULL stays NULL)."""
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> Any | None:
+        """The plaintext of a stored token, or a `Sealed` token in a row-bound column (NULL stays NULL)."""
         if value is None:
             return None
         if not isinstance(value, str):
             raise InvalidTokenError(f"{self.purpose}: stored value is not text")
+        if self.row_bound:
+            return Sealed(value, self.purpose, self._keyring(dialect))
         return self._keyring(dialect).decrypt(value, self.purpose)

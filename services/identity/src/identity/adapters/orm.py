@@ -45,13 +45,13 @@ source_records = Table(
     Column("nik_digest", String(64), index=True),
     Column("village_code", String(13), nullable=False, index=True),
     Column("linked_at", DateTime(timezone=True), nullable=False),
-    Column("full_name", EncryptedString("source_records.full_name")),
+    Column("full_name", EncryptedString("source_records.full_name", row_bound=True)),
     Column("sex", String(10)),
-    Column("birth_date", EncryptedString("source_records.birth_date")),
+    Column("birth_date", EncryptedString("source_records.birth_date", row_bound=True)),
     Column("birth_date_precision", String(10)),
-    Column("nik", EncryptedString("source_records.nik")),
-    Column("kk_number", EncryptedString("source_records.kk_number")),
-    Column("mother_name", EncryptedString("source_records.mother_name")),
+    Column("nik", EncryptedString("source_records.nik", row_bound=True)),
+    Column("kk_number", EncryptedString("source_records.kk_number", row_bound=True)),
+    Column("mother_name", EncryptedString("source_records.mother_name", row_bound=True)),
     # The version of the details the matching index holds (a fresh token whenever they change), and the link
     # clock value of the transaction that wrote them: indexes catch up on `feature_seq > last seen`.
     Column("feature_version", String(32), index=True),

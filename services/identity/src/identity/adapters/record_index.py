@@ -47,17 +47,22 @@ from identity.domain.source_records import (
     as_record,
 )
 from simpul_platform.database import Database
+from simpul_platform.field_encryption import row_key, unseal
 
 # Candidates are scored per record (one person may hold several), so ask for more than the persons wanted.
 RECORDS_PER_QUERY = 5 * MAX_CANDIDATES
 LOAD_CHUNK = 5000
+# Encrypted, each token bound to its column and its record's row (source system and id).
+SEALED_COLUMNS = ("full_name", "birth_date", "nik", "kk_number", "mother_name")
 _DETAIL_COLUMNS = ("full_name", "sex", "village_code", "birth_date", "birth_date_precision", "nik", "kk_number",
                    "mother_name")
 
 
 def details_of(row: Any) -> Details:
     """The details stored in a `source_records` row (the birth date is kept as ISO text, encrypted)."""
+    key = row_key(row.source_system, row.source_record_id)
     values = {name: getattr(row, name) for name in _DETAIL_COLUMNS}
+    values |= {name: unseal(key, values[name]) for name in SEALED_COLUMNS}
     birth = values["birth_date"]
     return Details(**values | {"birth_date": dt.date.fromisoformat(birth) if birth else None})
 

@@ -11,14 +11,14 @@ from sqlalchemy import ColumnElement, Row, and_, insert, or_, select, update
 from identity.adapters import repository as repositories
 from identity.adapters.links import LinkLock, SessionMatcher
 from identity.adapters.orm import decisions, merges, non_links, persons, reviews, source_records
-from identity.adapters.record_index import details_of, stored_records
+from identity.adapters.record_index import SEALED_COLUMNS, details_of, stored_records
 from identity.adapters.review_rows import review_of, review_row
 from identity.domain.decisions import Decision
 from identity.domain.person import Merge, Person
 from identity.domain.records import Record
 from identity.domain.review import Review, ReviewStatus
 from identity.domain.source_records import RecordKey, SourceRecord
-from simpul_platform.field_encryption import blind_index
+from simpul_platform.field_encryption import blind_index, row_key, seal
 
 
 def _is(key: RecordKey) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -53,11 +53,15 @@ class SqlSourceRecords(repositories.SourceRecords):
         A record not read in this transaction is a new one."""
         assert record.details is not None, "linking always stores details"
         details, version = record.details, uuid.uuid4().hex
-        values = {
-            "full_name": details.full_name, "sex": details.sex, "village_code": details.village_code,
+        row = row_key(record.key.source_system, record.key.source_record_id)
+        sealed: dict[str, str | None] = {
+            "full_name": details.full_name,
             "birth_date": details.birth_date.isoformat() if details.birth_date else None,
-            "birth_date_precision": details.birth_date_precision, "nik": details.nik, "kk_number": details.kk_number,
-            "mother_name": details.mother_name, "feature_version": version, "feature_seq": await self.lock.hold(),
+            "nik": details.nik, "kk_number": details.kk_number, "mother_name": details.mother_name}
+        values: dict[str, Any] = {name: seal(row, sealed[name]) for name in SEALED_COLUMNS} | {
+            "sex": details.sex, "village_code": details.village_code,
+            "birth_date_precision": details.birth_date_precision, "feature_version": version,
+            "feature_seq": await self.lock.hold(),
             "nik_digest": blind_index(details.nik, self.digest_key) if details.nik else None,
             "person_id": record.person_id, "linked_at": record.linked_at, "link_verified": record.verified}
         await self.matcher.ready()

@@ -23,10 +23,12 @@ from registry.domain.model import Child
 from registry.domain.record import ChildRecord, ChildSearch
 from registry.domain.visits import Hazard, MonitoringVisit, Schooling, SchoolStatus, WorkSector
 from simpul_platform.bulk import insert_rows
+from simpul_platform.field_encryption import row_key, seal, unseal
 
 _CHILD_FIELDS = ("child_id", "full_name", "sex", "village_code", "source_system", "source_record_id",
                  "registered_at", "birth_date", "birth_date_precision", "mother_name", "person_id")
 _RECORD_FIELDS = ("aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "version", "source_digest")
+_SEALED_FIELDS = ("nik", "kk_number")  # encrypted, each token bound to its column and the child's row
 
 
 def child_row(record: ChildRecord) -> dict[str, Any]:
@@ -34,6 +36,7 @@ def child_row(record: ChildRecord) -> dict[str, Any]:
     child = record.child
     values = {name: getattr(child, name) for name in _CHILD_FIELDS}
     values |= {name: getattr(record, name) for name in _RECORD_FIELDS}
+    values |= {name: seal(row_key(child.child_id), getattr(record, name)) for name in _SEALED_FIELDS}
     return values | {
         "identity_warnings": [{"code": w.code.value, "field": w.field, "reason": w.reason}
                               for w in record.identity_warnings],
@@ -56,8 +59,10 @@ def _child_record(row: Any) -> ChildRecord:
     child.registered_at = _aware(child.registered_at)
     updated_at = values["updated_at"]
     school, work = values["school"], values["work"]
+    record_values = {name: values[name] for name in _RECORD_FIELDS}
+    record_values |= {name: unseal(row_key(child.child_id), values[name]) for name in _SEALED_FIELDS}
     return ChildRecord(
-        child, **{name: values[name] for name in _RECORD_FIELDS},
+        child, **record_values,
         identity_warnings=[ConsistencyWarning(WarningCode(w["code"]), w["field"], w["reason"])
                            for w in values["identity_warnings"]],
         guardians=[Guardian(g["name"], g["relationship"], g.get("phone")) for g in values["guardians"]],

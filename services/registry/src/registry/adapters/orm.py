@@ -48,10 +48,10 @@ children = Table(
     Column("birth_date_precision", Enum(DatePrecision, native_enum=False, length=10, values_callable=_values)),
     Column("birth_date_estimated", Boolean, nullable=False, default=False),
     Column("mother_name", String(200)),
-    Column("nik", EncryptedString("children.nik")),
+    Column("nik", EncryptedString("children.nik", row_bound=True)),
     # HMAC of the NIK: the only way to find a child by NIK, since each ciphertext has its own nonce.
     Column("nik_index", String(64), index=True),
-    Column("kk_number", EncryptedString("children.kk_number")),
+    Column("kk_number", EncryptedString("children.kk_number", row_bound=True)),
     Column("identity_warnings", JSON, nullable=False, default=list),
     Column("guardians", JSON, nullable=False, default=list),
     Column("school", JSON),
