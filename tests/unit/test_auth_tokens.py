@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -184,8 +183,7 @@ async def test_routes_verify_with_the_services_configured_audience_and_claims() 
     app = FastAPI()
     install_problem_handlers(app)
     settings = ServiceSettings(jwt_audience="simpul-registry", jwt_role_claim="simpul_role")
-    app.state.runtime = SimpleNamespace(settings=settings)
-    app.state.token_keys = TokenKeys(DEV_SECRET)
+    app.state.token_keys = TokenKeys.from_settings(settings)  # as create_app builds it
 
     @app.get("/who")
     async def who(principal: Principal = Depends(require(Role.DISTRICT_OFFICER))) -> dict[str, Any]:  # noqa: B008

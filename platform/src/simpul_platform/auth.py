@@ -244,14 +244,8 @@ def mint_token(secret: str, subject: str, role: Role, scope: list[str], hours: f
 
 
 def verifier_of(app: FastAPI) -> TokenKeys:
-    """The app's verifier, built once from its service's settings (iss, aud, JWKS, claim names); the bare
-    `app.state.token_keys` when the app has no runtime."""
-    keys: TokenKeys | None = getattr(app.state, "token_verifier", None)
-    if keys is None:
-        runtime = getattr(app.state, "runtime", None)
-        settings: Any = getattr(runtime, "settings", None)
-        keys = TokenKeys.from_settings(settings) if hasattr(settings, "jwt_issuer") else app.state.token_keys
-        app.state.token_verifier = keys
+    """The app's verifier (`create_app` builds it from the service's settings: iss, aud, JWKS, claim names)."""
+    keys: TokenKeys = app.state.token_keys
     return keys
 
 

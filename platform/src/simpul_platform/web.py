@@ -47,9 +47,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     app = FastAPI(title=title, description=description, version=VERSION, lifespan=lifespan, docs_url=None,
                   redoc_url=None)
     app.state.runtime = runtime
-    app.state.token_keys = TokenKeys(
-        secret=runtime.settings.jwt_secret.get_secret_value(), public_key=runtime.settings.jwt_public_key
-    )
+    app.state.token_keys = TokenKeys.from_settings(runtime.settings)
     install_problem_handlers(app)
     app.add_middleware(LimitRequestBodies, default_bytes=runtime.settings.max_request_bytes, by_prefix=body_limits)
     app.include_router(_health_router(runtime))
@@ -146,7 +144,8 @@ def _document_problems(app: FastAPI) -> None:
                     continue
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
-                responses.update(_ERRORS)
+                for status, error in _ERRORS.items():  # an operation's own (a FHIR OperationOutcome) stays
+                    responses.setdefault(status, error)
         _document_headers(document.get("paths", {}))
         app.openapi_schema = document
         return document
