@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("value", sa.Integer(), nullable=False),
     )
+    op.create_index("ix_coverage_counts_read", "coverage_counts", ["region_level", "region_code", "day"])
     op.create_table(
         "funnel_counts",
         sa.Column("district", sa.String(13), primary_key=True),
@@ -82,6 +83,7 @@ def downgrade() -> None:
     """Drop them."""
     for table in COUNTS:
         op.drop_index(f"ix_{table}_zero", table_name=table)
+    op.drop_index("ix_coverage_counts_read", table_name="coverage_counts")
     for table in ("duration_counts", "funnel_counts", "coverage_counts", "indicator_counts", "indicator_units",
                   "child_persons"):
         op.drop_table(table)

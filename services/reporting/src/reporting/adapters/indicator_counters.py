@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, true
@@ -78,8 +78,10 @@ class IndicatorCounters(abc.ABC):
         """Per (district, provider, service type) in `region`: referrals that reached each step."""
 
     @abc.abstractmethod
-    async def durations(self, region: str, step: str) -> list[tuple[int, int]]:
-        """(microseconds from issue to `step`, referrals) of the referrals of `region`, by duration."""
+    async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
+            int, dict[int, int]]:
+        """How many referrals of `region` reached `step`, and the microseconds from issue of those at the `ranks`
+        (0-based, in duration order) that `ranks(count)` names."""
 
 
 def encode(contribution: Contribution) -> str:
@@ -213,12 +215,21 @@ class SqlIndicatorCounters(IndicatorCounters):
             found[(row.district, row.provider_id, row.service_type)][row.indicator] = row.value
         return dict(found)
 
-    async def durations(self, region: str, step: str) -> list[tuple[int, int]]:
-        """The region's histogram of durations to `step`."""
+    async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
+            int, dict[int, int]]:
+        """The count, then the durations at the ranks, both summed in the database (one row each)."""
         table = self.counter_tables.durations
-        query = select(table.c.micros, table.c.value).where(
-            and_(table.c.region_code == region, table.c.step == step)).order_by(table.c.micros)
-        return [(micros, value) for micros, value in await self.session.execute(query)]
+        where = and_(table.c.region_code == region, table.c.step == step)
+        total = int((await self.session.execute(select(func.coalesce(func.sum(table.c.value), 0)).where(where)))
+                    .scalar_one())
+        wanted = sorted(set(ranks(total))) if total else []
+        if not wanted:
+            return total, {}
+        upto = func.sum(table.c.value).over(order_by=table.c.micros).label("upto")
+        ordered = select(table.c.micros, upto).where(where).subquery()
+        picks = [func.min(ordered.c.micros).filter(ordered.c.upto > rank) for rank in wanted]
+        found = (await self.session.execute(select(*picks))).one()
+        return total, {rank: int(micros) for rank, micros in zip(wanted, found, strict=True)}
 
 
 def _in_region(column: Any, region: str) -> ColumnElement[bool]:
@@ -298,8 +309,10 @@ class InMemoryIndicatorCounters(IndicatorCounters):
                 found[(key.district, key.provider_id, key.service_type)][key.indicator] = value
         return dict(found)
 
-    async def durations(self, region: str, step: str) -> list[tuple[int, int]]:
-        """The region's histogram of durations to `step`."""
-        return sorted((k.micros, v) for k, v in self.counts.durations.items()
-                      if k.region_code == region and k.step == step)
+    async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
+            int, dict[int, int]]:
+        """From the sorted durations."""
+        values = sorted(micros for k, v in self.counts.durations.items() if k.region_code == region
+                        and k.step == step for micros in [k.micros] * v)
+        return len(values), {rank: values[rank] for rank in ranks(len(values))} if values else {}
 

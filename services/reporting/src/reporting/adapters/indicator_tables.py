@@ -149,6 +149,7 @@ def counter_tables(on: MetaData, prefix: str = "") -> CounterTables:
         Column("birth_year", Integer, primary_key=True),
         Column("day", Date, primary_key=True),
         Column("value", Integer, nullable=False),
+        Index(f"ix_{prefix}coverage_counts_read", "region_level", "region_code", "day"),
         _zeros(f"{prefix}coverage_counts"),
     )
     funnel = Table(

@@ -83,23 +83,21 @@ async def referral_figures(query: ReferralFigures, uow: ReportingUnitOfWork) -> 
               for (d, p, s), counts in sorted(rows.items())]
     answers = []
     for step in (ReferralStep.ACCEPTED, ReferralStep.COMPLETED):
-        answers.append(timeliness_of(step.value, await uow.facts.durations(query.region, step.value)))
+        answers.append(timeliness_of(step.value, *await uow.facts.durations(query.region, step.value, ranks)))
     return ReferralReport(funnel, answers)
 
 
-def timeliness_of(step: str, histogram: list[tuple[int, int]]) -> Timeliness:
-    """Median and p90 (nearest rank) days from a histogram of (microseconds, referrals), as the facts give them."""
-    total = sum(count for _, count in histogram)
-    if not total:
+def ranks(count: int) -> list[int]:
+    """The ranks (0-based) the median and the p90 (nearest rank, as `nearest_rank` has it) of `count` values need."""
+    middle = [count // 2] if count % 2 else [count // 2 - 1, count // 2]
+    return [*middle, max(math.ceil(0.9 * count), 1) - 1]
+
+
+def timeliness_of(step: str, count: int, at: dict[int, int]) -> Timeliness:
+    """Median and p90 days from the durations at those ranks (microseconds), as the facts give them."""
+    if not count:
         return Timeliness(step, 0, None, None)
-
-    def nth(index: int) -> float:
-        for micros, count in histogram:
-            if index < count:
-                return micros / 1_000_000 / 86_400
-            index -= count
-        raise IndexError(index)
-
-    middle = nth(total // 2) if total % 2 else (nth(total // 2 - 1) + nth(total // 2)) / 2
-    p90 = nth(max(math.ceil(0.9 * total), 1) - 1)  # nearest rank, as `nearest_rank` has it
-    return Timeliness(step, total, round(middle, 2), round(p90, 2))
+    days = {rank: micros / 1_000_000 / 86_400 for rank, micros in at.items()}
+    *middle, p90 = ranks(count)
+    median = days[middle[0]] if len(middle) == 1 else (days[middle[0]] + days[middle[1]]) / 2
+    return Timeliness(step, count, round(median, 2), round(days[p90], 2))
