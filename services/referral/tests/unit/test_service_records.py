@@ -5,6 +5,7 @@ result per record, the refused ones changing nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -106,6 +107,20 @@ async def test_a_same_day_record_in_eastern_indonesia_is_not_in_the_future(uow: 
     late = dt.datetime(2026, 3, 9, 16, 0, tzinfo=dt.UTC)
     record = pushed(delivered_on=dt.date(2026, 3, 10))
     assert (await execute(uow, h.push_service_record, PushServiceRecord(PROVIDER, late, record))).record_id == "svc_1"
+
+
+async def test_a_record_dated_the_issues_utc_day_is_not_before_the_referral(uow: FakeReferralUnitOfWork) -> None:
+    # Issued at 19:00 UTC on the 1st (already the 2nd in Jember): a client dating in UTC says the 1st.
+    late_issue = referral("r5")
+    late_issue.history = [dataclasses.replace(step, at=step.at.replace(day=1, hour=19)) for step in late_issue.history]
+    async with uow:
+        await uow.referrals.save(late_issue)
+        await uow.commit()
+    taken = await execute(uow, h.push_service_record, PushServiceRecord(
+        PROVIDER, NOW, pushed("r5", delivered_on=dt.date(2026, 3, 1))))
+    assert taken.delivered_on == dt.date(2026, 3, 1)
+    uow.published.clear()
+    assert (await refusal(uow, pushed("r5", "svc_2", delivered_on=dt.date(2026, 2, 28)))).field == "delivered_on"
 
 
 async def test_an_issued_referral_takes_no_record_and_another_providers_is_not_found(

@@ -25,8 +25,6 @@ URL_MAX_LENGTH = 2000
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LATEST_OFFSET = dt.timedelta(hours=9)
 """Eastern Indonesia (WIT, UTC+9): the latest local date in the country, so a same-day record is never 'future'."""
-EARLIEST_OFFSET = dt.timedelta(hours=7)
-"""Western Indonesia (WIB, UTC+7): the earliest local date in the country, for 'not before the referral'."""
 
 
 class Attendance(enum.StrEnum):
@@ -72,8 +70,10 @@ def check_details(attendance: Attendance, outcome: Outcome | None, notes: str,
 
 
 def check_delivered_on(delivered_on: dt.date, issued_at: dt.datetime, recorded_at: dt.datetime) -> None:
-    """A service is delivered neither in the future nor before the referral was issued (in Indonesian dates)."""
+    """A service is delivered neither in the future nor before the referral was issued. Both bounds are lenient
+    by the time zones: not after the recording's date in eastern Indonesia (UTC+9), not before the issue's UTC date
+    (every Indonesian date of the issue is that or the next), so a same-day record is taken in any zone."""
     require(delivered_on <= (recorded_at + LATEST_OFFSET).date(), "delivered_on", "a service is not delivered in "
             "the future")
-    require(delivered_on >= (issued_at + EARLIEST_OFFSET).date(), "delivered_on", "a service is not delivered "
+    require(delivered_on >= issued_at.astimezone(dt.UTC).date(), "delivered_on", "a service is not delivered "
             "before the referral was issued")
