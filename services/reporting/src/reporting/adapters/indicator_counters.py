@@ -20,12 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters.indicator_tables import CounterTables
-from reporting.domain.cells import AgeBand, CellKey, RegionLevel, Sex
+from reporting.domain.cells import CellKey, RegionLevel
 from reporting.domain.regions import NATIONAL, within
-from reporting.domain.tallies import ChildLink, Contribution, Deltas
+from reporting.domain.tallies import CellCount, ChildLink, Contribution, Deltas
 from simpul_platform.bulk import from_arrays
 
-CoverageSum = tuple[str, str, RegionLevel, Sex, int, int]
+CoverageSum = tuple[str, str, RegionLevel, str, int, int]
 FunnelCounts = dict[tuple[str, str, str], dict[str, int]]
 
 
@@ -191,9 +191,11 @@ class SqlIndicatorCounters(IndicatorCounters):
             query = query.where(table.c.region_level == level.value)
         if period is not None:
             query = query.where(table.c.period == period)
-        rows = await self.session.execute(query)
-        return Counter({CellKey(r.indicator, r.region_code, RegionLevel(r.region_level), r.period, Sex(r.sex),
-                                AgeBand(r.age_band)): r.value for r in rows})
+        counts: Counter[CellKey] = Counter()
+        for row in await self.session.execute(query):
+            for key in CellCount(*row[:6]).cells():
+                counts[key] += row.value
+        return counts
 
     async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
         """SUM(value) over the steps dated up to `on`, grouped by cell and birth year."""
@@ -203,7 +205,7 @@ class SqlIndicatorCounters(IndicatorCounters):
             _in_region(table.c.region_code, region), table.c.day <= on).group_by(*groups)
         if level is not None:
             query = query.where(table.c.region_level == level.value)
-        return [(i, code, RegionLevel(lvl), Sex(sex), year, int(total))
+        return [(i, code, RegionLevel(lvl), sex, year, int(total))
                 for i, code, lvl, sex, year, total in await self.session.execute(query) if total]
 
     async def funnel(self, region: str) -> FunnelCounts:
@@ -289,16 +291,20 @@ class InMemoryIndicatorCounters(IndicatorCounters):
 
     async def cells(self, region: str, level: RegionLevel | None, period: str | None) -> Counter[CellKey]:
         """The cells asked for."""
-        return Counter({k.key(): v for k, v in self.counts.cells.items() if within(k.region_code, region)
-                        and (level is None or k.region_level == level) and (period is None or k.period == period)})
+        counts: Counter[CellKey] = Counter()
+        for k, v in self.counts.cells.items():
+            if within(k.region_code, region) and (level is None or k.region_level == level) and (
+                    period is None or k.period == period):
+                for key in k.cells():
+                    counts[key] += v
+        return counts
 
     async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
         """Summed over the steps dated up to `on`."""
-        sums: Counter[tuple[str, str, RegionLevel, Sex, int]] = Counter()
+        sums: Counter[tuple[str, str, RegionLevel, str, int]] = Counter()
         for key, value in self.counts.coverage.items():
             if key.day <= on and within(key.region_code, region) and (level is None or key.region_level == level):
-                sums[(key.indicator, key.region_code, RegionLevel(key.region_level), Sex(key.sex),
-                      key.birth_year)] += value
+                sums[(key.indicator, key.region_code, RegionLevel(key.region_level), key.sex, key.birth_year)] += value
         return [(*group, total) for group, total in sorted(sums.items()) if total]
 
     async def funnel(self, region: str) -> FunnelCounts:

@@ -74,8 +74,13 @@ def _order(item: tuple[object, ...]) -> tuple[str, ...]:
     return tuple("" if part is None else str(part) for part in item)
 
 
+UNKNOWN = "-"
+"""The sex or age band of a counter that counts in the margin only (unknown sex, an age outside 5-17)."""
+
+
 class CellCount(NamedTuple):
-    """A cell's counter (plain strings: tuples of them hash fast, enums do not)."""
+    """A counter of the finest cells (plain strings: tuples of them hash fast, enums do not). Only the finest sex
+    and age band are counted; the margins are summed when read (`cells`), a quarter of the writes."""
 
     indicator: str
     region_code: str
@@ -84,10 +89,13 @@ class CellCount(NamedTuple):
     sex: str
     age_band: str
 
-    def key(self) -> CellKey:
-        """The cell it counts."""
-        return CellKey(self.indicator, self.region_code, RegionLevel(self.region_level), self.period, Sex(self.sex),
-                       AgeBand(self.age_band))
+    def cells(self) -> list[CellKey]:
+        """The cells it counts in: its sex and age band and their margins."""
+        level = RegionLevel(self.region_level)
+        sexes = [Sex.ALL] if self.sex == UNKNOWN else [Sex(self.sex), Sex.ALL]
+        bands = [AgeBand.ALL] if self.age_band == UNKNOWN else [AgeBand(self.age_band), AgeBand.ALL]
+        return [CellKey(self.indicator, self.region_code, level, self.period, sex, band)
+                for sex in sexes for band in bands]
 
 
 class CoverageKey(NamedTuple):
@@ -189,25 +197,20 @@ def _chain(code: str) -> tuple[tuple[str, str], ...]:
 
 
 def cell_keys(slot: Slot) -> Iterator[CellCount]:
-    """Every cell one counted slot adds to: its month and the cumulative period, its region and those above, its
-    sex and age band and the margins (what `reporting.domain.indicators.keys_of` gives, as plain tuples)."""
+    """Every counter one counted slot adds to: its month and the cumulative period, its region and those above (its
+    sex and age band only: `CellCount.cells` adds the margins, as `reporting.domain.indicators.keys_of` has them)."""
     indicator, period, region, sex, band = slot
-    sexes = (Sex.ALL.value,) if sex is None else (sex, Sex.ALL.value)
-    bands = (AgeBand.ALL.value,) if band is None else (band, AgeBand.ALL.value)
     for each in (period, CUMULATIVE):
         for code, level in _chain(region):
-            for each_sex in sexes:
-                for each_band in bands:
-                    yield CellCount(indicator, code, level, each, each_sex, each_band)
+            yield CellCount(indicator, code, level, each, sex or UNKNOWN, band or UNKNOWN)
 
 
 def coverage_keys(step: Step) -> Iterator[CoverageKey]:
-    """Every coverage counter one step adds to: its region and those above, its sex and the margin."""
+    """Every coverage counter one step adds to: its region and those above (its sex only; the margin when read)."""
     indicator, village, sex, year, day, _ = step
     on = dt.date.fromordinal(day)
     for code, level in _chain(village):
-        for each_sex in ((Sex.ALL.value,) if sex is None else (sex, Sex.ALL.value)):
-            yield CoverageKey(indicator, code, level, each_sex, year, on)
+        yield CoverageKey(indicator, code, level, sex or UNKNOWN, year, on)
 
 
 def _sex(value: str | None) -> Sex | None:
@@ -345,13 +348,15 @@ def _minus(intervals: list[tuple[int, int]], taken: list[tuple[int, int]]) -> li
     return left
 
 
-def coverage_cells(rows: Iterable[tuple[str, str, RegionLevel, Sex, int, int]], on: dt.date) -> Counter[CellKey]:
-    """Coverage cells on day `on` from (indicator, region, level, sex, birth year, count dated up to `on`) sums."""
+def coverage_cells(rows: Iterable[tuple[str, str, RegionLevel, str, int, int]], on: dt.date) -> Counter[CellKey]:
+    """Coverage cells on day `on` from (indicator, region, level, sex, birth year, count dated up to `on`) sums,
+    with the sex and age margins."""
     counts: Counter[CellKey] = Counter()
     for indicator, code, level, sex, year, value in rows:
         band = age_band(year or None, on)
-        for each_band in ([AgeBand.ALL] if band is None else [band, AgeBand.ALL]):
-            counts[CellKey(indicator, code, level, CUMULATIVE, sex, each_band)] += value
+        for each_sex in ([Sex.ALL] if sex == UNKNOWN else [Sex(sex), Sex.ALL]):
+            for each_band in ([AgeBand.ALL] if band is None else [band, AgeBand.ALL]):
+                counts[CellKey(indicator, code, level, CUMULATIVE, each_sex, each_band)] += value
     return +counts
 
 
