@@ -227,7 +227,7 @@ class _Builder:
             },
             "payload": _ref("components", "schemas", model.event_type),
             "correlationId": _ref("components", "correlationIds", CORRELATION),
-            "bindings": {"kafka": {"key": {"type": "string", "description": _key_text(topic.key)},
+            "bindings": {"kafka": {"key": {"type": "string", "description": _key_text(model, topic.key)},
                                    "bindingVersion": KAFKA_BINDING}},
             "x-data-class": str(model.data_class),
         }
@@ -308,11 +308,13 @@ def _channel_binding(topic: TopicSpec) -> dict[str, Any]:
     }
 
 
-def _key_text(key: str) -> str:
+def _key_text(model: type[Event], key: str) -> str:
+    """The catalogue's key, and what the model says its key is (`Event.key`'s docstring)."""
     parts = key.split(":")
-    if len(parts) == 1:
-        return f"The `{key}` of the event (UTF-8): the aggregate id, so one aggregate's events stay in order."
-    return f"`{key}`: the event's {' and '.join(f'`{part}`' for part in parts)} joined by ':' (UTF-8)."
+    catalogued = f"`{key}`" if len(parts) == 1 else f"`{key}` (the {' and '.join(parts)} joined by ':')"
+    own = [klass.__dict__["key"] for klass in model.__mro__[:model.__mro__.index(Event)] if "key" in klass.__dict__]
+    told = inspect.getdoc(own[0]) if own and isinstance(own[0], property) else None
+    return f"The record key, UTF-8 text: {catalogued}, the aggregate id.{f' {told}' if told else ''}"
 
 
 def _ref(*path: str) -> dict[str, str]:
