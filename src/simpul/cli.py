@@ -43,6 +43,7 @@ def _mount() -> None:
     from registry.cli import regions_app
     from registry.cli.survey import registry_app
     from reporting.cli import reporting_app
+    from simpul.keys import keys_app
     from simpul_contracts.cli import app as contracts_app
     from simpul_infra.cli import app as infra_app
     from simpul_platform.cli import auth_app, dlq_app
@@ -51,6 +52,7 @@ def _mount() -> None:
     app.add_typer(contracts_app, name="contracts", help="Event contracts: snapshots, compatibility, releases.")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(auth_app, name="auth")
+    app.add_typer(keys_app, name="keys")
     app.add_typer(regions_app, name="regions", help="Region reference data: import the official Kemendagri lists.")
     app.add_typer(identity_app, name="identity", help="Identity: deduplicate child records into persons.")
     app.add_typer(registry_app, name="registry", help="Children in bulk: import a survey, write its template.")

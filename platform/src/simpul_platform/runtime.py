@@ -170,7 +170,8 @@ async def _bounded(what: str, step: Awaitable[object], seconds: float = SHUTDOWN
 def build_runtime(
     settings: ServiceSettings, tables: DeliveryTables, migrations: Path, *, for_documentation: bool = False
 ) -> ServiceRuntime:
-    """Wire a runtime from settings; nothing connects until `start`."""
+    """Wire a runtime from settings; nothing connects until `start`. In production mode, refuses development keys."""
+    settings.refuse_development_defaults()
     database = Database(settings.resolved_database_url(), keyring=keyring_from(settings.field_keyring))
     broker = create_broker(
         settings.kafka_bootstrap_servers, settings.service_name, for_documentation=for_documentation

@@ -19,6 +19,10 @@ def _bootstrap_servers() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 
+class DevelopmentDefaultsError(RuntimeError):
+    """A service in production mode was given a publicly known key or secret."""
+
+
 class ServiceSettings(BaseSettings):
     """What a service needs to run; nothing is built from it at import time."""
 
@@ -64,6 +68,31 @@ class ServiceSettings(BaseSettings):
     jwt_provider_claim: str = Field(default="provider_id", description="Claim of a provider token's provider id")
     field_keyring: SecretStr | None = Field(
         default=None, description="`key1:<base64 32 bytes>,key0:<...>`: keys of encrypted columns, first = current")
+
+    production: bool = Field(
+        default_factory=lambda: os.environ.get("SIMPUL_PRODUCTION", "").strip().lower() in {"1", "true", "yes"},
+        description="Refuse to start while any key or secret is still its public development value "
+                    "(SIMPUL_PRODUCTION=true sets it for every service)")
+
+    def development_defaults(self) -> list[str]:
+        """The settings still at a publicly known development value (their environment variable names)."""
+        left = []
+        if self.jwt_secret.get_secret_value() == DEV_SECRET and not (self.jwt_public_key or self.jwt_jwks_url):
+            left.append("SIMPUL_JWT_SECRET")
+        if self.field_keyring is None:
+            left.append(self.variable("field_keyring"))
+        return left
+
+    def variable(self, field: str) -> str:
+        """The environment variable of one of these settings."""
+        return f"{self.model_config.get('env_prefix', '')}{field}".upper()
+
+    def refuse_development_defaults(self) -> None:
+        """In production, stop when a key or secret is still public: a warning is not enough for child data."""
+        if self.production and (left := self.development_defaults()):
+            raise DevelopmentDefaultsError(
+                f"production mode: {', '.join(left)} still at the public development value; set real keys "
+                "(`simpul keys generate`) or unset the production setting for a local run")
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL when given, else a SQLite file under the state dir (the embedded quick-start default)."""

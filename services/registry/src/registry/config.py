@@ -20,3 +20,8 @@ class RegistrySettings(ServiceSettings):
         default=None, description="base64 32-byte key of the NIK blind index; unset: the development key")
     closure_visits_required: int = Field(default=2, ge=1, le=20)
     closure_min_days_apart: int = Field(default=90, ge=1, le=3650)
+
+    def development_defaults(self) -> list[str]:
+        """The shared ones, and the NIK blind index key."""
+        return super().development_defaults() + ([self.variable("blind_index_key")] if self.blind_index_key is None
+                                                 else [])
