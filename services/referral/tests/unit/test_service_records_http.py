@@ -113,6 +113,15 @@ async def test_the_key_is_required_and_belongs_to_its_client(
     assert len(recorded(uow)) == 2
 
 
+async def test_a_client_token_needs_the_services_write_scope(client: httpx.AsyncClient) -> None:
+    def scoped(*permissions: str) -> dict[str, str]:
+        token = mint_token(SECRET, "lpa-client", Role.PROVIDER, [LPA], permissions=permissions)
+        return {"Authorization": f"Bearer {token}"}
+
+    assert problem_field(await push(client, RECORD, auth=scoped("referrals:read")), 403) == "scope"
+    assert (await push(client, RECORD, auth=scoped("referrals:read", "services:write"))).status_code == 201
+
+
 async def test_a_key_expires_after_the_window(client: httpx.AsyncClient, uow: FakeReferralUnitOfWork,
                                               clock: list[dt.datetime]) -> None:
     await push(client, RECORD)

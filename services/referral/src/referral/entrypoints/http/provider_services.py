@@ -5,6 +5,7 @@ provider's referral does not exist (404).
 - `POST /provider/service-records:batch`: up to 500 records (200 and one result per record, in order: 201 and the
   record id, or the refusal as problem details). The records the rules take commit in one transaction, with their
   events; a refused record changes nothing. More than 500 records is a 422 naming `records`.
+- A client's token needs the `services:write` scope (403 otherwise).
 - Both REQUIRE an `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header; a missing one is a 400
   naming it), scoped to the client (the token's subject): a retry with the same key and body gets the stored answer
   again (`Idempotent-Replayed: true`), another body with the key is a 422, a retry while the first is still running
@@ -37,6 +38,7 @@ from referral.entrypoints.http.referral_schemas import OPAQUE_ID
 from referral.service_layer.handlers import service_records as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
+from simpul_platform.errors import Forbidden
 from simpul_platform.idempotency import HEADER, KEY_MAX_LENGTH, REPLAY_HEADER, Answer, IdempotencyKey, execute_once
 from simpul_platform.idempotency import fingerprint as fingerprint_of
 from simpul_platform.problems import Problem
@@ -49,6 +51,8 @@ KeyHeader = Annotated[str | None, Header(
     alias=HEADER, max_length=KEY_MAX_LENGTH + 2, pattern=r'^"?[\x21\x23-\x7e]{1,255}"?$',
     description="Required: a unique key per logical request (a UUID), the same on every retry of it; as a plain "
                 "token or a quoted sf-string. Kept 24 hours.")]
+SCOPE = "services:write"
+"""The OAuth scope a client's token needs to push service records."""
 BODY_LIMITS = {"push_service_record": "service_record_max_bytes",
                "push_service_records": "service_record_batch_max_bytes"}
 """Which setting bounds the body of which route (by endpoint name)."""
@@ -103,6 +107,7 @@ def _too_large(limit: int) -> Problem:
 async def push_service_record(referral_id: ReferralId, body: ServiceRecordPush, principal: ProviderToken,
                               request: Request, idempotency_key: KeyHeader = None) -> Response:
     """Record a service delivered under one of your referrals (on an accepted referral it starts the service)."""
+    _require_scope(principal)
     key = _key(principal, idempotency_key, request, body)
     command = PushServiceRecord(principal, _now(request), body.command_record(referral_id, _record_id()))
     return await _run_once(request, handlers.push_service_record, command, key,
@@ -115,11 +120,18 @@ async def push_service_records(body: BatchPush, principal: ProviderToken, reques
                                idempotency_key: KeyHeader = None) -> Response:
     """Record many services at once: one result per record; the taken ones commit together, a refused one changes
     nothing."""
+    _require_scope(principal)
     key = _key(principal, idempotency_key, request, body)
     records = tuple(r.command_record(r.referral_id, _record_id()) for r in body.records)
     command = PushServiceRecords(principal, _now(request), records)
     return await _run_once(request, handlers.push_service_records, command, key,
                            lambda results: Answer(200, batch_view(results).model_dump_json().encode()))
+
+
+def _require_scope(principal: Principal) -> None:
+    # A client-credentials token carries its OAuth scopes; a development token carries none and passes.
+    if principal.permissions and not principal.may(SCOPE):
+        raise Forbidden("scope", f"this token was not granted the {SCOPE} scope")
 
 
 def _key(principal: Principal, header: str | None, request: Request, body: ServiceRecordPush | BatchPush
