@@ -216,3 +216,30 @@ def test_rs256_access_tokens_verify_against_the_signers_own_jwks() -> None:
         token = signer.sign("cli_1", Role.PROVIDER, ["prv_1"], now=NOW, lifetime=timedelta(minutes=15))
         assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "at+jwt", "kid": "referral-2026-12"}
         assert keys.verify(token).scope == ("prv_1",)
+
+
+async def test_a_route_needing_a_scope_refuses_a_token_granted_others_with_insufficient_scope() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.token_keys = TokenKeys(DEV_SECRET)
+
+    writer = Depends(require(Role.PROVIDER, permission="services:write"))
+
+    @app.get("/records")
+    async def records(principal: Principal = writer) -> dict[str, str]:
+        return {"subject": principal.subject}
+
+    def bearer(*permissions: str) -> dict[str, str]:
+        token = mint_token(DEV_SECRET, "client", Role.PROVIDER, ["prv_1"], permissions=permissions)
+        return {"Authorization": f"Bearer {token}"}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        refused = await client.get("/records", headers=bearer("referrals:read"))
+        granted = await client.get("/records", headers=bearer("referrals:read", "services:write"))
+        unscoped = await client.get("/records", headers=bearer())  # a development token: its role limits it
+    assert refused.status_code == 403
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer realm="simpul", error="insufficient_scope", scope="services:write"')
+    reason = "the token was not granted the services:write scope"
+    assert refused.json()["errors"] == [{"field": "scope", "reason": reason}]
+    assert (granted.status_code, unscoped.status_code) == (200, 200)

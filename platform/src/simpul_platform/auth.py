@@ -249,8 +249,10 @@ def verifier_of(app: FastAPI) -> TokenKeys:
     return keys
 
 
-def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """FastAPI dependency: the caller, who must hold one of `roles`."""
+def require(*roles: Role, permission: str | None = None) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """FastAPI dependency: the caller, who must hold one of `roles` and, when its token grants OAuth scopes, the
+    scope `permission` (RFC 6750 §3.1: 403 `insufficient_scope`). A token with no scope claim (a development
+    token, an identity provider's without scopes) is limited by its role and region scope alone."""
 
     async def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -264,6 +266,10 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
             raise HTTPException(401, refusal.detail, {"WWW-Authenticate": challenge}) from None
         if principal.role not in roles:
             raise Problem(403, "Forbidden", f"role {principal.role.value!r} may not do this")
+        if permission is not None and principal.permissions and not principal.may(permission):
+            reason = f"the token was not granted the {permission} scope"
+            raise Problem(403, "Insufficient scope", f"scope: {reason}", [{"field": "scope", "reason": reason}],
+                          {"WWW-Authenticate": f'{CHALLENGE}, error="insufficient_scope", scope="{permission}"'})
         return principal
 
     return dependency

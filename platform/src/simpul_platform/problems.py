@@ -38,6 +38,7 @@ DESCRIPTIONS: dict[str, str] = {
     "invalid-bearer-token": "The bearer token is expired, malformed, or not issued for this service.",
     "unsupported-media-type": "The request's Content-Type is not one this operation reads.",
     "content-too-large": "The request body is larger than this operation accepts.",
+    "insufficient-scope": "The token's OAuth scopes do not include the one this operation needs (RFC 6750).",
     "too-many-requests": "Too many requests from this client; wait for the seconds Retry-After gives.",
     "internal-error": "Failed on our side. Nothing about the request is echoed; quote the trace id.",
 }
@@ -62,12 +63,14 @@ def trace_id() -> str | None:
 class Problem(Exception):
     """An HTTP error to return as problem+json."""
 
-    def __init__(self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None):
+    def __init__(self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(detail or title)
         self.status = status
         self.title = title
         self.detail = detail
         self.errors = errors or []
+        self.headers = headers or {}
 
 
 def route_of(request: Request) -> str:
@@ -156,7 +159,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return problem_response(request, exc)
+        return problem_response(request, exc, headers=exc.headers or None)
 
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)

@@ -58,7 +58,8 @@ from simpul_platform.unit_of_work import execute
 
 C = TypeVar("C")
 R = TypeVar("R")
-ProviderToken = Annotated[Principal, Depends(require(Role.PROVIDER))]
+ProviderToken = Annotated[Principal, Depends(require(Role.PROVIDER, permission="referrals:read"))]
+ProviderWriter = Annotated[Principal, Depends(require(Role.PROVIDER, permission="referrals:write"))]
 ReferralId = Annotated[str, Path(max_length=64, pattern=OPAQUE_ID, description="The referral's id")]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100,
@@ -174,7 +175,7 @@ def _version(if_match: str | None) -> int | None:
 
 @router.post("/referrals/{referral_id}/acknowledge", response_model=ProviderReferralItem, responses=MOVE_RESPONSES,
              summary="You saw the referral")
-async def acknowledge(referral_id: ReferralId, principal: ProviderToken, request: Request, response: Response,
+async def acknowledge(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                       if_match: IfMatch = None) -> ProviderReferralItem:
     """issued -> acknowledged; 409 names the state otherwise."""
     command = AcknowledgeReferral(principal, referral_id, _now(request), _version(if_match))
@@ -183,7 +184,7 @@ async def acknowledge(referral_id: ReferralId, principal: ProviderToken, request
 
 @router.post("/referrals/{referral_id}/accept", response_model=ProviderReferralItem, responses=MOVE_RESPONSES,
              summary="You will serve the child")
-async def accept(referral_id: ReferralId, principal: ProviderToken, request: Request, response: Response,
+async def accept(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                  if_match: IfMatch = None) -> ProviderReferralItem:
     """acknowledged -> accepted."""
     command = AcceptReferral(principal, referral_id, _now(request), _version(if_match))
@@ -192,7 +193,7 @@ async def accept(referral_id: ReferralId, principal: ProviderToken, request: Req
 
 @router.post("/referrals/{referral_id}/decline", response_model=ProviderReferralItem, responses=MOVE_RESPONSES,
              summary="You will not serve the child (a reason code)")
-async def decline(referral_id: ReferralId, body: DeclineIn, principal: ProviderToken, request: Request, *,
+async def decline(referral_id: ReferralId, body: DeclineIn, principal: ProviderWriter, request: Request, *,
                   response: Response, if_match: IfMatch = None) -> ProviderReferralItem:
     """acknowledged -> declined with a reason from the code list; the referral goes back to the district."""
     command = DeclineReferral(principal, referral_id, _now(request), _version(if_match), reason=body.reason)
@@ -201,7 +202,7 @@ async def decline(referral_id: ReferralId, body: DeclineIn, principal: ProviderT
 
 @router.post("/referrals/{referral_id}/start", response_model=ProviderReferralItem, responses=MOVE_RESPONSES,
              summary="You began serving the child")
-async def start(referral_id: ReferralId, principal: ProviderToken, request: Request, response: Response,
+async def start(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                 if_match: IfMatch = None) -> ProviderReferralItem:
     """accepted -> in_service."""
     command = StartService(principal, referral_id, _now(request), _version(if_match))
@@ -210,7 +211,7 @@ async def start(referral_id: ReferralId, principal: ProviderToken, request: Requ
 
 @router.post("/referrals/{referral_id}/complete", response_model=ProviderReferralItem, responses=MOVE_RESPONSES,
              summary="Close the loop")
-async def complete(referral_id: ReferralId, principal: ProviderToken, request: Request, response: Response,
+async def complete(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                    if_match: IfMatch = None) -> ProviderReferralItem:
     """in_service -> completed; needs at least one service record."""
     command = CompleteReferral(principal, referral_id, _now(request), _version(if_match))
@@ -218,7 +219,7 @@ async def complete(referral_id: ReferralId, principal: ProviderToken, request: R
 
 
 @router.put("/capacity", response_model=CapacityRead, summary="Set your capacity status")
-async def set_capacity(body: CapacityIn, principal: ProviderToken, request: Request) -> CapacityRead:
+async def set_capacity(body: CapacityIn, principal: ProviderWriter, request: Request) -> CapacityRead:
     """available, limited or full (district officers see it; a full provider takes referrals only on override)."""
     provider = await _run(request, provider_sync.set_own_capacity, SetOwnCapacity(principal, body.capacity,
                                                                                    _now(request)))

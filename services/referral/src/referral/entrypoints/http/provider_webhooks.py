@@ -32,7 +32,6 @@ from referral.domain.commands.webhooks import (
     RegisterEndpoint,
     RotateSecret,
 )
-from referral.domain.errors import Forbidden
 from referral.domain.webhook_destinations import parse_url
 from referral.domain.webhooks import new_secret
 from referral.entrypoints.http.provider_webhook_schemas import (
@@ -56,14 +55,7 @@ R = TypeVar("R")
 WEBHOOKS_SCOPE = "webhooks"
 
 
-async def _provider(principal: Annotated[Principal, Depends(require(Role.PROVIDER))]) -> Principal:
-    """A provider token; one granting OAuth scopes must grant `webhooks` (development tokens grant none)."""
-    if principal.permissions and not principal.may(WEBHOOKS_SCOPE):
-        raise Forbidden("scope", f"the token was not granted the {WEBHOOKS_SCOPE} scope")
-    return principal
-
-
-Provider = Annotated[Principal, Depends(_provider)]
+Provider = Annotated[Principal, Depends(require(Role.PROVIDER, permission=WEBHOOKS_SCOPE))]
 EndpointId = Annotated[str, Path(max_length=40, pattern=r"^whe_[a-f0-9]{32}$", description="The endpoint's id")]
 DeliveryId = Annotated[str, Path(max_length=40, pattern=r"^dlv_[a-f0-9]{32}$", description="The delivery's id")]
 
