@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters.indicator_tables import CounterTables
 from reporting.domain.cells import CellKey, RegionLevel
+from reporting.domain.person_tallies import ChildLink
 from reporting.domain.regions import NATIONAL, within
-from reporting.domain.tallies import CellCount, ChildLink, Contribution, Deltas
+from reporting.domain.tallies import CellCount, Contribution, Deltas
 from simpul_platform.bulk import from_arrays
 
 CoverageSum = tuple[str, str, RegionLevel, str, int, int]

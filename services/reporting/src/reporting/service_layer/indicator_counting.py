@@ -14,17 +14,9 @@ from dataclasses import replace
 
 from reporting.domain.facts import ChildEvent, Merge, ReferralEvent, ReferralStep
 from reporting.domain.indicators import child_states
+from reporting.domain.person_tallies import ChildLink, LinkedPersons, person_contributions, raw_person, resolve
 from reporting.domain.referral_indicators import referrals_of
-from reporting.domain.tallies import (
-    ChildLink,
-    Contribution,
-    LinkedPersons,
-    deltas,
-    person_contributions,
-    raw_person,
-    referral_contribution,
-    resolve,
-)
+from reporting.domain.tallies import Contribution, deltas, referral_contribution
 from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 
 PERSON, REFERRAL = "person:", "referral:"

@@ -18,6 +18,7 @@ from reporting.domain.indicator_commands import (
     ReferralFigures,
 )
 from reporting.domain.indicators import as_cells
+from reporting.domain.person_tallies import coverage_cells
 from reporting.domain.referral_indicators import (
     STEP_INDICATORS,
     FunnelRow,
@@ -25,7 +26,6 @@ from reporting.domain.referral_indicators import (
     provider_counts,
 )
 from reporting.domain.regions import within
-from reporting.domain.tallies import coverage_cells
 from reporting.service_layer.indicator_counting import count_child_events, count_merges, count_referral_events
 from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 
