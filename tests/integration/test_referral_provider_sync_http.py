@@ -117,9 +117,13 @@ async def test_a_provider_syncs_reads_and_moves_only_its_own_referrals(
         accepted = await client.post(f"/provider/referrals/{first}/accept", headers=me)
         started = await client.post(f"/provider/referrals/{first}/start", headers=me)
         assert [accepted.json()["status"], started.json()["status"]] == ["accepted", "in_service"]
-        recorded = await client.post(f"/referrals/{first}/services", headers=me, json={
+        district_route = await client.post(f"/referrals/{first}/services", headers=me, json={
             "service_type": SERVICE_TYPE, "delivered_on": str(INDONESIAN_TODAY)})
-        assert recorded.status_code == 200, recorded.text
+        assert district_route.status_code == 403, "a provider token reaches only the provider routes"
+        recorded = await client.post(f"/provider/referrals/{first}/service-records",
+                                     headers=me | {"Idempotency-Key": "first-record"}, json={
+            "service_type": SERVICE_TYPE, "delivered_on": str(INDONESIAN_TODAY), "attendance": "attended"})
+        assert recorded.status_code == 201, recorded.text
         done = await client.post(f"/provider/referrals/{first}/complete", headers=me)
         assert (done.status_code, done.json()["status"]) == (200, "completed"), done.text
 

@@ -89,7 +89,7 @@ async def test_a_providers_token_reaches_its_own_referral_and_every_bad_token_is
                                                 organisation=name) for name in ("LPA Jember", "Yayasan Lain")]
         referral_id = await _referral_to(service, kafka_bootstrap, namespace, "chd_tokens", mine)
         client = await _client_of(service, mine)
-        other = await _client_of(service, theirs, scopes=["referrals:read"])
+        other = await _client_of(service, theirs, scopes=["referrals:read", "referrals:write"])
 
         granted = await _token(service, client)
         assert granted.status_code == 200, granted.text
@@ -114,7 +114,7 @@ async def test_a_providers_token_reaches_its_own_referral_and_every_bad_token_is
 
         # Another provider's token: the referral does not exist for it (404, not 403).
         others = (await _token(service, other)).json()
-        assert others["scope"] == "referrals:read"
+        assert others["scope"] == "referrals:read referrals:write"
         for answer in (await service.client.get(f"/provider/referrals/{referral_id}",
                                                 headers=_bearer(others["access_token"])),
                        await service.client.post(f"/provider/referrals/{referral_id}/accept",

@@ -46,7 +46,8 @@ from simpul_platform.unit_of_work import execute
 C = TypeVar("C")
 R = TypeVar("R")
 District = Annotated[Principal, Depends(require(Role.DISTRICT_OFFICER, Role.SERVICE))]
-Actor = Annotated[Principal, Depends(require(Role.DISTRICT_OFFICER, Role.SERVICE, Role.PROVIDER))]
+# A provider moves its referrals through /provider (its token reaches only the provider routes).
+Actor = Annotated[Principal, Depends(require(Role.DISTRICT_OFFICER, Role.SERVICE))]
 ReferralId = Annotated[str, Path(max_length=64, pattern=OPAQUE_ID, description="The referral's id")]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
