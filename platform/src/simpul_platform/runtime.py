@@ -20,6 +20,7 @@ from simpul_platform.delivery_tables import DeliveryTables
 from simpul_platform.field_encryption import keyring_from
 from simpul_platform.messaging import create_broker, subscribe
 from simpul_platform.migrations import upgrade
+from simpul_platform.outage import BrokerWatch
 from simpul_platform.outbox import Outbox
 from simpul_platform.outbox_retention import Retention
 from simpul_platform.relay import OutboxRelay
@@ -45,6 +46,8 @@ class ServiceRuntime:
     jobs: list[PeriodicJob] = field(default_factory=list)
     _relay_task: asyncio.Task[None] | None = None
     _job_tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    broker_watch: BrokerWatch | None = None
+    _watch_task: asyncio.Task[None] | None = None
 
     def consume(self, topic: str, handlers: Mapping[type[Event], BatchHandler],
                 unit_of_work: Callable[[], UnitOfWork]) -> EventConsumer:
@@ -90,6 +93,8 @@ class ServiceRuntime:
         if self.settings.migrate_on_start:
             await upgrade(self.database.url, self.migrations)
         await self.broker.start()
+        self.broker_watch = BrokerWatch(lambda: self.broker.ping(timeout=2.0), self.settings.service_name)
+        self._watch_task = asyncio.create_task(self.broker_watch.run(), name=f"{self.settings.service_name}-watch")
         if self.settings.outbox_relay_enabled:
             await self.relay.start()
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.settings.service_name}-relay")
@@ -99,6 +104,10 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop jobs, relaying and consuming, then close connections; no step may hold up shutdown for long."""
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            await _bounded("broker watch", asyncio.gather(self._watch_task, return_exceptions=True))
+            self._watch_task = None
         for task in self._job_tasks:
             task.cancel()
         await _bounded("jobs", asyncio.gather(*self._job_tasks, return_exceptions=True))
@@ -112,7 +121,7 @@ class ServiceRuntime:
         await _bounded("database", self.database.dispose())
 
     async def readiness(self) -> dict[str, bool]:
-        """Whether the database and the broker answer."""
+        """Whether the database and the broker answer (an outage is reported by the broker watch, once)."""
         return {"database": await self.database.ping(), "broker": await self.broker.ping(timeout=2.0)}
 
 

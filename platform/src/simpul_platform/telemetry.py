@@ -17,6 +17,8 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from sqlalchemy import Engine
 
+from simpul_platform.outage import RepeatLimiter
+
 _configured = False
 
 
@@ -135,6 +137,7 @@ def configure_logging(level: str = "INFO") -> None:
     """Structured logs on stderr; exception tracebacks are reduced to their type (values may be personal data)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
+    handler.addFilter(RepeatLimiter())  # a broker outage: aiokafka's reconnect errors, a few per window
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if not isinstance(h.formatter, JsonLogFormatter)] + [handler]
     root.setLevel(os.environ.get("SIMPUL_LOG_LEVEL", level))
