@@ -20,6 +20,9 @@ class RegistrySettings(ServiceSettings):
         default=None, description="base64 32-byte key of the NIK blind index; unset: the development key")
     closure_visits_required: int = Field(default=2, ge=1, le=20)
     closure_min_days_apart: int = Field(default=90, ge=1, le=3650)
+    idempotency_key_hours: float = Field(
+        default=24, gt=0, le=24 * 30, description="How long an Idempotency-Key is remembered (its answer replayed)")
+    idempotency_purge_seconds: float = Field(default=600, gt=0, description="How often expired keys are purged")
 
     def development_defaults(self) -> list[str]:
         """The shared ones, and the NIK blind index key."""
