@@ -13,10 +13,10 @@ GOOD: dict[str, Any] = {
     "defaults": {"partitions": 3, "retention_ms": -1, "cleanup_policy": "delete"},
     "dlq": {"partitions": 1, "retention_ms": 2_592_000_000},
     "topics": [
-        {"name": "registry.child.v1", "owner": "registry", "data_class": "restricted", "key": "child_id",
-         "description": "Children."},
+        {"name": "registry.child.v1", "owner": "registry", "data_class": "pseudonymous", "key": "child_id",
+         "description": "Children.", "keeps": "Every event for ever."},
         {"name": "referral.case.v2", "owner": "referral", "data_class": "pseudonymous", "key": "case_id",
-         "description": "Cases.", "partitions": 6, "cleanup_policy": "compact"},
+         "description": "Cases.", "keeps": "Each case's latest.", "partitions": 6, "cleanup_policy": "compact"},
     ],
 }
 
@@ -50,6 +50,8 @@ def test_defaults_dlq_and_overrides_apply() -> None:
         ("data_class", "secret", "data_class 'secret' is not one of"),
         ("owner", "identity", "must be the producer the name starts with"),
         ("key", "", "`key` is required"),
+        ("keeps", "", "`keeps` is required"),
+        ("max_compaction_lag_ms", 0, "max_compaction_lag_ms must be a positive integer"),
         ("colour", "blue", "unknown field(s) colour"),
     ],
 )
@@ -83,3 +85,23 @@ def test_bad_names_duplicates_and_structure_are_reported() -> None:
         parse_catalogue({**copy.deepcopy(GOOD), "dlq": {"partitions": -1}})
     with pytest.raises(CatalogueError, match="`topics` must be a non-empty list"):
         parse_catalogue({"defaults": GOOD["defaults"]})
+
+
+def test_a_restricted_topic_must_be_compacted_within_a_bound() -> None:
+    """Before: `registry.child-identity.v1` kept every child's names and NIK for ever (`retention_ms: -1`, delete)."""
+    data = copy.deepcopy(GOOD)
+    data["topics"][0] |= {"data_class": "restricted"}
+    with pytest.raises(CatalogueError, match="a restricted topic must be compacted"):
+        parse_catalogue(data)
+    data["topics"][0] |= {"cleanup_policy": "compact", "max_compaction_lag_ms": 86_400_000, "segment_ms": 3_600_000}
+    child = parse_catalogue(data).topics[0]
+    assert child.configs() == {"retention.ms": "-1", "cleanup.policy": "compact", "min.insync.replicas": "1",
+                               "max.compaction.lag.ms": "86400000", "segment.ms": "3600000"}
+
+
+def test_every_restricted_topic_of_the_repository_is_compacted_and_every_topic_says_what_it_keeps() -> None:
+    catalogue = load_catalogue()
+    restricted = [t for t in catalogue.topics if t.data_class is not None and t.data_class.value == "restricted"]
+    assert {t.name for t in restricted} >= {"registry.child-identity.v1", "registry.child-referral.v1"}
+    assert all(t.cleanup_policy == "compact" and t.max_compaction_lag_ms for t in restricted)
+    assert all(t.keeps for t in catalogue.all_topics())

@@ -23,9 +23,9 @@ def _unique_catalogue() -> topics.Catalogue:
         "dlq": {"partitions": 1, "retention_ms": 86_400_000},
         "topics": [
             {"name": f"itest.alpha-{suffix}.v1", "owner": "itest", "data_class": "aggregate", "key": "id",
-             "description": "Alpha."},
+             "description": "Alpha.", "keeps": "Everything."},
             {"name": f"itest.beta-{suffix}.v1", "owner": "itest", "data_class": "aggregate", "key": "id",
-             "description": "Beta.", "partitions": 2, "retention_ms": 3_600_000},
+             "description": "Beta.", "keeps": "An hour.", "partitions": 2, "retention_ms": 3_600_000},
         ],
     })
 
@@ -93,3 +93,26 @@ async def test_make_topic_creates_unique_topics_with_dlq(
 async def test_unreachable_cluster_is_a_clear_error() -> None:
     with pytest.raises(topics.TopicsError, match=r"cannot reach Kafka at 127\.0\.0\.1:1"):
         await topics.provision("127.0.0.1:1", copy.deepcopy(_unique_catalogue()))
+
+
+async def test_an_existing_topic_is_aligned_to_the_catalogue(
+    kafka_bootstrap: str, make_topic: Callable[..., Awaitable[str]]
+) -> None:
+    """Before: provisioning left an existing topic alone, so a topic the catalogue made restricted and compacted
+    kept deleting (and keeping) nothing on a running cluster."""
+    name = await make_topic("restricted", partitions=1)
+    compacted = TopicSpec(name=name, partitions=1, retention_ms=-1, cleanup_policy="compact",
+                          max_compaction_lag_ms=86_400_000, segment_ms=3_600_000)
+    first = await topics.ensure_topics(kafka_bootstrap, [compacted])
+    assert [aligned for aligned, _ in first.aligned] == [name]
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+    finally:
+        await admin.close()
+    configs = {e["config_names"]: e["config_value"] for e in response.to_object()["resources"][0]["config_entries"]}
+    assert (configs["cleanup.policy"], configs["max.compaction.lag.ms"], configs["segment.ms"]) == (
+        "compact", "86400000", "3600000")
+    again = await topics.ensure_topics(kafka_bootstrap, [compacted])
+    assert again.aligned == []  # nothing left to change

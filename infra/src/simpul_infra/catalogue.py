@@ -17,8 +17,8 @@ CLEANUP_POLICIES = frozenset({"delete", "compact", "compact,delete", "delete,com
 # <producer>.<aggregate>.v<major>, as the catalogue's header states; Kafka allows 249 chars, the .dlq needs 4.
 _NAME = re.compile(r"^(?P<owner>[a-z][a-z0-9-]*)\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$")
 _MAX_NAME = 249 - len(DLQ_SUFFIX)
-_REQUIRED = ("name", "owner", "data_class", "key", "description")
-_SETTINGS = ("partitions", "retention_ms", "cleanup_policy")
+_REQUIRED = ("name", "owner", "data_class", "key", "description", "keeps")
+_SETTINGS = ("partitions", "retention_ms", "cleanup_policy", "max_compaction_lag_ms", "segment_ms")
 
 
 class CatalogueError(ValueError):
@@ -37,14 +37,22 @@ class TopicSpec:
     data_class: DataClass | None = None
     key: str = ""
     description: str = ""
+    keeps: str = ""  # what the topic keeps and for how long, in words (the catalogue documents it)
+    max_compaction_lag_ms: int | None = None  # a superseded record is compacted away within this long
+    segment_ms: int | None = None  # segments roll this often (the active one is never compacted)
 
     def configs(self, min_insync_replicas: int = 1) -> dict[str, str]:
-        """Topic-level configs to create it with."""
-        return {
+        """Topic-level configs to create it with (and to align an existing one to)."""
+        configs = {
             "retention.ms": str(self.retention_ms),
             "cleanup.policy": self.cleanup_policy,
             "min.insync.replicas": str(min_insync_replicas),
         }
+        if self.max_compaction_lag_ms is not None:
+            configs["max.compaction.lag.ms"] = str(self.max_compaction_lag_ms)
+        if self.segment_ms is not None:
+            configs["segment.ms"] = str(self.segment_ms)
+        return configs
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Catalogue:
             name=topic.name + DLQ_SUFFIX, partitions=self.dlq_partitions, retention_ms=self.dlq_retention_ms,
             cleanup_policy=self.dlq_cleanup_policy, owner=topic.owner, data_class=topic.data_class, key=topic.key,
             description=f"Dead letters of {topic.name}.",
+            keeps=f"Records {topic.name}'s consumers could not apply, with the error, for the DLQ retention.",
         )
 
     def all_topics(self) -> list[TopicSpec]:
@@ -133,6 +142,10 @@ def _check_settings(values: dict[str, Any], where: str, *, complete: bool = True
     policy = values.get("cleanup_policy", "delete")
     if policy not in CLEANUP_POLICIES:
         raise CatalogueError(f"{where}: cleanup_policy must be one of {sorted(CLEANUP_POLICIES)}, got {policy!r}")
+    for name in ("max_compaction_lag_ms", "segment_ms"):
+        value = values.get(name)
+        if value is not None and (type(value) is not int or value < 1):
+            raise CatalogueError(f"{where}: {name} must be a positive integer, got {value!r}")
 
 
 def _topic(entry: Any, defaults: dict[str, Any], where: str) -> TopicSpec:
@@ -159,8 +172,19 @@ def _topic(entry: Any, defaults: dict[str, Any], where: str) -> TopicSpec:
         raise CatalogueError(f"{where}: data_class {entry['data_class']!r} is not one of {allowed}") from None
     settings = {**defaults, **{key: entry[key] for key in _SETTINGS if key in entry}}
     _check_settings(settings, where)
+    if data_class is DataClass.RESTRICTED:
+        _check_restricted(settings, where)
     return TopicSpec(
         name=entry["name"], partitions=settings["partitions"], retention_ms=settings["retention_ms"],
         cleanup_policy=settings.get("cleanup_policy", "delete"), owner=entry["owner"], data_class=data_class,
-        key=entry["key"], description=entry["description"].strip(),
+        key=entry["key"], description=entry["description"].strip(), keeps=entry["keeps"].strip(),
+        max_compaction_lag_ms=settings.get("max_compaction_lag_ms"), segment_ms=settings.get("segment_ms"),
     )
+
+
+def _check_restricted(settings: dict[str, Any], where: str) -> None:
+    """Personal data must not outlive its purpose: a restricted topic keeps only each child's latest record (a
+    tombstone erases it), and compacts superseded ones within a bound; it is never kept whole for ever."""
+    if settings.get("cleanup_policy") != "compact" or settings.get("max_compaction_lag_ms") is None:
+        raise CatalogueError(f"{where}: a restricted topic must be compacted (cleanup_policy: compact) with a "
+                             "max_compaction_lag_ms, so superseded and erased personal data leaves the log")

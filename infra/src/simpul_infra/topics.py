@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError as AIOKafkaError
 
 from simpul_infra.catalogue import (
@@ -54,6 +55,7 @@ class ProvisionReport:
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     mismatched: list[tuple[str, int, int]] = field(default_factory=list)  # name, wanted, actual
+    aligned: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # name, the configs changed to
 
     def lines(self) -> list[str]:
         """A human-readable summary, one line per fact."""
@@ -61,6 +63,8 @@ class ProvisionReport:
         out += [f"exists   {name}" for name in self.existing]
         out += [f"MISMATCH {name}: catalogue says {wanted} partitions, cluster has {actual} (left alone)"
                 for name, wanted, actual in self.mismatched]
+        out += [f"aligned  {name}: " + ", ".join(f"{key}={value}" for key, value in sorted(changed.items()))
+                for name, changed in self.aligned]
         out.append(f"{len(self.created)} created, {len(self.existing)} already present, "
                    f"{len(self.mismatched)} partition-count mismatch(es)")
         return out
@@ -97,7 +101,8 @@ async def partition_counts(bootstrap_servers: str, *, internal: bool = False) ->
 
 async def provision(bootstrap_servers: str, catalogue: Catalogue | None = None, *,
                     replication_factor: int = 1, min_insync_replicas: int = 1) -> ProvisionReport:
-    """Create the catalogue's missing topics and their `.dlq` topics; leave existing ones alone."""
+    """Create the catalogue's missing topics and their `.dlq` topics; align existing ones' configs to it (partition
+    counts are only reported: they cannot shrink, and growing them re-keys the partitions)."""
     catalogue = catalogue or load_catalogue()
     return await ensure_topics(bootstrap_servers, catalogue.all_topics(), replication_factor=replication_factor,
                                min_insync_replicas=min_insync_replicas)
@@ -117,10 +122,37 @@ async def ensure_topics(bootstrap_servers: str, specs: Sequence[TopicSpec], *, r
             actual = len(existing[spec.name]["partitions"])
             if actual != spec.partitions:
                 report.mismatched.append((spec.name, spec.partitions, actual))
+        present = [spec for spec in specs if spec.name in existing]
+        if present:
+            await _align(admin, present, min_insync_replicas, report)
         if missing:
             await _create(admin, missing, replication_factor, min_insync_replicas, report)
             await _wait_until_led(admin, [spec.name for spec in missing])
     return report
+
+
+async def _align(admin: AIOKafkaAdminClient, specs: list[TopicSpec], min_insync_replicas: int,
+                 report: ProvisionReport) -> None:
+    """Bring existing topics' configs to the catalogue's (a topic made restricted becomes compacted, say).
+
+    Kafka's AlterConfigs replaces a topic's overrides as a whole, so the catalogue's configs are sent in full, and
+    only for topics where one of them differs.
+    """
+    wanted = {spec.name: spec.configs(min_insync_replicas) for spec in specs}
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in wanted])
+    actual: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for resource in response.to_object()["resources"]:
+            actual[resource["resource_name"]] = {e["config_names"]: e["config_value"]
+                                                 for e in resource["config_entries"]}
+    changes = {name: {k: v for k, v in configs.items() if actual.get(name, {}).get(k) != v}
+               for name, configs in wanted.items()}
+    stale = {name: changed for name, changed in changes.items() if changed}
+    if not stale:
+        return
+    await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs=wanted[name])
+                               for name in stale])
+    report.aligned.extend(sorted(stale.items()))
 
 
 async def _create(admin: AIOKafkaAdminClient, specs: list[TopicSpec], replication_factor: int,
