@@ -40,6 +40,10 @@ class InMemoryKnownPersons(KnownPersons):
         """The record's person, if known."""
         return self.persons.get(record_key)
 
+    async def held(self, record_keys: Sequence[str]) -> dict[str, KnownPerson]:
+        """The persons held for these records, by record."""
+        return {key: self.persons[key] for key in record_keys if key in self.persons}
+
 
 class FakeReferralUnitOfWork(InMemoryUnitOfWork, ReferralUnitOfWork):
     """Referral's fake: committed state survives, a rollback restores it."""
