@@ -17,8 +17,9 @@ from simpul_platform.unit_of_work import execute
 VILLAGE = "35.09.11.2007"
 
 
-def person(record: str, person_id: str) -> KnownPerson:
-    return KnownPerson(record_key=f"registry:{record}", person_id=person_id, village_code=VILLAGE)
+def person(record: str, person_id: str, linked_at: dt.datetime | None = None) -> KnownPerson:
+    return KnownPerson(record_key=f"registry:{record}", person_id=person_id, village_code=VILLAGE,
+                       linked_at=linked_at)
 
 
 async def test_a_linked_record_names_its_person() -> None:
@@ -52,4 +53,32 @@ async def test_the_consumer_applies_link_events_from_identity() -> None:
         await record_linked(uow, [Delivery(record=None, envelope=event.envelope(), event=event)])  # type: ignore[arg-type]
         await uow.commit()
     async with uow:
-        assert await uow.known_persons.of_record("registry:a") == person("a", "p1")
+        assert await uow.known_persons.of_record("registry:a") == person("a", "p1", event.linked_at)
+
+
+T1 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+T2 = T1 + dt.timedelta(hours=1)
+
+
+async def test_a_replayed_older_link_leaves_the_newer_person() -> None:
+    # identity linked a to p1 at T1, relinked it to p2 at T2; the T1 event was dead-lettered and replayed late.
+    uow = FakeReferralUnitOfWork()
+    await execute(uow, record_known_persons, RecordKnownPersons((person("a", "p2", T2),)))
+    await execute(uow, record_known_persons, RecordKnownPersons((person("a", "p1", T1),)))
+    async with uow:
+        assert await uow.known_persons.of_record("registry:a") == person("a", "p2", T2)
+
+
+async def test_an_older_link_later_in_the_same_run_does_not_win() -> None:
+    uow = FakeReferralUnitOfWork()
+    await execute(uow, record_known_persons, RecordKnownPersons((person("a", "p2", T2), person("a", "p1", T1))))
+    async with uow:
+        assert await uow.known_persons.of_record("registry:a") == person("a", "p2", T2)
+
+
+async def test_a_newer_link_replaces_one_held_without_a_time() -> None:
+    uow = FakeReferralUnitOfWork()
+    await execute(uow, record_known_persons, RecordKnownPersons((person("a", "p1"),)))
+    await execute(uow, record_known_persons, RecordKnownPersons((person("a", "p2", T1),)))
+    async with uow:
+        assert await uow.known_persons.of_record("registry:a") == person("a", "p2", T1)

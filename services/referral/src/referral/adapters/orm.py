@@ -18,5 +18,7 @@ known_persons = Table(
     Column("record_key", String(140), primary_key=True),
     Column("person_id", String(40), nullable=False, index=True),
     Column("village_code", String(13)),
+    # When identity made the link held: a link made earlier (a replayed dead letter) never replaces it.
+    Column("linked_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -8,16 +8,26 @@ effect last wins).
 
 from __future__ import annotations
 
+import logging
+
 from referral.adapters.contract_mapping import referral_events
 from referral.domain.commands.persons import FollowMerges, FollowUnmerges, RecordCaseStatuses, RecordKnownPersons
 from referral.domain.model import latest_per_record
 from referral.domain.referrals import Referral
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 
+log = logging.getLogger(__name__)
+
 
 async def record_known_persons(command: RecordKnownPersons, uow: ReferralUnitOfWork) -> None:
-    """Keep the record -> person mapping current, so referrals can name a person id."""
-    await uow.known_persons.save(latest_per_record(command.persons))
+    """Keep the record -> person mapping current, so referrals can name a person id. A link made before the one
+    held (a replayed dead letter) changes nothing."""
+    latest = latest_per_record(command.persons)
+    held = await uow.known_persons.held([person.record_key for person in latest])
+    fresh = [person for person in latest if person.supersedes(held.get(person.record_key))]
+    if len(fresh) < len(latest):
+        log.debug("skipped %d link(s) older than the ones held", len(latest) - len(fresh))
+    await uow.known_persons.save(fresh)
 
 
 async def follow_merges(command: FollowMerges, uow: ReferralUnitOfWork) -> int:
