@@ -42,7 +42,8 @@ from simpul_contracts.events.registry import (
 
 def known_person(event: RecordLinkedV1) -> KnownPerson:
     """A link event as the person referral now knows of."""
-    return KnownPerson(record_key=event.key, person_id=event.person_id, village_code=event.village_code)
+    return KnownPerson(record_key=event.key, person_id=event.person_id, village_code=event.village_code,
+                       linked_at=event.linked_at)
 
 
 def persons_merged(event: PersonsMergedV1) -> PersonsMerged:
