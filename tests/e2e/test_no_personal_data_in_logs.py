@@ -4,20 +4,15 @@ log prints the request line), and the DEBUG output of every library."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from simpul_platform.auth import Role
-from tests.support.stack import KESILIR, eventually, running, settings_for, token
+from tests.support.stack import KESILIR, eventually, running, served, settings_for, token
 
 CADRE = token(Role.CADRE, KESILIR)
 NAME, ALIAS, MOTHER = "Baiq Nurhayati", "Nunung", "Lalu Sumarni"
@@ -28,28 +23,6 @@ CHILD = {"full_name": NAME, "aliases": [ALIAS], "sex": "female", "village_code":
 SECRETS = (NAME, ALIAS, MOTHER, NIK, KK)
 # As a query string carries them, too.
 SEARCHABLE = (*SECRETS, *(s.replace(" ", sep) for s in (NAME, MOTHER) for sep in ("+", "%20")))
-
-
-@contextlib.asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The (already started) app behind a real uvicorn server on 127.0.0.1, access log on; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
-                                           access_log=True))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # up to 10 s
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise AssertionError("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_no_personal_data_in_any_log_line(

@@ -25,10 +25,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from referral.adapters.referral_repository import referrals as referral_rows
 from simpul_contracts.events.registry import ConsentDecision
 from simpul_platform.auth import Role
-from tests.e2e.test_no_personal_data_in_logs import served  # the real uvicorn server of that test
 from tests.support.referral_directory import GateState, provider_in_state
 from tests.support.referral_referrals import OFFICER, Referral, consent, new_referral
-from tests.support.stack import eventually, running, settings_for, token
+from tests.support.stack import eventually, running, served, settings_for, token
 from tests.support.topics import publish_event
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
