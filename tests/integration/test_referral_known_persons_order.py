@@ -5,41 +5,21 @@ of the times (issue 13, point 12)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
-import pytest
-
-from referral.adapters.orm import audit_log, delivery
-from referral.bootstrap import MIGRATIONS
 from referral.domain.commands.persons import RecordKnownPersons
 from referral.domain.model import KnownPerson
-from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers.persons import record_known_persons
-from referral.service_layer.unit_of_work import ReferralUnitOfWork, SqlReferralUnitOfWork
-from simpul_platform.database import Database
-from simpul_platform.migrations import upgrade
 from simpul_platform.unit_of_work import execute
+from tests.integration import test_referral_deadlines_repository as stores
+from tests.integration.test_referral_deadlines_repository import NewUow
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 T1 = dt.datetime(2026, 11, 30, 15, 0, tzinfo=WIB)
 T2 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # an hour after T1
-NewUow = Callable[[], ReferralUnitOfWork]
 
 
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[NewUow]:
-    """A factory of units of work over one fresh store: the fake, or the SQL one migrated on SQLite or PostgreSQL."""
-    if request.param == "fake":
-        fake = FakeReferralUnitOfWork()
-        yield lambda: fake
-        return
-    url = (f"sqlite+aiosqlite:///{tmp_path / 'referral.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("make_database")("referral"))
-    await upgrade(url, MIGRATIONS)
-    database = Database(url)
-    yield lambda: SqlReferralUnitOfWork(database, delivery, audit_log)
-    await database.dispose()
+# The same three stores as the deadlines suite: the fake, and the SQL unit of work migrated on SQLite or PostgreSQL.
+new_uow = stores.new_uow
 
 
 def linked(person_id: str, at: dt.datetime) -> KnownPerson:
@@ -54,8 +34,6 @@ async def held(new_uow: NewUow) -> KnownPerson | None:
 async def test_a_replayed_older_link_leaves_the_newer_person(new_uow: NewUow) -> None:
     await execute(new_uow(), record_known_persons, RecordKnownPersons((linked("per_new", T2),)))
     await execute(new_uow(), record_known_persons, RecordKnownPersons((linked("per_old", T1),)))
-    kept = await held(new_uow)
-    assert kept is not None and (kept.person_id, kept.linked_at) == ("per_new", T2)
+    assert await held(new_uow) == linked("per_new", T2)
     await execute(new_uow(), record_known_persons, RecordKnownPersons((linked("per_newer", T2 + dt.timedelta(1)),)))
-    kept = await held(new_uow)
-    assert kept is not None and kept.person_id == "per_newer"
+    assert await held(new_uow) == linked("per_newer", T2 + dt.timedelta(1))
