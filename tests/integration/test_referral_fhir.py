@@ -18,27 +18,19 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from referral.adapters.fhir_mapping import fhir_id
-from simpul_contracts.events.registry import ConsentDecision
 from simpul_platform.auth import Role
 from tests.support.referral_directory import GateState, provider_in_state
-from tests.support.referral_referrals import OFFICER, Referral, consent, new_referral, referral_events, referral_service
+from tests.support.referral_referrals import (
+    OFFICER,
+    Referral,
+    referral_events,
+    referral_service,
+    referred,
+)
 from tests.support.stack import eventually, token
-from tests.support.topics import publish_event
 
 NOW = dt.datetime.now(dt.UTC)
 FHIR_JSON, PATCH_JSON = "application/fhir+json", "application/json-patch+json"
-
-
-async def _issued(service: Referral, bootstrap: str, namespace: str, child_id: str, provider_id: str) -> str:
-    await publish_event(bootstrap, namespace, consent(child_id, ConsentDecision.GIVEN, NOW))
-
-    async def created() -> httpx.Response | None:
-        answer = await service.client.post("/referrals", headers=OFFICER, json=new_referral(child_id, provider_id))
-        return answer if answer.status_code != 409 or "consent" not in answer.text else None
-    answer = await eventually(created)
-    assert answer.status_code == 201, answer.text
-    referral_id: str = answer.json()["referral_id"]
-    return referral_id
 
 
 async def _client_token(service: Referral, provider_id: str, scopes: list[str]) -> dict[str, str]:
@@ -69,7 +61,7 @@ async def test_a_task_status_update_moves_the_referral_and_an_illegal_one_change
     async with referral_service(make_database("referral"), kafka_bootstrap, namespace) as service:
         provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
         other_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
-        referral_id = await _issued(service, kafka_bootstrap, namespace, "chd_fhir", provider_id)
+        referral_id = await referred(service, kafka_bootstrap, namespace, "chd_fhir", provider_id)
         mine, theirs = await _client_token(service, provider_id, ["fhir"]), token(Role.PROVIDER, other_id)
         reader = await _client_token(service, provider_id, ["referrals:read"])
         http, task_url = service.client, f"/fhir/Task/{fhir_id(referral_id)}"

@@ -9,34 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import httpx
 from sqlalchemy import func, select
 
 from referral.adapters.orm import audit_log
 from referral.domain.child_details import ChildDetails, GuardianContact
-from simpul_contracts.events.registry import ConsentDecision
 from simpul_platform.auth import Role
 from tests.support.database import scalar
 from tests.support.referral_directory import SERVICE_TYPE, GateState, provider_in_state
-from tests.support.referral_referrals import OFFICER, Referral, consent, new_referral, referral_service
-from tests.support.stack import KESILIR, eventually, token
-from tests.support.topics import publish_event
+from tests.support.referral_referrals import OFFICER, Referral, referral_service, referred
+from tests.support.stack import KESILIR, token
 
 NOW = dt.datetime.now(dt.UTC)
 INDONESIAN_TODAY = (NOW + dt.timedelta(hours=7)).date()  # service dates are checked in Indonesian (WIB) days
-
-
-async def _referred(service: Referral, bootstrap: str, namespace: str, child_id: str, provider_id: str) -> str:
-    """A referral of the child to the provider, once the registry's consent reached referral; its id."""
-    await publish_event(bootstrap, namespace, consent(child_id, ConsentDecision.GIVEN, NOW))
-
-    async def created() -> httpx.Response | None:
-        answer = await service.client.post("/referrals", headers=OFFICER, json=new_referral(child_id, provider_id))
-        return answer if answer.status_code != 409 or "consent" not in answer.text else None
-    answer = await eventually(created)
-    assert answer.status_code == 201, answer.text
-    referral_id: str = answer.json()["referral_id"]
-    return referral_id
 
 
 async def _keep_details(service: Referral, child_id: str) -> None:
@@ -55,9 +39,9 @@ async def test_a_provider_syncs_reads_and_moves_only_its_own_referrals(
     url = make_database("referral")
     async with referral_service(url, kafka_bootstrap, namespace) as service:
         mine, theirs = [await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date()) for _ in "ab"]
-        first = await _referred(service, kafka_bootstrap, namespace, "chd_sync1", mine)
-        second = await _referred(service, kafka_bootstrap, namespace, "chd_sync2", mine)
-        other = await _referred(service, kafka_bootstrap, namespace, "chd_sync3", theirs)
+        first = await referred(service, kafka_bootstrap, namespace, "chd_sync1", mine)
+        second = await referred(service, kafka_bootstrap, namespace, "chd_sync2", mine)
+        other = await referred(service, kafka_bootstrap, namespace, "chd_sync3", theirs)
         await _keep_details(service, "chd_sync1")
         me = token(Role.PROVIDER, mine, subject="staff-mine")
         client = service.client

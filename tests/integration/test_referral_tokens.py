@@ -21,13 +21,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from referral.adapters.client_repository import api_clients
 from referral.adapters.orm import audit_log
-from simpul_contracts.events.registry import ConsentDecision
 from simpul_platform.auth import Role, TokenSigner
 from simpul_platform.settings import DEV_SECRET
 from tests.support.referral_directory import GateState, provider_in_state
-from tests.support.referral_referrals import OFFICER, Referral, consent, new_referral
-from tests.support.stack import eventually, running, settings_for
-from tests.support.topics import publish_event
+from tests.support.referral_referrals import OFFICER, Referral, referred
+from tests.support.stack import running, settings_for
 
 NOW = dt.datetime.now(dt.UTC)
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -66,18 +64,6 @@ async def _token(service: Referral, client: dict[str, Any], secret: str | None =
                                      content=str(httpx.QueryParams({"grant_type": "client_credentials"} | form)))
 
 
-async def _referral_to(service: Referral, bootstrap: str, namespace: str, child_id: str, provider_id: str) -> str:
-    await publish_event(bootstrap, namespace, consent(child_id, ConsentDecision.GIVEN, NOW))
-
-    async def created() -> httpx.Response | None:
-        answer = await service.client.post("/referrals", headers=OFFICER, json=new_referral(child_id, provider_id))
-        return answer if answer.status_code != 409 or "consent" not in answer.text else None
-    answer = await eventually(created)
-    assert answer.status_code == 201, answer.text
-    referral_id: str = answer.json()["referral_id"]
-    return referral_id
-
-
 async def test_a_providers_token_reaches_its_own_referral_and_every_bad_token_is_refused(
     make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
 ) -> None:
@@ -87,7 +73,7 @@ async def test_a_providers_token_reaches_its_own_referral_and_every_bad_token_is
         service = Referral(stack.apps["referral"], stack.clients["referral"])
         mine, theirs = [await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date(),
                                                 organisation=name) for name in ("LPA Jember", "Yayasan Lain")]
-        referral_id = await _referral_to(service, kafka_bootstrap, namespace, "chd_tokens", mine)
+        referral_id = await referred(service, kafka_bootstrap, namespace, "chd_tokens", mine)
         client = await _client_of(service, mine)
         other = await _client_of(service, theirs, scopes=["referrals:read", "referrals:write"])
 

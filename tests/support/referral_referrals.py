@@ -21,7 +21,8 @@ from simpul_contracts.events.registry import CaseStatus, Classification, Consent
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
 from tests.support.referral_directory import DISTRICT, SERVICE_TYPE
-from tests.support.stack import KESILIR, running, settings_for, token
+from tests.support.stack import KESILIR, eventually, running, settings_for, token
+from tests.support.topics import publish_event
 
 OFFICER = token(Role.DISTRICT_OFFICER, DISTRICT, subject="officer-jember")
 CLIENT = token(Role.SERVICE, DISTRICT, subject="jember-sis")
@@ -69,3 +70,16 @@ async def referral_events(bootstrap: str, namespace: str) -> list[tuple[str, dic
     """Every event on referral.referral.v1 so far: (ce_type, body), in topic order per referral."""
     records = await read_topic(bootstrap, namespace + ReferralEvent.topic)
     return [(dict(record.headers or ())["ce_type"].decode(), json.loads(record.value)) for record in records]
+
+
+async def referred(service: Referral, bootstrap: str, namespace: str, child_id: str, provider_id: str) -> str:
+    """A referral of the child to the provider, issued once the registry's consent reached referral; its id."""
+    await publish_event(bootstrap, namespace, consent(child_id, ConsentDecision.GIVEN, dt.datetime.now(dt.UTC)))
+
+    async def created() -> httpx.Response | None:
+        answer = await service.client.post("/referrals", headers=OFFICER, json=new_referral(child_id, provider_id))
+        return answer if answer.status_code != 409 or "consent" not in answer.text else None
+    answer = await eventually(created)
+    assert answer.status_code == 201, answer.text
+    referral_id: str = answer.json()["referral_id"]
+    return referral_id
