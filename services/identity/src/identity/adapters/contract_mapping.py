@@ -27,7 +27,7 @@ def record_seen(event: ChildIdentityRecordedV1) -> RecordSeen:
     return RecordSeen(RecordKey(event.source_system, event.source_record_id), Details(
         full_name=event.full_name, sex=event.sex.value, village_code=event.village_code, birth_date=event.birth_date,
         birth_date_precision=event.birth_date_precision.value if event.birth_date_precision else None,
-        nik=event.nik, kk_number=event.kk_number, mother_name=event.mother_name))
+        nik=event.nik, kk_number=event.kk_number, mother_name=event.mother_name), event.recorded_at)
 
 
 def link_records(deliveries: Sequence[Delivery]) -> LinkRecords:

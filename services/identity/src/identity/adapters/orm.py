@@ -56,6 +56,8 @@ source_records = Table(
     # clock value of the transaction that wrote them: indexes catch up on `feature_seq > last seen`.
     Column("feature_version", String(32), index=True),
     Column("feature_seq", BigInteger, index=True),
+    # When the source recorded the details held: details recorded earlier (a replay) never overwrite them.
+    Column("details_recorded_at", DateTime(timezone=True)),
     # A reviewer's decision put this record where it is: automatic matching never moves it again.
     Column("link_verified", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("source_system", "source_record_id"),

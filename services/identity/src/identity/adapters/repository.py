@@ -6,6 +6,7 @@ Aggregates are loaded, changed by their own methods, and saved back; nothing her
 from __future__ import annotations
 
 import abc
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from identity.domain.decisions import Decision
@@ -26,6 +27,10 @@ class SourceRecords(abc.ABC):
     async def save(self, record: SourceRecord) -> None:
         """Store a record's (new) details and its person; the matcher sees them from now on. A record this unit of
         work did not `get` is a new one."""
+
+    @abc.abstractmethod
+    async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
+        """The source recorded the details held (unchanged) again at `recorded_at`: keep that time only."""
 
     @abc.abstractmethod
     async def persons_of(self, keys: Iterable[RecordKey]) -> set[str]:

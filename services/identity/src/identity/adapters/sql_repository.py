@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,7 +30,12 @@ def _is(key: RecordKey) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 def _record(row: Row[Any]) -> SourceRecord:
     details = details_of(row) if row.feature_version is not None else None
     return SourceRecord(RecordKey(row.source_system, row.source_record_id), row.person_id, row.village_code,
-                        row.link_verified, details, row.linked_at)
+                        row.link_verified, details, row.linked_at, _utc(row.details_recorded_at))
+
+
+def _utc(at: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as an aware one (SQLite gives it back without its offset; it was stored in UTC)."""
+    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at
 
 
 class SqlSourceRecords(repositories.SourceRecords):
@@ -63,7 +69,8 @@ class SqlSourceRecords(repositories.SourceRecords):
             "birth_date_precision": details.birth_date_precision, "feature_version": version,
             "feature_seq": await self.lock.hold(),
             "nik_digest": blind_index(details.nik, self.digest_key) if details.nik else None,
-            "person_id": record.person_id, "linked_at": record.linked_at, "link_verified": record.verified}
+            "person_id": record.person_id, "linked_at": record.linked_at, "link_verified": record.verified,
+            "details_recorded_at": record.recorded_at.astimezone(dt.UTC) if record.recorded_at else None}
         await self.matcher.ready()
         if record.key in self._stored:
             await self.session.execute(update(source_records).where(*_is(record.key)).values(**values))
@@ -72,6 +79,12 @@ class SqlSourceRecords(repositories.SourceRecords):
                 source_system=record.key.source_system, source_record_id=record.key.source_record_id, **values))
             self._stored.add(record.key)
         self.matcher.add(record.key, version, details)
+
+    async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
+        """Keep the time the unchanged details were recorded again (the matcher's version stays)."""
+        await self.lock.hold()
+        await self.session.execute(update(source_records).where(*_is(key)).values(
+            details_recorded_at=recorded_at.astimezone(dt.UTC)))
 
     async def persons_of(self, keys: Iterable[RecordKey]) -> set[str]:
         """The persons these records are linked to now."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,10 +25,12 @@ class Actor:
 
 @dataclass(frozen=True)
 class RecordSeen:
-    """A source system sent a record's identifying details (restricted: never logged)."""
+    """A source system sent a record's identifying details (restricted: never logged), recorded there at
+    `recorded_at` (the order of one record's details)."""
 
     key: RecordKey
     details: Details
+    recorded_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

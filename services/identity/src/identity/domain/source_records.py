@@ -56,7 +56,8 @@ def as_record(key: RecordKey, details: Details) -> Record:
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
     """A source record as identity holds it: its person, whether a reviewer placed it there, and its details
-    (None for a record identity knows only by a reviewer's decision, before its details arrived)."""
+    (None for a record identity knows only by a reviewer's decision, before its details arrived), and when the
+    source recorded those details (None: before identity kept that time)."""
 
     key: RecordKey
     person_id: str
@@ -64,6 +65,12 @@ class SourceRecord:
     verified: bool = False
     details: Details | None = None
     linked_at: dt.datetime | None = None
+    recorded_at: dt.datetime | None = None
+
+    def holds_newer_than(self, recorded_at: dt.datetime | None) -> bool:
+        """Whether the details held were recorded after `recorded_at`: details recorded earlier (a replayed dead
+        letter landing after newer events) must never overwrite them. Unknown times never refuse."""
+        return self.recorded_at is not None and recorded_at is not None and recorded_at < self.recorded_at
 
     def own_nik(self) -> str | None:
         """The child's own well-formed NIK (not a parent's written in its place), if the record has one."""

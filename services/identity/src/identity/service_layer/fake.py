@@ -96,6 +96,11 @@ class MemorySourceRecords(repository.SourceRecords):
         self.uow.store.records[record.key] = (record, version)
         self.uow.matcher.add(record.key, version, record.details)
 
+    async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
+        """Keep the time the unchanged details were recorded again."""
+        record, version = self.uow.store.records[key]
+        self.uow.store.records[key] = (replace(record, recorded_at=recorded_at), version)
+
     async def persons_of(self, keys: Iterable[RecordKey]) -> set[str]:
         """The persons these records are linked to now."""
         return {stored[0].person_id for key in keys if (stored := self.uow.store.records.get(key))}

@@ -2,7 +2,8 @@
 
 The rules, in order:
 1. A record that arrives again with the details identity already holds changes nothing: redelivered or resent,
-   it is linked once.
+   it is linked once. Details recorded before the ones held (a replayed dead letter landing after newer events)
+   change nothing either: an older version never overwrites a newer one.
 2. A record a reviewer placed (a verified link, or either side of a merge) stays where the reviewer put it; only its
    details are updated. Automatic matching never overrides a human decision.
 3. Persons holding a record a reviewer declared another child (a verified non-link) are never candidates.
@@ -19,6 +20,7 @@ The rules, in order:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from identity.domain.review import Review
 from identity.domain.source_records import Candidate, RecordKey, SourceRecord
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Placement:
@@ -55,7 +58,12 @@ async def link_records(command: LinkRecords, uow: IdentityUnitOfWork) -> None:
 async def link_record(seen: RecordSeen, uow: IdentityUnitOfWork) -> None:
     """Find the record's person (or create one) and announce a changed link or an unsure match."""
     stored = await uow.records.get(seen.key)
+    if stored is not None and stored.holds_newer_than(seen.recorded_at):
+        log.debug("skipped details of a %s record recorded before the ones held", seen.key.source_system)
+        return
     if stored is not None and stored.details == seen.details:
+        if seen.recorded_at is not None and seen.recorded_at != stored.recorded_at:
+            await uow.records.note_recorded(seen.key, seen.recorded_at)  # so an older change stays refused
         return
     now = dt.datetime.now(dt.UTC)
     placement = Placement(stored.person_id) if stored is not None and stored.verified else await place(uow, seen)
@@ -63,7 +71,7 @@ async def link_record(seen: RecordSeen, uow: IdentityUnitOfWork) -> None:
     moved = stored is None or stored.person_id != person_id
     await uow.records.save(SourceRecord(
         seen.key, person_id, seen.details.village_code, stored.verified if stored else False, seen.details,
-        now if moved or stored is None else stored.linked_at))
+        now if moved or stored is None else stored.linked_at, seen.recorded_at))
     if moved:
         reason = LinkReason.AUTOMATIC_MATCH if placement.person_id else LinkReason.NEW_PERSON
         uow.publish(to_wire(RecordLinked(seen.key, person_id, seen.details.village_code, reason, now)))
