@@ -23,8 +23,9 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
+from fastapi import Header
 from sqlalchemy import (
     Column,
     DateTime,
@@ -55,6 +56,11 @@ REPLAY_HEADER = "Idempotent-Replayed"
 """Set to `true` on an answer replayed from a stored key."""
 DEFAULT_TTL = dt.timedelta(hours=24)
 KEY_MAX_LENGTH = 255
+KeyHeader = Annotated[str | None, Header(
+    alias=HEADER, max_length=KEY_MAX_LENGTH + 2, pattern=r'^"?[\x21\x23-\x7e]{1,255}"?$',
+    description="A unique key per logical request (a UUID), the same on every retry of it; as a plain token or a "
+                "quoted sf-string. Kept 24 hours by default.")]
+"""The Idempotency-Key request header of a route (the same form in every service)."""
 LOCK_CLASS = 0x51D3  # the first half of the two-integer advisory lock keys of idempotency keys
 
 C = TypeVar("C")

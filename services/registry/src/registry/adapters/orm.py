@@ -25,6 +25,7 @@ from registry.domain.model import DatePrecision, Sex
 from simpul_platform.audit import audit_table
 from simpul_platform.delivery_tables import delivery_tables
 from simpul_platform.field_encryption import EncryptedString
+from simpul_platform.idempotency import idempotency_table
 
 metadata = MetaData()
 
@@ -139,17 +140,10 @@ consent_records = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
-# Client-supplied keys of creates: a retried request finds its key and gets the same resource back.
-# The response itself is not stored (it would hold the NIK in clear), only what it was about.
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("subject", String(200), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("resource_id", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+# Client-supplied Idempotency-Keys of creates, in the platform's shape (`simpul_platform.idempotency`): the request's
+# fingerprint and the first answer, replayed to a retry until the key expires. The answer can hold a child's NIK, so
+# the registry stores it sealed, bound to its row (`adapters.stores.SealedIdempotencyKeys`).
+idempotency_keys = idempotency_table(metadata)
 
 # One bulk import of a survey: who ran it, what it did, and the per-row errors (row, column, reason; no values).
 survey_imports = Table(

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from registry.adapters.repository import (
     ChildrenRepository,
-    IdempotencyKeys,
     RegionRepository,
     SourceKey,
     SurveyImports,
@@ -27,6 +26,7 @@ from registry.domain.survey import ImportReport, SurveyFile
 from registry.service_layer.unit_of_work import RegistryRules, RegistryUnitOfWork
 from simpul_contracts import Event
 from simpul_platform.field_encryption import development_blind_index_key
+from simpul_platform.idempotency import InMemoryIdempotencyKeys, StoredKey
 from simpul_platform.unit_of_work import Access, InMemoryUnitOfWork
 
 VILLAGES = (Level.DESA, Level.KELURAHAN)
@@ -54,7 +54,7 @@ class FakeTables:
     consent: dict[str, GuardianConsent] = field(default_factory=dict)
     regions: dict[str, StoredRegionRow] = field(default_factory=dict)
     region_versions: list[tuple[str, int, str, dt.datetime, dt.datetime | None]] = field(default_factory=list)
-    keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    keys: dict[tuple[str, str], StoredKey] = field(default_factory=dict)  # Idempotency-Keys by (subject, key)
     imports: dict[str, tuple[str, ImportReport, bool]] = field(default_factory=dict)  # subject, report, finished
 
 
@@ -274,21 +274,12 @@ class FakeRegionRepository(RegionRepository):
                                        for c, v, n, start, end in self.tables.region_versions]
 
 
-class FakeIdempotencyKeys(IdempotencyKeys):
-    """Keys in a dictionary."""
+class FakeIdempotencyKeys(InMemoryIdempotencyKeys):
+    """The platform's in-memory keys over the unit of work's copy of the tables (so a rollback forgets a key)."""
 
     def __init__(self, tables: FakeTables) -> None:
-        self.tables = tables
-
-    async def get(self, subject: str, key: str) -> tuple[str, str] | None:
-        """The key's fingerprint and resource."""
-        return self.tables.keys.get((subject, key))
-
-    async def add(self, subject: str, key: str, fingerprint: str, resource_id: str) -> None:
-        """Keep the key; a second time fails."""
-        if (subject, key) in self.tables.keys:
-            raise DuplicateKey(key)
-        self.tables.keys[subject, key] = (fingerprint, resource_id)
+        super().__init__()
+        self.keys = tables.keys
 
 
 class FakeSurveyImports(SurveyImports):

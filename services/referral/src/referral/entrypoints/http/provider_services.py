@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.routing import APIRoute
 
 from referral.domain.commands.service_records import PushServiceRecord, PushServiceRecords
@@ -39,7 +39,7 @@ from referral.service_layer.handlers import service_records as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.errors import Forbidden
-from simpul_platform.idempotency import HEADER, KEY_MAX_LENGTH, REPLAY_HEADER, Answer, IdempotencyKey, execute_once
+from simpul_platform.idempotency import HEADER, REPLAY_HEADER, Answer, IdempotencyKey, KeyHeader, execute_once
 from simpul_platform.idempotency import fingerprint as fingerprint_of
 from simpul_platform.problems import Problem
 
@@ -47,10 +47,7 @@ C = TypeVar("C")
 R = TypeVar("R")
 ProviderToken = Annotated[Principal, Depends(require(Role.PROVIDER))]
 ReferralId = Annotated[str, Path(max_length=64, pattern=OPAQUE_ID, description="The referral's id")]
-KeyHeader = Annotated[str | None, Header(
-    alias=HEADER, max_length=KEY_MAX_LENGTH + 2, pattern=r'^"?[\x21\x23-\x7e]{1,255}"?$',
-    description="Required: a unique key per logical request (a UUID), the same on every retry of it; as a plain "
-                "token or a quoted sf-string. Kept 24 hours.")]
+
 SCOPE = "services:write"
 """The OAuth scope a client's token needs to push service records."""
 BODY_LIMITS = {"push_service_record": "service_record_max_bytes",

@@ -40,6 +40,7 @@ from referral.entrypoints.http.referral_schemas import (
 from referral.service_layer.handlers import referrals as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
+from simpul_platform.idempotency import REPLAY_HEADER, Answer, IdempotencyKey, KeyHeader, execute_once, fingerprint
 from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
 
@@ -83,16 +84,29 @@ def _version(if_match: str | None) -> int | None:
     return int(value)
 
 
-@router.post("", status_code=201, response_model=ReferralRead, summary="Refer a child to a provider")
-async def issue(body: ReferralCreate, principal: District, request: Request, response: Response) -> ReferralRead:
-    """Issue a referral: 409 names the consent rule or the eligibility rule that refuses it."""
+@router.post("", status_code=201, response_model=ReferralRead, summary="Refer a child to a provider",
+             responses={201: {"headers": {REPLAY_HEADER: {"description": "true when a retry got the first answer",
+                                                          "schema": {"type": "string"}}}}})
+async def issue(body: ReferralCreate, principal: District, request: Request,
+                idempotency_key: KeyHeader = None) -> Response:
+    """Issue a referral: 409 names the consent rule or the eligibility rule that refuses it. With an
+    `Idempotency-Key`, a retry gets the first answer instead of a second referral."""
     command = IssueReferral(
         principal, f"ref_{uuid.uuid4().hex}", body.child_id, body.person_id, body.district, body.provider_id,
         tuple(body.service_types), _now(request), body.consent_override_reason, body.capacity_override_reason,
         body.previous_referral_id)
-    referral = await _run(request, handlers.issue_referral, command)
-    response.headers["Location"] = f"/referrals/{referral.referral_id}"
-    return _answer(referral, response)
+    key = None if idempotency_key is None else IdempotencyKey(
+        principal.subject, idempotency_key.strip('"'), fingerprint("POST", "/referrals", body.model_dump(mode="json")))
+    wiring = request.app.state.wiring
+    outcome = await execute_once(
+        wiring.unit_of_work(), handlers.issue_referral, command, key=key, now=_now(request),
+        ttl=dt.timedelta(hours=wiring.settings.idempotency_key_hours),
+        answer=lambda referral: Answer(201, referral_view(referral).model_dump_json().encode()))
+    created = ReferralRead.model_validate_json(outcome.answer.body)
+    headers = {"Location": f"/referrals/{created.referral_id}", "ETag": f'"{created.version}"'}
+    if outcome.replayed:
+        headers[REPLAY_HEADER] = "true"
+    return Response(outcome.answer.body, outcome.answer.status, headers, media_type="application/json")
 
 
 @router.get("", response_model=list[ReferralRead], summary="Search referrals in your districts (audited)")
