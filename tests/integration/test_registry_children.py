@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from registry.adapters.orm import audit_log, children, delivery
+from registry.adapters.orm import audit_log, children, delivery, idempotency_keys
+from registry.entrypoints import idempotency_purge
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
 from tests.support.database import scalar
@@ -34,6 +36,24 @@ def _ago(days: int) -> str:
 
 def _day(days_ago: int) -> str:
     return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days_ago)).isoformat()
+
+
+async def execute_sql(url: str, statement: Any) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(statement)
+    finally:
+        await engine.dispose()
+
+
+async def rows(url: str, query: Any) -> list[Any]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.execute(query)).tuples().all())
+    finally:
+        await engine.dispose()
 
 
 async def _register(registry: httpx.AsyncClient, body: dict[str, Any], **headers: str) -> httpx.Response:
@@ -84,16 +104,71 @@ async def test_idempotent_retries(make_database: Callable[..., str], kafka_boots
     url = make_database("registry")
     async with running({"registry": settings_for("registry", url, kafka_bootstrap, namespace)}) as stack:
         registry = stack.clients["registry"]
-        first = await _register(registry, CHILD, **{"Idempotency-Key": "survey-7-row-3"})
-        retry = await _register(registry, CHILD, **{"Idempotency-Key": "survey-7-row-3"})
-        assert first.status_code == retry.status_code == 201
-        assert first.json()["child_id"] == retry.json()["child_id"]
-        other = await _register(registry, CHILD | {"full_name": "Siti A."}, **{"Idempotency-Key": "survey-7-row-3"})
-        assert other.status_code == 409
-        assert other.json()["errors"] == [{"field": "Idempotency-Key",
-                                           "reason": "was already used for a different request"}]
+        key = {"Idempotency-Key": "survey-7-row-3"}
+        first = await _register(registry, CHILD, **key)
+        assert (first.status_code, first.headers["ETag"]) == (201, '"1"')
+        assert "Idempotent-Replayed" not in first.headers
+        child = f"/children/{first.json()['child_id']}"
+        changed = await registry.patch(child, json={"full_name": "Siti Aminah Putri"}, headers=CADRE | {
+            "If-Match": '"1"'})
+        assert changed.headers["ETag"] == '"2"'
+        # A retry gets the first answer again, as it was (not the record as it stands now), marked as a replay.
+        retry = await _register(registry, CHILD, **key)
+        assert (retry.status_code, retry.content, retry.headers["ETag"]) == (201, first.content, '"1"')
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        # The same key with another body is a 422 naming the header (the draft's rule; it was a 409).
+        other = await _register(registry, CHILD | {"full_name": "Siti A."}, **key)
+        assert other.status_code == 422
+        assert other.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in other.json()["errors"]] == ["Idempotency-Key"]
         assert await scalar(url, select(func.count()).select_from(children)) == 1
-        assert await scalar(url, select(func.count()).select_from(delivery.outbox)) == 2  # identity + registered
+        assert await scalar(url, select(func.count()).select_from(delivery.outbox)) == 3  # identity x2 + registered
+        # The stored answer holds the NIK, sealed; the replay was a read of the child, audited as one.
+        body = await scalar(url, select(idempotency_keys.c.body))
+        assert NIK.encode() not in body
+        assert body.startswith(b"v2:")
+        assert await scalar(url, select(func.count()).select_from(audit_log).where(
+            audit_log.c.action == "register")) == 2
+
+        # An expired key is forgotten: the same request runs as new; the purge deletes expired keys.
+        await execute_sql(url, update(idempotency_keys).values(expires_at=dt.datetime.now(dt.UTC)))
+        late = await _register(registry, CHILD, **key)
+        assert late.status_code == 201
+        assert "Idempotent-Replayed" not in late.headers
+        assert late.json()["child_id"] != first.json()["child_id"]
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)
+        assert await idempotency_purge.purge(stack.apps["registry"].state.unit_of_work, later) == 1
+        assert await scalar(url, select(func.count()).select_from(idempotency_keys)) == 0
+
+
+async def test_visits_and_consent_replay_their_first_answer(
+    make_database: Callable[..., str], kafka_bootstrap: str, namespace: str
+) -> None:
+    url = make_database("registry")
+    async with running({"registry": settings_for("registry", url, kafka_bootstrap, namespace)}) as stack:
+        registry = stack.clients["registry"]
+        created = await _register(registry, CHILD | {"classification": LABOURER | {"at": _ago(30)}})
+        child = f"/children/{created.json()['child_id']}"
+        visit = {"visited_on": _day(1), "child_working": True, "school_status": "dropped_out", "school_grade": 5,
+                 "sectors": ["tobacco"], "hazards": [], "notes": "first visit"}
+        consent = {"purpose": "referral", "decision": "given", "decided_on": _day(1)}
+        for path, body, another in ((f"{child}/visits", visit, {"notes": "another visit"}),
+                                    (f"{child}/consent", consent, {"decision": "refused"})):
+            key = CADRE | {"Idempotency-Key": f"key-{path}"}
+            first = await registry.post(path, json=body, headers=key)
+            assert first.status_code == 201, first.text
+            retry = await registry.post(path, json=body, headers=key)
+            assert (retry.status_code, retry.content, retry.headers["Idempotent-Replayed"]) == (
+                201, first.content, "true")
+            other = await registry.post(path, json=body | another, headers=key)
+            assert (other.status_code, [e["field"] for e in other.json()["errors"]]) == (422, ["Idempotency-Key"])
+        visits = (await registry.get(f"{child}/visits", headers=CADRE)).json()
+        assert [v["notes"] for v in visits] == ["first visit"]
+        history = (await registry.get(f"{child}/consent", headers=CADRE)).json()["history"]
+        assert len(history) == 1
+        actions = {action: count for action, count in (await rows(url, select(
+            audit_log.c.action, func.count()).group_by(audit_log.c.action)))}
+        assert (actions["read_visits"], actions["read_consent"]) == (3, 3)  # first, replay and the list
 
 
 async def test_every_lifecycle_transition_and_the_closure_rule(

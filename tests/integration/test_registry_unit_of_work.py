@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from registry.adapters import orm
 from registry.bootstrap import MIGRATIONS, Wiring
@@ -24,16 +24,18 @@ from registry.domain.survey import ImportReport, RowError, SurveyFile
 from registry.domain.visits import Hazard, SchoolStatus, WorkSector
 from registry.reference import pilot_regions
 from registry.service_layer.fake import FakeRegistryStore
-from registry.service_layer.unit_of_work import RegistryRules, RegistryUnitOfWork
+from registry.service_layer.unit_of_work import RegistryRules, RegistryUnitOfWork, SqlRegistryUnitOfWork
 from simpul_contracts.events import ChildUpdatedV1
 from simpul_platform.database import Database
-from simpul_platform.field_encryption import development_blind_index_key, development_keyring
+from simpul_platform.field_encryption import InvalidTokenError, development_blind_index_key, development_keyring
+from simpul_platform.idempotency import Answer, IdempotencyKey, StoredKey
 from simpul_platform.migrations import upgrade
 from simpul_platform.unit_of_work import Access
 
 KESILIR = "35.09.11.2007"
 SUKORENO = "35.09.27.2002"
 AT = dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)
+DAY = dt.timedelta(hours=24)
 RULES = RegistryRules("simpul-registry", development_blind_index_key())
 NewUow = Callable[[], RegistryUnitOfWork]
 
@@ -152,19 +154,50 @@ async def test_regions_answer_registrations_and_take_an_import(new_uow: NewUow) 
 
 async def test_keys_and_imports_are_kept(new_uow: NewUow) -> None:
     report = ImportReport("imp_1", "simpul-registry", rows=2, created=1, errors=[RowError(3, "sex", "is required")])
+    key, other_client = IdempotencyKey("kader", "k-1", "f-1"), IdempotencyKey("other", "k-1", "f-1")
+    answer = Answer(201, b'{"child_id": "chd_1", "nik": "3509114203140001"}')
     async with new_uow() as uow:
-        await uow.idempotency_keys.add("kader", "k-1", "f-1", "chd_1")
+        assert await uow.idempotency_keys.claim(key, AT) is None
+        await uow.idempotency_keys.add(key, answer, AT, AT + DAY)
+        await uow.idempotency_keys.add(IdempotencyKey("kader", "k-2", "f-2"), answer, AT, AT + 2 * DAY)
         await uow.imports.start(report, "kader", SurveyFile("survey.csv", "sha"))
         assert await uow.imports.finished("imp_1", "kader") is None  # not finished yet
         await uow.imports.finish(report)
         await uow.commit()
     async with new_uow() as uow:
-        assert await uow.idempotency_keys.get("kader", "k-1") == ("f-1", "chd_1")
-        assert await uow.idempotency_keys.get("other", "k-1") is None
+        assert await uow.idempotency_keys.claim(key, AT + DAY - dt.timedelta(seconds=1)) == StoredKey(
+            "f-1", answer, AT + DAY)
+        assert await uow.idempotency_keys.claim(other_client, AT) is None
         assert await uow.imports.finished("imp_1", "other") is None
         finished = await uow.imports.finished("imp_1", "kader")
         assert finished is not None
         assert (finished.counts(), finished.errors) == (report.counts(), report.errors)
+    async with new_uow() as uow:
+        assert await uow.idempotency_keys.claim(key, AT + DAY) is None  # expired: forgotten
+        assert await uow.idempotency_keys.purge(AT + 2 * DAY, 10) == 1  # k-2; k-1 went with the claim
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.idempotency_keys.purge(AT + 3 * DAY, 10) == 0
+
+
+async def test_a_stored_answer_is_sealed_to_its_key(new_uow: NewUow) -> None:
+    uow = new_uow()
+    if not isinstance(uow, SqlRegistryUnitOfWork):
+        pytest.skip("the fake keeps answers in memory")
+    key, other = IdempotencyKey("kader", "k-1", "f-1"), IdempotencyKey("kader", "k-2", "f-2")
+    async with uow:
+        await uow.idempotency_keys.add(key, Answer(201, b'{"nik": "3509114203140001"}'), AT, AT + DAY)
+        await uow.idempotency_keys.add(other, Answer(201, b'{"nik": "3509114203149999"}'), AT, AT + DAY)
+        await uow.commit()
+    table = orm.idempotency_keys.c
+    async with uow.database.session() as session, session.begin():
+        bodies = dict((await session.execute(select(table.key, table.body))).tuples().all())
+        assert all(b"3509" not in body and body.startswith(b"v2:") for body in bodies.values())
+        # A token copied onto another client's key does not open there.
+        await session.execute(update(orm.idempotency_keys).where(table.key == "k-2").values(body=bodies["k-1"]))
+    with pytest.raises(InvalidTokenError):
+        async with new_uow() as uow:
+            await uow.idempotency_keys.claim(other, AT)
 
 
 async def test_a_rollback_undoes_the_state_the_events_and_the_audit_entries(new_uow: NewUow) -> None:

@@ -14,6 +14,7 @@ from registry.domain.commands import (
     ClassifyChild,
     PersonLink,
     ReadChild,
+    ReadConsent,
     RecordConsent,
     RegisterChild,
     SearchChildren,
@@ -25,7 +26,6 @@ from registry.domain.errors import (
     CaseRequired,
     ChildNotFound,
     DuplicateSource,
-    IdempotencyKeyReused,
     OutsideScope,
     StaleVersion,
     UnknownVillage,
@@ -35,9 +35,10 @@ from registry.domain.record import ChildSearch
 from registry.domain.regions import Region
 from registry.domain.survey import ImportSurvey, RefusedRow, RowError, SurveyEntry, SurveyFile
 from registry.domain.visits import SchoolStatus
+from registry.entrypoints import idempotency_purge
 from registry.service_layer.fake import FakeRegistryStore
 from registry.service_layer.handlers import cases, children, survey
-from registry.service_layer.idempotency import IdempotencyKey, create_once
+from registry.service_layer.idempotency import create_once, then_read
 from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
@@ -48,6 +49,7 @@ from simpul_contracts.events import (
 )
 from simpul_platform.auth import Principal, Role
 from simpul_platform.errors import DomainError, ErrorKind
+from simpul_platform.idempotency import Answer, IdempotencyKey, KeyReused
 from simpul_platform.unit_of_work import execute
 
 KESILIR = "35.09.11.2007"
@@ -154,15 +156,71 @@ async def test_case_changes_need_a_case_and_move_the_records_version(store: Fake
     assert store.tables.children[child_id].version == 4
 
 
-async def test_an_idempotency_key_creates_once_and_refuses_another_request(store: FakeRegistryStore) -> None:
-    command, key = RegisterChild(CADRE, SITI), IdempotencyKey("kader", "k-1", "fingerprint-1")
-    first = await create_once(store.unit_of_work, children.register_child, command, key, lambda v: v.child_id)
-    again = await create_once(store.unit_of_work, children.register_child, command, key, lambda v: v.child_id)
-    assert (again.resource_id, again.result) == (first.resource_id, None)
-    assert len(store.tables.children) == 1
-    with pytest.raises(IdempotencyKeyReused):
-        await create_once(store.unit_of_work, children.register_child, command,
-                          IdempotencyKey("kader", "k-1", "fingerprint-2"), lambda v: v.child_id)
+NOW = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(hours=24)
+
+
+def _child_answer(view: children.ChildView) -> Answer:
+    return Answer(201, f'{{"child_id": "{view.child_id}", "version": {view.record.version}}}'.encode())
+
+
+async def test_an_idempotency_key_runs_a_create_once_replays_its_answer_and_refuses_another_request(
+        store: FakeRegistryStore) -> None:
+    replays: list[Answer] = []
+
+    async def on_replay(answer: Answer) -> None:
+        replays.append(answer)
+
+    async def register(key: IdempotencyKey, now: dt.datetime = NOW) -> tuple[Answer, bool]:
+        outcome = await create_once(store.unit_of_work, children.register_child, RegisterChild(CADRE, SITI), key=key,
+                                    answer=_child_answer, on_replay=on_replay, now=now, ttl=DAY)
+        return outcome.answer, outcome.replayed
+
+    key = IdempotencyKey("kader", "k-1", "fingerprint-1")
+    first, replayed = await register(key)
+    assert (first.status, replayed, replays) == (201, False, [])
+    again, replayed = await register(key, NOW + DAY - dt.timedelta(seconds=1))
+    assert (again, replayed, replays) == (first, True, [first])  # the first answer, and the read it discloses
+    assert (len(store.tables.children), len(store.published)) == (1, 2)
+    with pytest.raises(KeyReused) as reused:
+        await register(IdempotencyKey("kader", "k-1", "fingerprint-2"))
+    assert (reused.value.field, reused.value.kind) == ("Idempotency-Key", ErrorKind.INVALID)  # a 422, not a 409
+    other_client, replayed = await register(IdempotencyKey("other-kader", "k-1", "fingerprint-2"))
+    assert not replayed
+    assert other_client != first
+    # Once the key has expired it is forgotten: the same request runs as new.
+    late, replayed = await register(key, NOW + DAY)
+    assert (replayed, len(store.tables.children)) == (False, 3)
+    assert late != first
+
+
+async def test_a_refused_create_keeps_no_key_and_expired_keys_are_purged(store: FakeRegistryStore) -> None:
+    async def nothing(_answer: Answer) -> None:
+        return None
+
+    async def register(key: IdempotencyKey, details: ChildDetails, now: dt.datetime) -> None:
+        await create_once(store.unit_of_work, children.register_child, RegisterChild(CADRE, details), key=key,
+                          answer=_child_answer, on_replay=nothing, now=now, ttl=DAY)
+
+    with pytest.raises(OutsideScope):
+        await register(IdempotencyKey("kader", "k-1", "f-1"), ChildDetails(full_name="Putri", sex=Sex.FEMALE,
+                                                                            village_code=SUKORENO), NOW)
+    assert store.tables.keys == {}
+    await register(IdempotencyKey("kader", "k-1", "f-2"), SITI, NOW)
+    await register(IdempotencyKey("kader", "k-2", "f-2"), SITI, NOW + dt.timedelta(hours=1))
+    assert await idempotency_purge.purge(store.unit_of_work, NOW + DAY) == 1
+    assert set(store.tables.keys) == {("kader", "k-2")}
+    assert await idempotency_purge.purge(store.unit_of_work, NOW + DAY) == 0
+
+
+async def test_a_create_then_its_read_make_one_transaction_with_the_reads_audit(store: FakeRegistryStore) -> None:
+    child_id = (await _register(store)).child_id
+    record = RecordConsent(CADRE, child_id, ConsentPurpose.REFERRAL, ConsentDecision.GIVEN, dt.date(2026, 11, 2))
+    handler = then_read(cases.record_consent, cases.read_consent, lambda c: ReadConsent(c.by, c.child_id, None))
+    consent = await execute(store.unit_of_work(), handler, record)
+    assert consent.decision(ConsentPurpose.REFERRAL) is ConsentDecision.GIVEN
+    assert [(a.action, a.resource_ids) for a in store.audited][-1] == ("read_consent", (child_id,))
+    assert isinstance(store.published[-1], ConsentChangedV1)
 
 
 async def test_a_survey_registers_good_rows_refuses_bad_ones_and_imports_again_unchanged(
@@ -194,7 +252,7 @@ def test_details_keep_their_invariants_whoever_builds_them() -> None:
 
 @pytest.mark.parametrize(("error", "kind"), [
     (ChildNotFound(), ErrorKind.NOT_FOUND), (OutsideScope(), ErrorKind.FORBIDDEN), (StaleVersion(), ErrorKind.STALE),
-    (CaseRequired(), ErrorKind.CONFLICT), (IdempotencyKeyReused(), ErrorKind.CONFLICT),
+    (CaseRequired(), ErrorKind.CONFLICT), (KeyReused(), ErrorKind.INVALID),
     (UnknownVillage(), ErrorKind.INVALID)])
 def test_every_refusal_has_the_kind_the_api_answers_it_with(error: DomainError, kind: ErrorKind) -> None:
     assert error.kind is kind

@@ -116,18 +116,6 @@ class RegionRepository(abc.ABC):
         """Mark regions retired and close their current version; nothing is deleted."""
 
 
-class IdempotencyKeys(abc.ABC):
-    """Client-supplied keys of creates and what each created."""
-
-    @abc.abstractmethod
-    async def get(self, subject: str, key: str) -> tuple[str, str] | None:
-        """(fingerprint of the request, id of what it created) for a key the subject used, or None."""
-
-    @abc.abstractmethod
-    async def add(self, subject: str, key: str, fingerprint: str, resource_id: str) -> None:
-        """Keep a key with what it created; a key stored twice fails (the loser of a race retries)."""
-
-
 class SurveyImports(abc.ABC):
     """The record of each survey import: who ran it, on what file, and its report."""
 

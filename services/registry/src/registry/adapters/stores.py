@@ -1,35 +1,54 @@
-"""Idempotency keys and survey import records in SQL."""
+"""Idempotency keys (their answers sealed) and survey import records in SQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
-from registry.adapters.repository import IdempotencyKeys, SurveyImports
+from registry.adapters.repository import SurveyImports
 from registry.domain.survey import ImportReport, RowError, SurveyFile
+from simpul_platform.field_encryption import Keyring, bound_keyring, row_key
+from simpul_platform.idempotency import Answer, IdempotencyKey, SqlIdempotencyKeys, StoredKey
+
+ANSWER_PURPOSE = "idempotency_keys.body"
+"""What a sealed answer's token is bound to, with its row (subject and key)."""
 
 
-class SqlIdempotencyKeys(IdempotencyKeys):
-    """Keys in `idempotency_keys`; the primary key (subject, key) makes a racing second insert fail."""
+class SealedIdempotencyKeys(SqlIdempotencyKeys):
+    """The platform's keys (`simpul_platform.idempotency`) in `idempotency_keys`, each stored answer sealed.
+
+    A registration's answer is the child's record, NIK and KK included, which the registry never stores in clear: the
+    answer is encrypted under the service's keyring (the one its NIK column uses), bound to the key's row, so a token
+    copied to another client's key fails to open. Tokens are not rewritten by `simpul keys rotate`: keep a retired
+    key in the keyring for the Idempotency-Key window (24 h by default) after rotating.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session, orm.idempotency_keys)
 
-    async def get(self, subject: str, key: str) -> tuple[str, str] | None:
-        """The request's fingerprint and what it created, or None."""
-        k = orm.idempotency_keys.c
-        row = (await self.session.execute(select(k.fingerprint, k.resource_id).where(
-            k.subject == subject, k.key == key))).first()
-        return (row.fingerprint, str(row.resource_id)) if row else None
+    async def claim(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
+        """The stored key with its answer opened (None when absent or expired)."""
+        stored = await super().claim(key, now)
+        if stored is None:
+            return None
+        body = self._keyring().decrypt(stored.answer.body.decode(), ANSWER_PURPOSE, _row(key))
+        return replace(stored, answer=Answer(stored.answer.status, body.encode()))
 
-    async def add(self, subject: str, key: str, fingerprint: str, resource_id: str) -> None:
-        """Keep the key in this transaction."""
-        await self.session.execute(insert(orm.idempotency_keys).values(
-            subject=subject, key=key, fingerprint=fingerprint, resource_id=resource_id,
-            created_at=dt.datetime.now(dt.UTC)))
+    async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
+        """Store the key with its answer sealed."""
+        token = self._keyring().encrypt(answer.body.decode(), ANSWER_PURPOSE, _row(key))
+        await super().add(key, Answer(answer.status, token.encode()), now, expires_at)
+
+    def _keyring(self) -> Keyring:
+        return bound_keyring(self.session.get_bind().dialect)
+
+
+def _row(key: IdempotencyKey) -> str:
+    return row_key(key.subject, key.key)
 
 
 class SqlSurveyImports(SurveyImports):

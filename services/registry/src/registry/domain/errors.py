@@ -90,12 +90,5 @@ class DuplicateSource(RegistryError):
         super().__init__("source_record_id", "a child with this source record id is already registered")
 
 
-class IdempotencyKeyReused(RegistryConflict):
-    """A key sent again with a different request."""
-
-    def __init__(self) -> None:
-        super().__init__("Idempotency-Key", "was already used for a different request")
-
-
 class VersionConflict(Exception):
     """The record changed since the version the caller read (a repository's answer, made a StaleVersion)."""

@@ -1,68 +1,50 @@
-"""Idempotency-Key handling, in one place: a create runs at most once per key; a retry gets what it created."""
+"""Idempotency-Key on the registry's creates: the platform's rules (`simpul_platform.idempotency`), as in every service.
+
+- A create with a key runs at most once per key and client (the token's subject); its answer (status and JSON body)
+  is stored with the key in the create's transaction, sealed (`adapters.stores.SealedIdempotencyKeys`).
+- A retry with the same key and request (method, target, body) gets that answer again, marked
+  `Idempotent-Replayed: true`, and changes nothing. Before the stored answer is sent again, the read it discloses is
+  run as on the first answer: the caller's scope is checked again (a record out of scope, or gone, is a 404) and the
+  access is audited.
+- The same key with another request is a 422 naming `Idempotency-Key`; a retry while the first is still running, a
+  409. A refused create stores nothing: a retry runs again.
+- Keys expire after `REGISTRY_IDEMPOTENCY_KEY_HOURS` (24 h): an expired key is forgotten (a request with it runs as
+  new), and a periodic job purges expired keys (`entrypoints.idempotency_purge`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
-
-from registry.domain.errors import IdempotencyKeyReused
 from registry.service_layer.unit_of_work import RegistryUnitOfWork, UnitsOfWork
+from simpul_platform.idempotency import Answer, IdempotencyKey, Outcome, execute_once
 
 C = TypeVar("C")
+Q = TypeVar("Q")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class IdempotencyKey:
-    """A client's key for one create, and the fingerprint of the request that sent it."""
-
-    subject: str
-    key: str
-    fingerprint: str
-
-
-@dataclass(frozen=True)
-class Created(Generic[R]):
-    """What a create made: its id, and the handler's result (None when a retry found the first attempt's)."""
-
-    resource_id: str
-    result: R | None
+async def create_once(uows: UnitsOfWork, handler: Callable[[C, RegistryUnitOfWork], Awaitable[R]], command: C, *,
+                      key: IdempotencyKey | None, answer: Callable[[R], Answer],
+                      on_replay: Callable[[Answer], Awaitable[object]], now: dt.datetime,
+                      ttl: dt.timedelta) -> Outcome:
+    """Run a create in its own unit of work at most once per key, store its answer with the key, and commit; a
+    replay first awaits `on_replay` (the read the answer discloses, in its own unit of work), which may refuse it."""
+    outcome = await execute_once(uows(), handler, command, key=key, answer=answer, now=now, ttl=ttl)
+    if outcome.replayed:
+        await on_replay(outcome.answer)
+    return outcome
 
 
-def fingerprint(target: str, body: Any) -> str:
-    """A digest of a request (where it went and its validated body) to tell a retry from a reuse of its key."""
-    canonical = json.dumps([target, body], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def then_read(create: Callable[[C, RegistryUnitOfWork], Awaitable[object]],
+              read: Callable[[Q, RegistryUnitOfWork], Awaitable[R]], query: Callable[[C], Q]
+              ) -> Callable[[C, RegistryUnitOfWork], Awaitable[R]]:
+    """A create, then the (audited) read its answer shows, in the create's transaction: what the answer is made of."""
 
+    async def create_and_read(command: C, uow: RegistryUnitOfWork) -> R:
+        await create(command, uow)
+        return await read(query(command), uow)
 
-async def create_once(uows: UnitsOfWork, handler: Callable[[C, RegistryUnitOfWork], Awaitable[R]], command: C,
-                      key: IdempotencyKey | None, resource_id: Callable[[R], str]) -> Created[R]:
-    """Run a create handler in its own unit of work at most once per key, and commit."""
-    for attempt in (1, 2):
-        try:
-            return await _attempt(uows(), handler, command, key, resource_id)
-        except IntegrityError:
-            # Two attempts with one key raced: the loser's transaction rolled back; look again for the winner's.
-            if key is None or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-async def _attempt(uow: RegistryUnitOfWork, handler: Callable[[C, RegistryUnitOfWork], Awaitable[R]], command: C,
-                   key: IdempotencyKey | None, resource_id: Callable[[R], str]) -> Created[R]:
-    async with uow:
-        if key is not None and (stored := await uow.idempotency_keys.get(key.subject, key.key)):
-            if stored[0] != key.fingerprint:
-                raise IdempotencyKeyReused
-            return Created(stored[1], None)
-        result = await handler(command, uow)
-        created = resource_id(result)
-        if key is not None:
-            await uow.idempotency_keys.add(key.subject, key.key, key.fingerprint, created)
-        await uow.commit()
-    return Created(created, result)
+    return create_and_read

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.adapters import orm
 from registry.adapters.children_repository import SqlChildrenRepository
 from registry.adapters.region_repository import SqlRegionRepository
-from registry.adapters.repository import ChildrenRepository, IdempotencyKeys, RegionRepository, SurveyImports
-from registry.adapters.stores import SqlIdempotencyKeys, SqlSurveyImports
+from registry.adapters.repository import ChildrenRepository, RegionRepository, SurveyImports
+from registry.adapters.stores import SealedIdempotencyKeys, SqlSurveyImports
 from registry.domain.closure import ClosureRule
 from simpul_platform.database import Database
+from simpul_platform.idempotency import IdempotencyKeys
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
@@ -52,5 +53,5 @@ class SqlRegistryUnitOfWork(SqlUnitOfWork, RegistryUnitOfWork):
         """The SQL repositories over this transaction's session."""
         self.children = SqlChildrenRepository(session, self.rules.closure_rule)
         self.regions = SqlRegionRepository(session)
-        self.idempotency_keys = SqlIdempotencyKeys(session)
+        self.idempotency_keys = SealedIdempotencyKeys(session)
         self.imports = SqlSurveyImports(session)

@@ -31,7 +31,7 @@ from registry.entrypoints.http.schemas import (
 )
 from registry.service_layer.handlers import cases
 from registry.service_layer.handlers.cases import CaseChanged
-from registry.service_layer.idempotency import create_once
+from registry.service_layer.idempotency import then_read
 from simpul_platform.auth import Principal
 
 router = APIRouter(prefix="/children/{child_id}", tags=["cases"])
@@ -71,14 +71,18 @@ async def case_history(child_id: ChildId, principal: FieldStaff, request: Reques
 
 @router.post("/visits", status_code=201, response_model=VisitRead, summary="Record a monitoring visit")
 async def record_visit(child_id: ChildId, body: VisitCreate, principal: FieldStaff, request: Request,
-                       idempotency_key: IdempotencyKey = None) -> VisitRead:
-    """Record a visit on the child's open case; a retry with the same key records it once."""
+                       idempotency_key: IdempotencyKey = None) -> Response:
+    """Record a visit on the child's open case; a retry with the same key and body records it once and gets the
+    first answer again, the same key with another body is a 422."""
     visit = _visit(new_visit_id(), principal.subject, body)
-    key = edge.idempotency(principal, idempotency_key, f"POST /children/{child_id}/visits", body)
-    created = await create_once(edge.units_of_work(request), cases.record_visit,
-                                RecordVisit(principal, child_id, visit), key, lambda _changed: visit.visit_id)
-    visits = await _visits(request, principal, child_id, None)
-    return next(visit for visit in visits if visit.visit_id == created.resource_id)
+    key = edge.idempotency(principal, idempotency_key, f"/children/{child_id}/visits", body)
+    reading = ReadCase(principal, child_id, "read_visits", None)
+    handler = then_read(cases.record_visit, cases.read_case, lambda _command: reading)
+    outcome = await edge.create_once(
+        request, handler, RecordVisit(principal, child_id, visit), key,
+        lambda case: next(_visit_view(v) for v in (case.visits if case else ()) if v.visit_id == visit.visit_id),
+        on_replay=lambda _answer: edge.run(request, cases.read_case, reading))
+    return edge.respond(outcome)
 
 
 @router.get("/visits", response_model=list[VisitRead], summary="A child's monitoring visits (audited)")
@@ -90,12 +94,16 @@ async def list_visits(child_id: ChildId, principal: FieldStaff, request: Request
 
 @router.post("/consent", status_code=201, response_model=ConsentRead, summary="Record a guardian's decision")
 async def record_consent(child_id: ChildId, body: ConsentCreate, principal: FieldStaff, request: Request,
-                         idempotency_key: IdempotencyKey = None) -> ConsentRead:
-    """Record a decision for one purpose; withdrawing needs consent given before."""
-    key = edge.idempotency(principal, idempotency_key, f"POST /children/{child_id}/consent", body)
+                         idempotency_key: IdempotencyKey = None) -> Response:
+    """Record a decision for one purpose; withdrawing needs consent given before. A retry with the same key and body
+    records it once and gets the first answer again, the same key with another body is a 422."""
+    key = edge.idempotency(principal, idempotency_key, f"/children/{child_id}/consent", body)
     command = RecordConsent(principal, child_id, body.purpose, body.decision, body.decided_on)
-    await create_once(edge.units_of_work(request), cases.record_consent, command, key, lambda _consent: child_id)
-    return await read_consent(child_id, principal, request, None)
+    reading = ReadConsent(principal, child_id, None)
+    handler = then_read(cases.record_consent, cases.read_consent, lambda _command: reading)
+    outcome = await edge.create_once(request, handler, command, key, edge.consent_view,
+                                     on_replay=lambda _answer: edge.run(request, cases.read_consent, reading))
+    return edge.respond(outcome)
 
 
 @router.get("/consent", response_model=ConsentRead, summary="A child's guardian consent (audited)")

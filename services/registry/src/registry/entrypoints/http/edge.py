@@ -6,18 +6,20 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
+from registry.config import RegistrySettings
 from registry.domain.case import Case
 from registry.domain.consent import ConsentPurpose, GuardianConsent
 from registry.domain.details import BirthPrecision, ChildChanges, ChildDetails, Guardian, School, Work
 from registry.entrypoints.http import schemas
+from registry.service_layer import idempotency as keys
 from registry.service_layer.handlers.children import ChildView
-from registry.service_layer.idempotency import IdempotencyKey as Key
-from registry.service_layer.idempotency import fingerprint
 from registry.service_layer.unit_of_work import RegistryUnitOfWork, UnitsOfWork
 from simpul_platform.auth import Principal, Role, require
+from simpul_platform.idempotency import REPLAY_HEADER, Answer, Outcome, fingerprint
+from simpul_platform.idempotency import IdempotencyKey as Key
 from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
 
@@ -44,8 +46,26 @@ async def run(request: Request, handler: Callable[[C, RegistryUnitOfWork], Await
 
 
 def idempotency(principal: Principal, key: str | None, target: str, body: BaseModel) -> Key | None:
-    """The Idempotency-Key of a create with the fingerprint of its request, when the client sent one."""
-    return Key(principal.subject, key, fingerprint(target, body.model_dump(mode="json"))) if key else None
+    """The Idempotency-Key of a create (`POST target`) with the fingerprint of its request, when the client sent one."""
+    return Key(principal.subject, key, fingerprint("POST", target, body.model_dump(mode="json"))) if key else None
+
+
+async def create_once(request: Request, handler: Callable[[C, RegistryUnitOfWork], Awaitable[R]], command: C,
+                      key: Key | None, answer: Callable[[R], BaseModel], *,
+                      on_replay: Callable[[Answer], Awaitable[object]], status: int = 201) -> Outcome:
+    """Run a create at most once per key (`service_layer.idempotency`), its answer `status` and the view `answer`
+    makes of the handler's result, kept `idempotency_key_hours`."""
+    settings: RegistrySettings = request.app.state.runtime.settings
+    return await keys.create_once(
+        units_of_work(request), handler, command, key=key,
+        answer=lambda result: Answer(status, answer(result).model_dump_json().encode()), on_replay=on_replay,
+        now=dt.datetime.now(dt.UTC), ttl=dt.timedelta(hours=settings.idempotency_key_hours))
+
+
+def respond(outcome: Outcome, **headers: str) -> Response:
+    """The answer of a create, first or replayed (then marked `Idempotent-Replayed: true`)."""
+    replayed = {REPLAY_HEADER: "true"} if outcome.replayed else {}
+    return Response(outcome.answer.body, outcome.answer.status, headers | replayed, media_type="application/json")
 
 
 def etag(version: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,27 +15,30 @@ from registry.entrypoints.http import edge
 from registry.entrypoints.http.edge import CHILD_ID_PATTERN, AccessReason, ChildId, FieldStaff, IdempotencyKey, IfMatch
 from registry.entrypoints.http.schemas import NO_NUL, ChildCreate, ChildFields, ChildPage, ChildRead, ChildReplace
 from registry.service_layer.handlers import children
-from registry.service_layer.idempotency import create_once
+from simpul_platform.idempotency import Answer
 
 router = APIRouter(prefix="/children", tags=["children"])
 
 
 @router.post("", status_code=201, response_model=ChildRead, summary="Register a child")
-async def register_child(body: ChildCreate, principal: FieldStaff, request: Request, response: Response, *,
-                         idempotency_key: IdempotencyKey = None, reason: AccessReason = None) -> ChildRead:
-    """Register a child in a village within the caller's scope; a retry with the same key returns the same child."""
+async def register_child(body: ChildCreate, principal: FieldStaff, request: Request, *,
+                         idempotency_key: IdempotencyKey = None, reason: AccessReason = None) -> Response:
+    """Register a child in a village within the caller's scope; a retry with the same key and body gets the first
+    answer again (the child as registered), the same key with another body is a 422."""
     classify = body.classification
     command = RegisterChild(principal, edge.details(body), body.source_record_id,
                             Classify(classify.classification, classify.reason, classify.at) if classify else None,
                             reason)
-    key = edge.idempotency(principal, idempotency_key, "POST /children", body)
-    created = await create_once(edge.units_of_work(request), children.register_child, command, key,
-                                lambda view: view.child_id)
-    if created.result is None:  # a retry: the child as it stands now
-        return await _respond(request, ReadChild(principal, created.resource_id, "register", reason), response)
+    key = edge.idempotency(principal, idempotency_key, "/children", body)
+
+    async def reread(answer: Answer) -> object:  # a replay is a read of the child: in scope, audited
+        child_id = json.loads(answer.body)["child_id"]
+        return await edge.run(request, children.read_child, ReadChild(principal, child_id, "register", reason))
+
     # Answered from the creating transaction: the relay may publish (or the process stop) right after commit.
-    response.headers["ETag"] = edge.etag(created.result.record.version)
-    return edge.child_view(created.result)
+    outcome = await edge.create_once(request, children.register_child, command, key, edge.child_view,
+                                     on_replay=reread)
+    return edge.respond(outcome, ETag=edge.etag(json.loads(outcome.answer.body)["version"]))
 
 
 @router.get("", response_model=ChildPage, summary="Search children in your scope (audited)")
