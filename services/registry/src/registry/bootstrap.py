@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from registry.adapters import orm
 from registry.config import RegistrySettings
 from registry.domain.closure import ClosureRule
+from registry.entrypoints import idempotency_purge
 from registry.entrypoints.consumers import identity_links
 from registry.entrypoints.http.case_routes import router as case_router
 from registry.entrypoints.http.import_routes import MAX_BYTES as MAX_SURVEY_BYTES
@@ -71,6 +72,7 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
                       ChildReferralDetailsRecordedV1, ChildReferralDetailsWithdrawnV1)
     wiring = Wiring(runtime.database, rules_from(settings), runtime.relay.wake)
     runtime.consume(RecordLinkedV1.topic, identity_links.HANDLERS, wiring.unit_of_work)
+    idempotency_purge.register(runtime, wiring.unit_of_work, settings)
     app = create_app(
         runtime,
         title="Simpul registry",
