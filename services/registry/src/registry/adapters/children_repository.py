@@ -26,7 +26,8 @@ from simpul_platform.bulk import insert_rows
 from simpul_platform.field_encryption import row_key, seal, unseal
 
 _CHILD_FIELDS = ("child_id", "full_name", "sex", "village_code", "source_system", "source_record_id",
-                 "registered_at", "birth_date", "birth_date_precision", "mother_name", "person_id")
+                 "registered_at", "birth_date", "birth_date_precision", "mother_name", "person_id",
+                 "person_linked_at")
 _RECORD_FIELDS = ("aliases", "birth_date_estimated", "nik", "nik_index", "kk_number", "version", "source_digest")
 _SEALED_FIELDS = ("nik", "kk_number")  # encrypted, each token bound to its column and the child's row
 
@@ -57,6 +58,7 @@ def _child_record(row: Any) -> ChildRecord:
     values = row._mapping
     child = Child(**{name: values[name] for name in _CHILD_FIELDS})
     child.registered_at = _aware(child.registered_at)
+    child.person_linked_at = _aware(child.person_linked_at) if child.person_linked_at else None
     updated_at = values["updated_at"]
     school, work = values["school"], values["work"]
     record_values = {name: values[name] for name in _RECORD_FIELDS}
@@ -136,8 +138,11 @@ class SqlChildrenRepository(ChildrenRepository):
             return
         c = orm.children.c
         await self.session.execute(
-            update(orm.children).where(c.child_id == bindparam("b_child_id")).values(person_id=bindparam("b_person")),
-            [{"b_child_id": r.child.child_id, "b_person": r.child.person_id} for r in records])
+            update(orm.children).where(c.child_id == bindparam("b_child_id")).values(
+                person_id=bindparam("b_person"), person_linked_at=bindparam("b_linked_at")),
+            [{"b_child_id": r.child.child_id, "b_person": r.child.person_id,
+              "b_linked_at": r.child.person_linked_at.astimezone(dt.UTC) if r.child.person_linked_at else None}
+             for r in records])
 
     async def search(self, search: ChildSearch) -> list[ChildRecord]:
         """Records matching the search within its scope, ordered by child id, at most `limit`."""

@@ -146,5 +146,5 @@ def referral_details_withdrawn(child_id: str, decision: ConsentDecision,
 
 def attach_persons(links: Iterable[RecordLinkedV1]) -> AttachPersons:
     """Identity's link events, in order, as the command keeping their person ids."""
-    return AttachPersons(tuple(PersonLink(link.source_system, link.source_record_id, link.person_id)
+    return AttachPersons(tuple(PersonLink(link.source_system, link.source_record_id, link.person_id, link.linked_at)
                                for link in links))

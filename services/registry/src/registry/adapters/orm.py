@@ -63,6 +63,8 @@ children = Table(
     # Digest of the survey row a bulk import registered the child from: an identical re-import changes nothing.
     Column("source_digest", String(64)),
     Column("person_id", String(40), index=True),
+    # When identity made the link held: a link made earlier (a replayed dead letter) never replaces it.
+    Column("person_linked_at", DateTime(timezone=True)),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=1),

@@ -133,6 +133,7 @@ class PersonLink:
     source_system: str
     source_record_id: str
     person_id: str
+    linked_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

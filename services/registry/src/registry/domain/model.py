@@ -39,11 +39,22 @@ class Child:
     birth_date_precision: DatePrecision | None = None
     mother_name: str | None = None
     person_id: str | None = None
+    person_linked_at: dt.datetime | None = None  # when identity made the link held (None: unknown)
 
-    def link_to_person(self, person_id: str) -> bool:
-        """Attach identity's person id; True when it changed."""
+    def holds_link_newer_than(self, at: dt.datetime | None) -> bool:
+        """Whether the link held was made after `at`: a link made earlier (a replayed dead letter landing after
+        newer links) must never replace it. Unknown times never refuse."""
+        return self.person_linked_at is not None and at is not None and at < self.person_linked_at
+
+    def link_to_person(self, person_id: str, at: dt.datetime | None = None) -> bool:
+        """Attach identity's person id, linked at `at`; True when the person changed. A link made before the one
+        held changes nothing."""
+        if self.holds_link_newer_than(at):
+            return False
         changed = self.person_id != person_id
         self.person_id = person_id
+        if at is not None:
+            self.person_linked_at = at
         return changed
 
 

@@ -167,7 +167,8 @@ class FakeChildrenRepository(ChildrenRepository):
     async def link_persons(self, records: Sequence[ChildRecord]) -> None:
         """Store the person ids only."""
         for record in records:
-            self.tables.children[record.child_id].child.person_id = record.child.person_id
+            held = self.tables.children[record.child_id].child
+            held.person_id, held.person_linked_at = record.child.person_id, record.child.person_linked_at
 
     async def search(self, search: ChildSearch) -> list[ChildRecord]:
         """Records matching the search within its scope, by child id, at most `limit`."""

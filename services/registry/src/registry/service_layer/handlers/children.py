@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, replace
 
 from registry.adapters import contract_mapping
@@ -15,6 +16,8 @@ from registry.service_layer.registration import apply_changes, child_in_scope, p
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from simpul_platform.callers import Caller
 from simpul_platform.unit_of_work import Access
+
+log = logging.getLogger(__name__)
 
 IDENTIFYING = frozenset({"full_name", "sex", "birth_date", "birth_date_precision", "nik", "kk_number",
                          "mother_name", "village_code"})
@@ -119,8 +122,15 @@ async def attach_persons(command: AttachPersons, uow: RegistryUnitOfWork) -> Non
     changed: dict[str, ChildRecord] = {}
     for link in command.links:
         record = records.get((link.source_system, link.source_record_id))
-        if record is None or not record.child.link_to_person(link.person_id):
-            continue  # not ours (another registry's record), or the link we already hold
-        changed[record.child_id] = record
-        uow.publish(contract_mapping.updated(record.child, cases.get(record.child_id)))
+        if record is None:
+            continue  # not ours (another registry's record)
+        if record.child.holds_link_newer_than(link.linked_at):
+            log.debug("skipped a link older than the one held")  # a replayed dead letter: no DLQ
+            continue
+        held_at = record.child.person_linked_at
+        if record.child.link_to_person(link.person_id, link.linked_at):
+            changed[record.child_id] = record
+            uow.publish(contract_mapping.updated(record.child, cases.get(record.child_id)))
+        elif record.child.person_linked_at != held_at:
+            changed[record.child_id] = record  # the link we hold, made again later: keep its time, announce nothing
     await uow.children.link_persons(list(changed.values()))
