@@ -116,6 +116,8 @@ async def test_idempotent_retries(make_database: Callable[..., str], kafka_boots
         retry = await _register(registry, CHILD, **key)
         assert (retry.status_code, retry.content, retry.headers["ETag"]) == (201, first.content, '"1"')
         assert retry.headers["Idempotent-Replayed"] == "true"
+        quoted = await _register(registry, CHILD, **{"Idempotency-Key": '"survey-7-row-3"'})  # as an sf-string
+        assert (quoted.content, quoted.headers["Idempotent-Replayed"]) == (first.content, "true")
         # The same key with another body is a 422 naming the header (the draft's rule; it was a 409).
         other = await _register(registry, CHILD | {"full_name": "Siti A."}, **key)
         assert other.status_code == 422
@@ -128,7 +130,7 @@ async def test_idempotent_retries(make_database: Callable[..., str], kafka_boots
         assert NIK.encode() not in body
         assert body.startswith(b"v2:")
         assert await scalar(url, select(func.count()).select_from(audit_log).where(
-            audit_log.c.action == "register")) == 2
+            audit_log.c.action == "register")) == 3
 
         # An expired key is forgotten: the same request runs as new; the purge deletes expired keys.
         await execute_sql(url, update(idempotency_keys).values(expires_at=dt.datetime.now(dt.UTC)))

@@ -120,6 +120,8 @@ TABLES = (
     idempotency_keys,
     audit_log,
 )
+# Idempotency-Keys the platform takes (visible ASCII but the double quote, as an sf-token), SQL-ish ones included.
+KEYS = st.from_regex(r"[\x21\x23-\x7e]{1,100}", fullmatch=True)
 # Per operation; "alone" per kind of refused change.
 HYPOTHESIS_SEED = 20261124
 EXAMPLES = {"schemathesis": 25, "alone": 6, "together": 15, "literal search": 25}
@@ -363,7 +365,8 @@ def _names_riding() -> list[st.SearchStrategy[Change]]:
         _body("full_name", harmless_text(200)),
         _body("mother_name", harmless_text(200)),
         _body("aliases", st.lists(harmless_text(200), max_size=3)),
-        *(_header(name, harmless_text(100)) for name in ("X-Access-Reason", "Idempotency-Key")),
+        _header("X-Access-Reason", harmless_text(100)),
+        _header("Idempotency-Key", KEYS),
     ]
 
 
@@ -419,7 +422,7 @@ def _refusals(today: dt.date) -> dict[str, tuple[list[st.SearchStrategy[Change]]
     """Per operation: changes the registry must refuse, and changes that may ride along."""
     reading = [_authorization(child_specific=True), _path_ids()]
     read = ([*reading, _header("X-Access-Reason", oversized(500))], [_header("X-Access-Reason", harmless_text(500))])
-    key = _header("Idempotency-Key", st.one_of(oversized(200), st.just("")))
+    key = _header("Idempotency-Key", st.one_of(oversized(255), st.sampled_from(("", "two words", "kunci-ñ", '"'))))
     at = st.one_of(bad_times(nullable=True), st.sampled_from(EXTREME_TIMES), hostile.future_times(today))
     # Moves the lifecycle refuses from `identified`, and the field the refusal names.
     moves = st.sampled_from(
@@ -546,7 +549,7 @@ def _refusals(today: dt.date) -> dict[str, tuple[list[st.SearchStrategy[Change]]
                 key,
                 _whole(),
             ],
-            [_body("notes", harmless_text(2000)), _header("Idempotency-Key", harmless_text(100))],
+            [_body("notes", harmless_text(2000)), _header("Idempotency-Key", KEYS)],
         ),
         "consent": read,
         "decide": (
@@ -559,7 +562,7 @@ def _refusals(today: dt.date) -> dict[str, tuple[list[st.SearchStrategy[Change]]
                 key,
                 _whole(),
             ],
-            [_header("Idempotency-Key", harmless_text(100))],
+            [_header("Idempotency-Key", KEYS)],
         ),
     }
 

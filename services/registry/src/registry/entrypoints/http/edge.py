@@ -18,7 +18,7 @@ from registry.service_layer import idempotency as keys
 from registry.service_layer.handlers.children import ChildView
 from registry.service_layer.unit_of_work import RegistryUnitOfWork, UnitsOfWork
 from simpul_platform.auth import Principal, Role, require
-from simpul_platform.idempotency import REPLAY_HEADER, Answer, Outcome, fingerprint
+from simpul_platform.idempotency import REPLAY_HEADER, Answer, KeyHeader, Outcome, fingerprint
 from simpul_platform.idempotency import IdempotencyKey as Key
 from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
@@ -27,7 +27,7 @@ C = TypeVar("C")
 R = TypeVar("R")
 FieldStaff = Annotated[Principal, Depends(require(Role.CADRE, Role.DISTRICT_OFFICER, Role.SERVICE))]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+IdempotencyKey = KeyHeader  # the form every service takes: a token or a quoted sf-string of 1-255 characters
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 # Ids are opaque (`chd_` and hex): anything else cannot name a child, and a NUL would not even reach the database.
 CHILD_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
@@ -47,7 +47,9 @@ async def run(request: Request, handler: Callable[[C, RegistryUnitOfWork], Await
 
 def idempotency(principal: Principal, key: str | None, target: str, body: BaseModel) -> Key | None:
     """The Idempotency-Key of a create (`POST target`) with the fingerprint of its request, when the client sent one."""
-    return Key(principal.subject, key, fingerprint("POST", target, body.model_dump(mode="json"))) if key else None
+    if key is None:
+        return None
+    return Key(principal.subject, key.strip('"'), fingerprint("POST", target, body.model_dump(mode="json")))
 
 
 async def create_once(request: Request, handler: Callable[[C, RegistryUnitOfWork], Awaitable[R]], command: C,
