@@ -392,3 +392,12 @@ def test_a_legacy_column_bound_token_still_opens_and_is_not_current(keyring: Key
     assert not keyring.is_current(legacy)
     with pytest.raises(InvalidTokenError):  # a v2 token relabelled v1 (a downgrade) does not open
         keyring.decrypt(keyring.encrypt(NIK, NIK_COLUMN, "child_1").replace("v2:", "v1:", 1), NIK_COLUMN)
+
+
+def test_sealed_values_compare_by_their_stored_token(keyring: Keyring) -> None:
+    column = EncryptedString(NIK_COLUMN, keyring, row_bound=True)
+    dialect = sqlite.dialect()
+    stored = column.process_bind_param(seal(row_key("child_1"), NIK), dialect)
+    assert column.process_result_value(stored, dialect) == column.process_result_value(stored, dialect)
+    again = column.process_bind_param(seal(row_key("child_1"), NIK), dialect)  # a fresh nonce: another token
+    assert column.process_result_value(stored, dialect) != column.process_result_value(again, dialect)

@@ -197,6 +197,13 @@ class Sealed:
     def __repr__(self) -> str:
         return f"Sealed({self._purpose})"
 
+    def __eq__(self, other: object) -> bool:
+        """The same stored token of the same column (a snapshot of rows compares them without opening them)."""
+        return isinstance(other, Sealed) and (self._token, self._purpose) == (other._token, other._purpose)
+
+    def __hash__(self) -> int:
+        return hash((self._token, self._purpose))
+
 
 def seal(row: str, plaintext: str | None) -> RowBound | None:
     """What a row-bound column stores for `plaintext` in the row keyed `row` (None stays NULL)."""
