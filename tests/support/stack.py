@@ -72,8 +72,9 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # log_level: another test's uvicorn may have left the access logger at WARNING.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None,
-                                           access_log=True))
+                                           log_level="info", access_log=True))
     task = asyncio.create_task(server.serve())
     for _ in range(500):  # up to 10 s
         if server.started:
