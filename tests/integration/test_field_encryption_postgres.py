@@ -75,7 +75,7 @@ async def test_only_a_token_is_stored_and_the_type_reads_the_nik_back(database: 
 
     raw = await _raw(database, "nik", 1)
     assert NIK not in raw
-    assert raw.startswith("v1:key0:")
+    assert raw.startswith("v2:key0:")
     assert KK not in await _raw(database, "kk", 1)
     assert keyring.decrypt(raw, "children.nik") == NIK
 
@@ -104,8 +104,8 @@ async def test_rows_written_before_a_key_rotation_stay_readable(database: Databa
     bind_keyring(database.engine.sync_engine, Keyring.from_setting(f"{KEY1},{KEY0}"))  # restart after rotating
     await _add(database, 2, OTHER_NIK)
 
-    assert (await _raw(database, "nik", 1)).startswith("v1:key0:")
-    assert (await _raw(database, "nik", 2)).startswith("v1:key1:")
+    assert (await _raw(database, "nik", 1)).startswith("v2:key0:")
+    assert (await _raw(database, "nik", 2)).startswith("v2:key1:")
     async with database.engine.connect() as connection:
         rows = (await connection.execute(select(children.c.id, children.c.nik).order_by(children.c.id))).all()
     assert [tuple(row) for row in rows] == [(1, NIK), (2, OTHER_NIK)]

@@ -27,7 +27,10 @@ from tests.support.referral_directory import GateState, provider_in_state
 from tests.support.referral_referrals import OFFICER, Referral, referred
 from tests.support.stack import running, settings_for
 
-NOW = dt.datetime.now(dt.UTC)
+
+def _now() -> dt.datetime:
+    """Now, when the test runs (not when the module was collected: tokens live minutes, the suite longer)."""
+    return dt.datetime.now(dt.UTC)
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -71,7 +74,7 @@ async def test_a_providers_token_reaches_its_own_referral_and_every_bad_token_is
     settings = settings_for("referral", url, kafka_bootstrap, namespace, oauth_max_failures=3)
     async with running({"referral": settings}) as stack:
         service = Referral(stack.apps["referral"], stack.clients["referral"])
-        mine, theirs = [await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date(),
+        mine, theirs = [await provider_in_state(service.units(), GateState.ELIGIBLE, on=_now().date(),
                                                 organisation=name) for name in ("LPA Jember", "Yayasan Lain")]
         referral_id = await referred(service, kafka_bootstrap, namespace, "chd_tokens", mine)
         client = await _client_of(service, mine)
@@ -109,9 +112,10 @@ async def test_a_providers_token_reaches_its_own_referral_and_every_bad_token_is
 
         # A token for another audience, and an expired one, are refused.
         signer = TokenSigner(DEV_SECRET, audience="simpul-elsewhere")
-        elsewhere = signer.sign(client["client_id"], Role.PROVIDER, [mine], now=NOW, lifetime=dt.timedelta(minutes=5))
+        elsewhere = signer.sign(client["client_id"], Role.PROVIDER, [mine], now=_now(),
+                                lifetime=dt.timedelta(minutes=5))
         wiring = service.app.state.wiring
-        service.app.state.wiring = dataclasses.replace(wiring, clock=lambda: NOW - dt.timedelta(hours=1))
+        service.app.state.wiring = dataclasses.replace(wiring, clock=lambda: _now() - dt.timedelta(hours=1))
         expired = (await _token(service, client)).json()["access_token"]
         service.app.state.wiring = wiring
         for bad in (elsewhere, expired, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")):
@@ -144,7 +148,7 @@ async def test_rotation_overlaps_the_old_secret_and_the_grant_answers_rfc_6749_e
     settings = settings_for("referral", url, kafka_bootstrap, namespace, oauth_max_failures=3)
     async with running({"referral": settings}) as stack:
         service = Referral(stack.apps["referral"], stack.clients["referral"])
-        provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
+        provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=_now().date())
         client = await _client_of(service, provider_id, scopes=["referrals:read", "referrals:write"])
         rotate = f"/providers/{provider_id}/clients/{client['client_id']}/rotate"
         rotated = (await service.client.post(rotate, headers=OFFICER, json={"overlap_seconds": 600})).json()
@@ -190,11 +194,11 @@ async def test_with_an_rs256_key_tokens_are_signed_by_it_and_its_jwks_is_publish
     url = make_database("referral")
     settings = settings_for("referral", url, kafka_bootstrap, namespace, oauth_private_key=pem,
                             oauth_key_id="referral-1", jwt_public_key=public)
-    officer = TokenSigner(pem, "RS256").sign("officer-jember", Role.DISTRICT_OFFICER, ["35.09"], now=NOW,
+    officer = TokenSigner(pem, "RS256").sign("officer-jember", Role.DISTRICT_OFFICER, ["35.09"], now=_now(),
                                              lifetime=dt.timedelta(minutes=5))
     async with running({"referral": settings}) as stack:
         service = Referral(stack.apps["referral"], stack.clients["referral"])
-        provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=NOW.date())
+        provider_id = await provider_in_state(service.units(), GateState.ELIGIBLE, on=_now().date())
         # A development (HS256) token means nothing once the service verifies with a public key.
         assert (await service.client.get(f"/providers/{provider_id}/clients", headers=OFFICER)).status_code == 401
         answer = await service.client.post(f"/providers/{provider_id}/clients", headers=_bearer(officer),

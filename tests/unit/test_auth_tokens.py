@@ -24,12 +24,15 @@ from simpul_platform.auth import ClaimNames, Principal, Role, TokenKeys, TokenSi
 from simpul_platform.problems import Problem, install_problem_handlers
 from simpul_platform.settings import DEV_SECRET, ServiceSettings
 
-NOW = datetime.now(UTC)
+
+def _now() -> datetime:
+    """Now, when the test runs (not when the module was collected: tokens live minutes, the suite longer)."""
+    return datetime.now(UTC)
 
 
 def _claims(**extra: Any) -> dict[str, Any]:
     return {"iss": "simpul", "aud": "simpul", "sub": "officer", "role": "district_officer", "regions": ["35.09"],
-            "iat": NOW, "exp": NOW + timedelta(minutes=5)} | extra
+            "iat": _now(), "exp": _now() + timedelta(minutes=5)} | extra
 
 
 def _hs256(**extra: Any) -> str:
@@ -94,7 +97,7 @@ def test_a_provider_token_is_scoped_to_its_provider_id_alone() -> None:
 
 def test_a_signed_access_token_has_the_rfc_9068_header_and_claims() -> None:
     signer = TokenSigner(DEV_SECRET, audience="simpul")
-    token = signer.sign("cli_1", Role.PROVIDER, ["prv_1"], now=NOW, lifetime=timedelta(minutes=15),
+    token = signer.sign("cli_1", Role.PROVIDER, ["prv_1"], now=_now(), lifetime=timedelta(minutes=15),
                         permissions=["referrals:write", "referrals:read"], client_id="cli_1")
     assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
     claims = jwt.decode(token, DEV_SECRET, algorithms=["HS256"], audience="simpul")
@@ -213,7 +216,7 @@ def test_rs256_access_tokens_verify_against_the_signers_own_jwks() -> None:
     assert TokenSigner(DEV_SECRET).jwks() == {"keys": []}  # an HS256 secret is never published
     with _serving(lambda: json.dumps(signer.jwks()).encode()) as url:
         keys = TokenKeys(DEV_SECRET, jwks_url=url)
-        token = signer.sign("cli_1", Role.PROVIDER, ["prv_1"], now=NOW, lifetime=timedelta(minutes=15))
+        token = signer.sign("cli_1", Role.PROVIDER, ["prv_1"], now=_now(), lifetime=timedelta(minutes=15))
         assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "at+jwt", "kid": "referral-2026-12"}
         assert keys.verify(token).scope == ("prv_1",)
 
