@@ -35,6 +35,7 @@ from referral.domain.commands.referrals import (
 )
 from referral.domain.errors import Invalid
 from referral.domain.referrals import Referral
+from referral.entrypoints.http.conditional import expected_version
 from referral.entrypoints.http.provider_referral_schemas import (
     CURSOR_DOC,
     CapacityRead,
@@ -53,7 +54,6 @@ from referral.service_layer.handlers import provider_sync
 from referral.service_layer.handlers import referrals as lifecycle
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
-from simpul_platform.errors import Stale
 from simpul_platform.unit_of_work import execute
 
 C = TypeVar("C")
@@ -163,22 +163,12 @@ def _answer(referral: Referral, response: Response) -> ProviderReferralItem:
     return item_view(referral)
 
 
-def _version(if_match: str | None) -> int | None:
-    """The version an If-Match names (None without one); 412 when it cannot be one of this referral's ETags."""
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()):
-        raise Stale("If-Match", "does not match the referral's ETag")
-    return int(value)
-
-
 @router.post("/referrals/{referral_id}/acknowledge", response_model=ProviderReferralItem, responses=MOVE_RESPONSES,
              summary="You saw the referral")
 async def acknowledge(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                       if_match: IfMatch = None) -> ProviderReferralItem:
     """issued -> acknowledged; 409 names the state otherwise."""
-    command = AcknowledgeReferral(principal, referral_id, _now(request), _version(if_match))
+    command = AcknowledgeReferral(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, lifecycle.acknowledge_referral, command), response)
 
 
@@ -187,7 +177,7 @@ async def acknowledge(referral_id: ReferralId, principal: ProviderWriter, reques
 async def accept(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                  if_match: IfMatch = None) -> ProviderReferralItem:
     """acknowledged -> accepted."""
-    command = AcceptReferral(principal, referral_id, _now(request), _version(if_match))
+    command = AcceptReferral(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, lifecycle.accept_referral, command), response)
 
 
@@ -196,7 +186,7 @@ async def accept(referral_id: ReferralId, principal: ProviderWriter, request: Re
 async def decline(referral_id: ReferralId, body: DeclineIn, principal: ProviderWriter, request: Request, *,
                   response: Response, if_match: IfMatch = None) -> ProviderReferralItem:
     """acknowledged -> declined with a reason from the code list; the referral goes back to the district."""
-    command = DeclineReferral(principal, referral_id, _now(request), _version(if_match), reason=body.reason)
+    command = DeclineReferral(principal, referral_id, _now(request), expected_version(if_match), reason=body.reason)
     return _answer(await _run(request, lifecycle.decline_referral, command), response)
 
 
@@ -205,7 +195,7 @@ async def decline(referral_id: ReferralId, body: DeclineIn, principal: ProviderW
 async def start(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                 if_match: IfMatch = None) -> ProviderReferralItem:
     """accepted -> in_service."""
-    command = StartService(principal, referral_id, _now(request), _version(if_match))
+    command = StartService(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, lifecycle.start_service, command), response)
 
 
@@ -214,7 +204,7 @@ async def start(referral_id: ReferralId, principal: ProviderWriter, request: Req
 async def complete(referral_id: ReferralId, principal: ProviderWriter, request: Request, response: Response,
                    if_match: IfMatch = None) -> ProviderReferralItem:
     """in_service -> completed; needs at least one service record."""
-    command = CompleteReferral(principal, referral_id, _now(request), _version(if_match))
+    command = CompleteReferral(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, lifecycle.complete_referral, command), response)
 
 

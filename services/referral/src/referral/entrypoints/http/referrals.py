@@ -26,6 +26,7 @@ from referral.domain.commands.referrals import (
 )
 from referral.domain.lifecycle import ReferralStatus
 from referral.domain.referrals import Referral
+from referral.entrypoints.http.conditional import expected_version
 from referral.entrypoints.http.referral_schemas import (
     OPAQUE_ID,
     DeclineIn,
@@ -41,7 +42,6 @@ from referral.service_layer.handlers import referrals as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.idempotency import REPLAY_HEADER, Answer, IdempotencyKey, KeyHeader, execute_once, fingerprint
-from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
 
 C = TypeVar("C")
@@ -71,17 +71,6 @@ def _now(request: Request) -> dt.datetime:
 def _answer(referral: Referral, response: Response) -> ReferralRead:
     response.headers["ETag"] = f'"{referral.version}"'
     return referral_view(referral)
-
-
-def _version(if_match: str | None) -> int | None:
-    """The version an If-Match names (None without one); 412 when it cannot be one of ours."""
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()):
-        raise Problem(412, "Precondition failed", "If-Match: not an ETag of this referral",
-                      [{"field": "If-Match", "reason": "does not match the referral's ETag"}])
-    return int(value)
 
 
 @router.post("", status_code=201, response_model=ReferralRead, summary="Refer a child to a provider",
@@ -139,7 +128,7 @@ async def read(referral_id: ReferralId, principal: District, request: Request, r
 async def acknowledge(referral_id: ReferralId, principal: Actor, request: Request, response: Response,
                       if_match: IfMatch = None) -> ReferralRead:
     """issued -> acknowledged; 409 names the state otherwise."""
-    command = AcknowledgeReferral(principal, referral_id, _now(request), _version(if_match))
+    command = AcknowledgeReferral(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, handlers.acknowledge_referral, command), response)
 
 
@@ -147,7 +136,7 @@ async def acknowledge(referral_id: ReferralId, principal: Actor, request: Reques
 async def accept(referral_id: ReferralId, principal: Actor, request: Request, response: Response,
                  if_match: IfMatch = None) -> ReferralRead:
     """acknowledged -> accepted."""
-    command = AcceptReferral(principal, referral_id, _now(request), _version(if_match))
+    command = AcceptReferral(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, handlers.accept_referral, command), response)
 
 
@@ -155,7 +144,7 @@ async def accept(referral_id: ReferralId, principal: Actor, request: Request, re
 async def decline(referral_id: ReferralId, body: DeclineIn, principal: Actor, request: Request, *,
                   response: Response, if_match: IfMatch = None) -> ReferralRead:
     """acknowledged -> declined, with a reason code; the referral goes to the district queue."""
-    command = DeclineReferral(principal, referral_id, _now(request), _version(if_match), reason=body.reason)
+    command = DeclineReferral(principal, referral_id, _now(request), expected_version(if_match), reason=body.reason)
     return _answer(await _run(request, handlers.decline_referral, command), response)
 
 
@@ -163,7 +152,7 @@ async def decline(referral_id: ReferralId, body: DeclineIn, principal: Actor, re
 async def start(referral_id: ReferralId, principal: Actor, request: Request, response: Response,
                 if_match: IfMatch = None) -> ReferralRead:
     """accepted -> in_service."""
-    command = StartService(principal, referral_id, _now(request), _version(if_match))
+    command = StartService(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, handlers.start_service, command), response)
 
 
@@ -171,7 +160,7 @@ async def start(referral_id: ReferralId, principal: Actor, request: Request, res
 async def record_service(referral_id: ReferralId, body: ServiceRecordIn, principal: Actor, request: Request, *,
                          response: Response, if_match: IfMatch = None) -> ReferralRead:
     """A service of the referral was delivered (on an accepted referral it starts the service)."""
-    command = RecordService(principal, referral_id, _now(request), _version(if_match),
+    command = RecordService(principal, referral_id, _now(request), expected_version(if_match),
                             service_type=body.service_type, delivered_on=body.delivered_on, notes=body.notes)
     return _answer(await _run(request, handlers.record_service, command), response)
 
@@ -180,7 +169,7 @@ async def record_service(referral_id: ReferralId, body: ServiceRecordIn, princip
 async def complete(referral_id: ReferralId, principal: Actor, request: Request, response: Response,
                    if_match: IfMatch = None) -> ReferralRead:
     """in_service -> completed; needs at least one service record."""
-    command = CompleteReferral(principal, referral_id, _now(request), _version(if_match))
+    command = CompleteReferral(principal, referral_id, _now(request), expected_version(if_match))
     return _answer(await _run(request, handlers.complete_referral, command), response)
 
 
@@ -188,5 +177,5 @@ async def complete(referral_id: ReferralId, principal: Actor, request: Request, 
 async def revoke(referral_id: ReferralId, body: RevokeIn, principal: District, request: Request, *,
                  response: Response, if_match: IfMatch = None) -> ReferralRead:
     """Any open state -> revoked, by the district's decision (audited with the note); the provider is told."""
-    command = RevokeReferral(principal, referral_id, _now(request), _version(if_match), note=body.note)
+    command = RevokeReferral(principal, referral_id, _now(request), expected_version(if_match), note=body.note)
     return _answer(await _run(request, handlers.revoke_referral, command), response)
