@@ -38,17 +38,16 @@ from referral.entrypoints.http.referral_schemas import OPAQUE_ID
 from referral.service_layer.handlers import service_records as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
-from simpul_platform.errors import Forbidden
 from simpul_platform.idempotency import HEADER, REPLAY_HEADER, Answer, IdempotencyKey, KeyHeader, execute_once
 from simpul_platform.idempotency import fingerprint as fingerprint_of
 from simpul_platform.problems import Problem
 
 C = TypeVar("C")
 R = TypeVar("R")
-ProviderToken = Annotated[Principal, Depends(require(Role.PROVIDER))]
 ReferralId = Annotated[str, Path(max_length=64, pattern=OPAQUE_ID, description="The referral's id")]
 
 SCOPE = "services:write"
+ProviderToken = Annotated[Principal, Depends(require(Role.PROVIDER, permission=SCOPE))]
 """The OAuth scope a client's token needs to push service records."""
 BODY_LIMITS = {"push_service_record": "service_record_max_bytes",
                "push_service_records": "service_record_batch_max_bytes"}
@@ -104,7 +103,6 @@ def _too_large(limit: int) -> Problem:
 async def push_service_record(referral_id: ReferralId, body: ServiceRecordPush, principal: ProviderToken,
                               request: Request, idempotency_key: KeyHeader = None) -> Response:
     """Record a service delivered under one of your referrals (on an accepted referral it starts the service)."""
-    _require_scope(principal)
     key = _key(principal, idempotency_key, request, body)
     command = PushServiceRecord(principal, _now(request), body.command_record(referral_id, _record_id()))
     return await _run_once(request, handlers.push_service_record, command, key,
@@ -117,18 +115,11 @@ async def push_service_records(body: BatchPush, principal: ProviderToken, reques
                                idempotency_key: KeyHeader = None) -> Response:
     """Record many services at once: one result per record; the taken ones commit together, a refused one changes
     nothing."""
-    _require_scope(principal)
     key = _key(principal, idempotency_key, request, body)
     records = tuple(r.command_record(r.referral_id, _record_id()) for r in body.records)
     command = PushServiceRecords(principal, _now(request), records)
     return await _run_once(request, handlers.push_service_records, command, key,
                            lambda results: Answer(200, batch_view(results).model_dump_json().encode()))
-
-
-def _require_scope(principal: Principal) -> None:
-    # A client-credentials token carries its OAuth scopes; a development token carries none and passes.
-    if principal.permissions and not principal.may(SCOPE):
-        raise Forbidden("scope", f"this token was not granted the {SCOPE} scope")
 
 
 def _key(principal: Principal, header: str | None, request: Request, body: ServiceRecordPush | BatchPush
