@@ -86,6 +86,8 @@ class EventConsumer:
                 await self._apply_with_retries(delivery)
 
     async def _decode(self, record: Record) -> Delivery | None:
+        if record.value is None:
+            return None  # a tombstone (a compacted topic's erased key): no event, nothing to apply, not poison
         try:
             envelope = read_envelope(record)
             model = self._known_types.get(envelope.type)

@@ -41,7 +41,7 @@ def delivery_tables(metadata: MetaData) -> DeliveryTables:
         Column("key", String(200), nullable=False),
         Column("event_type", String(200), nullable=False),
         Column("headers", JSON, nullable=False),
-        Column("payload", LargeBinary, nullable=False),
+        Column("payload", LargeBinary),  # null: a tombstone (event_type "tombstone")
         Column("traceparent", String(64)),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opentelemetry import propagate
@@ -10,6 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
 from simpul_platform.bulk import insert_rows
+
+TOMBSTONE = "tombstone"  # the `event_type` of an outbox row that is a tombstone (its payload is null)
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A Kafka record with a null value for `key` on a compacted `topic`: compaction then drops every earlier
+    record of the key. It carries no CloudEvents headers (it is no event), consumers skip it."""
+
+    topic: str
+    key: str
 
 
 class Outbox:
@@ -22,16 +35,33 @@ class Outbox:
         """Queue events in the caller's transaction; return their event ids."""
         if not events:
             return []
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # the relay continues the trace of the request that caused the event
-        now = datetime.now(UTC)
-        rows = [_row(event, carrier.get("traceparent"), now) for event in events]
+        traceparent, now = _traceparent(), datetime.now(UTC)
+        rows = [_row(event, traceparent, now) for event in events]
+        await self._insert(session, rows)
+        return [str(row["event_id"]) for row in rows]
+
+    async def add_tombstones(self, session: AsyncSession, *tombstones: Tombstone) -> None:
+        """Queue tombstones in the caller's transaction (after what it queued before: they follow its events)."""
+        if not tombstones:
+            return
+        traceparent, now = _traceparent(), datetime.now(UTC)
+        await self._insert(session, [
+            {"event_id": f"{TOMBSTONE}-{uuid.uuid4().hex}", "topic": t.topic, "key": t.key, "event_type": TOMBSTONE,
+             "headers": {}, "payload": None, "traceparent": traceparent, "created_at": now, "sent_at": None}
+            for t in tombstones])
+
+    async def _insert(self, session: AsyncSession, rows: list[dict[str, object]]) -> None:
         if session.get_bind().dialect.name == "postgresql":
             # The transaction's id before its rows draw their `seq`s: a fetch snapshot taken while this transaction
             # holds seqs then lists it as running, which the relay relies on to know when a gap can no longer fill.
             await session.execute(select(func.pg_current_xact_id()))
         await insert_rows(session, self.table, rows)
-        return [str(row["event_id"]) for row in rows]
+
+
+def _traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the relay continues the trace of the request that caused the event
+    return carrier.get("traceparent")
 
 
 def _row(event: Event, traceparent: str | None, now: datetime) -> dict[str, object]:

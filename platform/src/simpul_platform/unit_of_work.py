@@ -26,7 +26,7 @@ from simpul_platform.database import Database
 from simpul_platform.delivery import Delivery
 from simpul_platform.delivery_tables import DeliveryTables
 from simpul_platform.inbox import Inbox
-from simpul_platform.outbox import Outbox
+from simpul_platform.outbox import Outbox, Tombstone
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -59,6 +59,7 @@ class UnitOfWork(abc.ABC):
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.accesses: list[Access] = []
+        self.tombstones: list[Tombstone] = []
         self._traces: list[otel_context.Context] = []  # the trace each queued event was published in
 
     def publish(self, *events: Event) -> None:
@@ -69,6 +70,11 @@ class UnitOfWork(abc.ABC):
         """
         self.events.extend(events)
         self._traces.extend([otel_context.get_current()] * len(events))
+
+    def tombstone(self, topic: str, key: str) -> None:
+        """Queue a tombstone for `key` on the compacted `topic`, written after this transaction's events (so it is
+        the key's latest record) and only if the transaction commits."""
+        self.tombstones.append(Tombstone(topic, key))
 
     def audit(self, access: Access) -> None:
         """Queue an audit entry, written in this transaction."""
@@ -89,7 +95,7 @@ class UnitOfWork(abc.ABC):
     async def commit(self) -> None:
         """Write the queued events and audit entries, then commit everything together."""
         await self._commit()
-        self.events, self.accesses, self._traces = [], [], []
+        self.events, self.accesses, self._traces, self.tombstones = [], [], [], []
 
     @abc.abstractmethod
     async def _begin(self) -> None: ...
@@ -139,7 +145,7 @@ class SqlUnitOfWork(UnitOfWork):
         session = self.session
         await self._write_events(session)
         await self._write_accesses(session)
-        published = bool(self.events)
+        published = bool(self.events or self.tombstones)
         assert self._transaction is not None
         await self._transaction.commit()
         await self._close()
@@ -165,6 +171,7 @@ class SqlUnitOfWork(UnitOfWork):
                 await outbox.add(session, *events)
             finally:
                 otel_context.detach(token)
+        await outbox.add_tombstones(session, *self.tombstones)
 
     async def _write_accesses(self, session: AsyncSession) -> None:
         if not self.accesses:
@@ -197,6 +204,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.published: list[Event] = []
+        self.tombstoned: list[Tombstone] = []
         self.audited: list[Access] = []
         self.applied: set[tuple[str, str]] = set()
         self.commits = 0
@@ -215,11 +223,13 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     async def _begin(self) -> None:
         self.events, self.accesses, self._traces, self._claimed = [], [], [], set()
+        self.tombstones = []
         self.begin_repositories()
         self._open = True
 
     async def _commit(self) -> None:
         self.published.extend(self.events)
+        self.tombstoned.extend(self.tombstones)
         self.audited.extend(self.accesses)
         self.applied |= self._claimed
         self.commit_repositories()
@@ -230,6 +240,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         """Forget the open transaction's changes (nothing to do after a commit)."""
         if self._open:
             self.events, self.accesses, self._traces, self._claimed = [], [], [], set()
+            self.tombstones = []
             self.rollback_repositories()
             self._open = False
 

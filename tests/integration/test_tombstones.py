@@ -1,0 +1,97 @@
+"""Tombstones: a unit of work queues one for a key on a compacted topic, the relay sends it as a Kafka record with a
+null value after the transaction's events, and a consumer of the topic skips it (offset committed, no dead letter)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from simpul_contracts.events import RecordLinkedV1
+from simpul_contracts.events.identity import LinkReason
+from simpul_platform.consumer import EventConsumer
+from simpul_platform.database import Database
+from simpul_platform.delivery_tables import delivery_tables
+from simpul_platform.outbox import TOMBSTONE
+from simpul_platform.relay import OutboxRelay
+from simpul_platform.topic_reader import read_topic
+from simpul_platform.unit_of_work import InMemoryUnitOfWork, SqlUnitOfWork
+
+metadata = MetaData()
+tables = delivery_tables(metadata)
+TOPIC = "identity.link.v1"
+
+
+def _event(key: str) -> RecordLinkedV1:
+    return RecordLinkedV1(source_system="s", source_record_id=key, person_id="per_1",
+                          reason=LinkReason.NEW_PERSON, linked_at=dt.datetime.now(dt.UTC))
+
+
+@pytest.fixture
+async def database(make_database: Callable[[str], str]) -> AsyncIterator[Database]:
+    database = Database(make_database("tombstones"), pool_size=2)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+async def test_the_fake_keeps_tombstones_only_when_committed() -> None:
+    uow = InMemoryUnitOfWork()
+    async with uow:
+        uow.tombstone(TOPIC, "s:1")
+    async with uow:
+        uow.tombstone(TOPIC, "s:2")
+        await uow.commit()
+    assert [(t.topic, t.key) for t in uow.tombstoned] == [(TOPIC, "s:2")]
+
+
+@pytest.mark.postgres
+async def test_a_tombstone_reaches_kafka_as_a_null_value_after_the_events(
+        database: Database, kafka_bootstrap: str, namespace: str) -> None:
+    woken: list[int] = []
+    async with SqlUnitOfWork(database, tables, after_commit=lambda: woken.append(1)) as uow:
+        uow.tombstone(TOPIC, "s:1")  # queued first, written after the events of its transaction
+        uow.publish(_event("1"))
+        await uow.commit()
+    assert woken == [1]
+    async with database.session() as session:
+        rows = (await session.execute(select(tables.outbox).order_by(tables.outbox.c.seq))).all()
+    assert [(r.event_type, r.payload is None) for r in rows] == [(RecordLinkedV1.event_type, False), (TOMBSTONE, True)]
+
+    relay = OutboxRelay(database, tables.outbox, kafka_bootstrap, batch_size=10, poll_seconds=0.05,
+                        topic_namespace=namespace)
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(200):
+            if relay.published == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+    records = await read_topic(kafka_bootstrap, namespace + TOPIC)
+    assert [(r.key, r.value is None) for r in records] == [(b"s:1", False), (b"s:1", True)]
+    assert not [name for name, _ in records[1].headers if name.startswith("ce_")]  # a tombstone is no CloudEvent
+
+
+async def test_a_consumer_skips_a_tombstone_without_dead_lettering_it() -> None:
+    dead: list[Any] = []
+    applied: list[Any] = []
+
+    async def apply(uow: Any, deliveries: Any) -> None:
+        applied.extend(deliveries)
+
+    letters: Any = SimpleNamespace(send=lambda record, error, attempts: dead.append(record) or asyncio.sleep(0))
+    consumer = EventConsumer(name="tests", topic=TOPIC, handlers={RecordLinkedV1: apply},
+                             unit_of_work=InMemoryUnitOfWork, inbox="tests", dead_letters=letters)
+    tombstone: Any = SimpleNamespace(topic=TOPIC, partition=0, offset=0, key=b"s:1", value=None, headers=[])
+    await consumer.process([tombstone])
+    assert dead == []
+    assert applied == []
