@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
 from referral.domain.child_details import ChildDetails, GuardianContact, Held, Withdrawal
-from simpul_platform.field_encryption import EncryptedString
+from simpul_platform.field_encryption import EncryptedString, RowBound, Sealed, row_key, unseal
 from simpul_platform.upsert import upsert
 
 # One row per child the registry ever sent details of. After a withdrawal or an erasure the row keeps only the
@@ -28,8 +28,9 @@ child_details = Table(
     metadata,
     Column("child_id", String(64), primary_key=True),
     Column("as_of", DateTime(timezone=True), nullable=False),
-    # Every detail in one AES-256-GCM token (JSON inside): nothing about the child is readable in the database.
-    Column("details", EncryptedString("child_details.details")),
+    # Every detail in one AES-256-GCM token (JSON inside): nothing about the child is readable in the database. The
+    # token is bound to its row (the child id): two children's tokens swapped in the database fail to open.
+    Column("details", EncryptedString("child_details.details", row_bound=True)),
     # When the erasure job looks at the child next; null once nothing is held.
     Column("review_at", DateTime(timezone=True), index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -80,6 +81,15 @@ def _to_json(details: ChildDetails) -> str:
         "consent_given_on": details.consent_given_on.isoformat()})
 
 
+def _sealed(details: ChildDetails) -> RowBound:
+    return RowBound(row_key(details.child_id), _to_json(details))
+
+
+def _opened(child_id: str, as_of: dt.datetime, sealed: Sealed | None) -> ChildDetails | None:
+    text = unseal(row_key(child_id), sealed)
+    return None if text is None else _from_json(child_id, as_of, text)
+
+
 def _from_json(child_id: str, as_of: dt.datetime, text: str) -> ChildDetails:
     values: dict[str, Any] = json.loads(text)
     born = values["birth_date"]
@@ -102,14 +112,14 @@ class SqlChildDetailsVault(ChildDetailsVault):
         c = child_details.c
         query = select(c.child_id, c.as_of, c.details).where(c.child_id.in_(list(child_ids))).with_for_update()
         rows = (await self.session.execute(query)).all()
-        return {row.child_id: Held(row.child_id, _aware(row.as_of),
-                                   _from_json(row.child_id, _aware(row.as_of), row.details) if row.details else None)
+        return {row.child_id: Held(row.child_id, _aware(row.as_of), _opened(row.child_id, _aware(row.as_of),
+                                                                           row.details))
                 for row in rows}
 
     async def keep(self, details: ChildDetails, review_at: dt.datetime) -> None:
         """Insert or replace the child's row."""
         await upsert(self.session, child_details, {
-            "child_id": details.child_id, "as_of": details.as_of, "details": _to_json(details),
+            "child_id": details.child_id, "as_of": details.as_of, "details": _sealed(details),
             "review_at": review_at, "updated_at": dt.datetime.now(dt.UTC)}, key=["child_id"])
 
     async def withdraw(self, withdrawal: Withdrawal) -> None:
@@ -130,7 +140,7 @@ class SqlChildDetailsVault(ChildDetailsVault):
         c = child_details.c
         row = (await self.session.execute(
             select(c.as_of, c.details).where(c.child_id == child_id))).one_or_none()
-        return _from_json(child_id, _aware(row.as_of), row.details) if row and row.details else None
+        return _opened(child_id, _aware(row.as_of), row.details) if row else None
 
     async def due_for_review(self, now: dt.datetime, limit: int) -> list[str]:
         """FOR UPDATE SKIP LOCKED over the review index."""
