@@ -45,7 +45,7 @@ from referral.domain.webhooks import (
     WebhookEventType,
 )
 from simpul_platform.bulk import insert_rows
-from simpul_platform.field_encryption import EncryptedString
+from simpul_platform.field_encryption import EncryptedString, RowBound, row_key
 
 webhook_endpoints = Table(
     "webhook_endpoints", metadata,
@@ -54,7 +54,8 @@ webhook_endpoints = Table(
     Column("url", String(2048), nullable=False),
     Column("event_types", String(600), nullable=False),  # space-separated, sorted
     # The signing secrets (JSON: value and expiry) in one AES-256-GCM token: no secret is readable in the database.
-    Column("secrets", EncryptedString("webhook_endpoints.secrets"), nullable=False),
+    # The token is bound to its row (the endpoint id): one endpoint's secrets copied onto another fail to open.
+    Column("secrets", EncryptedString("webhook_endpoints.secrets", row_bound=True), nullable=False),
     Column("status", String(16), nullable=False),
     Column("disabled_reason", String(32)),
     Column("disabled_at", DateTime(timezone=True)),
@@ -161,7 +162,8 @@ def _endpoint_row(endpoint: Endpoint) -> dict[str, Any]:
     secrets = [{"value": s.value, "expires_at": s.expires_at.isoformat() if s.expires_at else None}
                for s in endpoint.secrets]
     return {"endpoint_id": endpoint.endpoint_id, "provider_id": endpoint.provider_id, "url": endpoint.url,
-            "event_types": " ".join(sorted(endpoint.event_types)), "secrets": json.dumps(secrets),
+            "event_types": " ".join(sorted(endpoint.event_types)),
+            "secrets": RowBound(row_key(endpoint.endpoint_id), json.dumps(secrets)),
             "status": str(endpoint.status), "disabled_reason": endpoint.disabled_reason,
             "disabled_at": maybe_utc(endpoint.disabled_at), "failing_since": maybe_utc(endpoint.failing_since),
             "exhausted_in_a_row": endpoint.exhausted_in_a_row, "created_at": utc(endpoint.created_at)}
@@ -169,7 +171,7 @@ def _endpoint_row(endpoint: Endpoint) -> dict[str, Any]:
 
 def _endpoint(row: Row[Any]) -> Endpoint:
     secrets = tuple(SigningSecret(s["value"], dt.datetime.fromisoformat(s["expires_at"]) if s["expires_at"] else None)
-                    for s in json.loads(row.secrets))
+                    for s in json.loads(row.secrets.open(row_key(row.endpoint_id))))
     return Endpoint(
         row.endpoint_id, row.provider_id, row.url, frozenset(WebhookEventType(t) for t in row.event_types.split()),
         secrets, utc(row.created_at), EndpointStatus(row.status),
