@@ -15,6 +15,7 @@ from simpul_contracts import catalogue as catalogue_rules
 from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
+    ChildErasedV1,
     ChildIdentityRecordedV1,
     ChildRegisteredV1,
     ChildUpdatedV1,
@@ -68,6 +69,7 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
                                 "sectors": ["tobacco", "other_agriculture"],
                                 "hazards": ["green_tobacco_sickness", "extreme_heat"], "hours_per_week": 20,
                                 "school_status": "enrolled", "school_grade": 5, "attends_school_regularly": False},
+    ChildErasedV1: {**SNAPSHOT, "reason": "data_subject_request", "erased_at": AT},
 }
 REGISTRY_CHILD_EVENTS = sorted(EXAMPLES, key=lambda model: model.event_type)
 

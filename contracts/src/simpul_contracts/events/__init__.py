@@ -5,6 +5,7 @@ from simpul_contracts.events.referral import *  # noqa: F403 - the referral mode
 from simpul_contracts.events.registry import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
+    ChildErasedV1,
     ChildIdentityRecordedV1,
     ChildReferralDetailsRecordedV1,
     ChildReferralDetailsWithdrawnV1,
@@ -18,6 +19,7 @@ from simpul_contracts.events.reporting import IndicatorPublishedV1
 __all__ = [
     "CaseStatusChangedV1",
     "ChildClassifiedV1",
+    "ChildErasedV1",
     "ChildIdentityRecordedV1",
     "ChildReferralDetailsRecordedV1",
     "ChildReferralDetailsWithdrawnV1",

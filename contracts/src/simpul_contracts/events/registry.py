@@ -366,3 +366,28 @@ class MonitoringVisitRecordedV1(CaseStateEvent):
     attends_school_regularly: bool | None = Field(
         default=None, description="For an enrolled child, whether the child attends regularly; null if not asked."
     )
+
+
+class ErasureReason(enum.StrEnum):
+    """Why a child's identifying data was erased: `data_subject_request` (the child or guardian asked, UU 27/2022
+    art. 8), `recorded_in_error` (the child should never have been registered), `consent_withdrawn` (the basis of
+    processing ended), `legal_order` (a court or authority ordered it), `retention_ended` (kept as long as allowed).
+    The free-text reason stays in the registry's audit log."""
+
+    DATA_SUBJECT_REQUEST = "data_subject_request"
+    RECORDED_IN_ERROR = "recorded_in_error"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    LEGAL_ORDER = "legal_order"
+    RETENTION_ENDED = "retention_ended"
+
+
+class ChildErasedV1(ChildStateEvent):
+    """The child's identifying data was erased from the registry: every service erases what it holds of the child
+    that could identify it (names, numbers, birth dates, contacts, notes) and keeps only the pseudonymous state
+    below, so counts stay right (pseudonymous). The restricted topics get a tombstone for the child in the same
+    transaction. Nothing about the child changes after it: later events of the child do not come."""
+
+    event_type: ClassVar[str] = "simpul.registry.child-erased.v1"
+
+    reason: ErasureReason = Field(description="Why the data was erased, as a code (never the officer's words).")
+    erased_at: AwareDatetime = Field(description="When the registry erased the child's identifying data.")
