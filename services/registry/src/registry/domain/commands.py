@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.details import ChildChanges, ChildDetails
+from registry.domain.erasure import ErasureReason
 from registry.domain.record import ChildSearch
 from registry.domain.regions import ListedRow
 from registry.domain.visits import MonitoringVisit
@@ -45,6 +46,17 @@ class UpdateChild:
     read_version: int
     changes: ChildChanges
     source_digest: str | None = None  # the survey row the changes came from, when imported
+
+
+@dataclass(frozen=True)
+class EraseChild:
+    """Erase a child's identifying data everywhere (district officers only); `reason` is audited, `code` published."""
+
+    by: Caller
+    child_id: str
+    reason: str
+    code: ErasureReason
+    at: dt.datetime
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class ChildRecord:
     version: int = 1
     updated_at: dt.datetime | None = None
     source_digest: str | None = None  # the survey row it came from, when bulk imported
+    erased_at: dt.datetime | None = None  # when its identifying data was erased (`domain.erasure`); then frozen
 
     @property
     def child_id(self) -> str:
