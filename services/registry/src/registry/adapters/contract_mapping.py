@@ -11,6 +11,7 @@ from registry.domain.case import Case
 from registry.domain.case_events import CaseIdentified, CaseStatusChanged, ChildReclassified, MonitoringVisitRecorded
 from registry.domain.commands import AttachPersons, PersonLink
 from registry.domain.consent import ConsentDecision, ConsentPurpose, ConsentRecord, GuardianConsent
+from registry.domain.erasure import ErasureReason
 from registry.domain.model import Child
 from registry.domain.record import ChildRecord
 from registry.domain.visits import MonitoringVisit
@@ -72,6 +73,11 @@ def registered(child: Child, case: Case | None) -> ChildRegisteredV1:
 def updated(child: Child, case: Case | None) -> ChildUpdatedV1:
     """A child's pseudonymous details changed."""
     return ChildUpdatedV1(**child_state(child, case), updated_at=dt.datetime.now(dt.UTC))
+
+
+def erased(child: Child, case: Case | None, reason: ErasureReason, at: dt.datetime) -> wire.ChildErasedV1:
+    """The child's identifying data was erased: every service erases what it holds of the child."""
+    return wire.ChildErasedV1(**child_state(child, case), reason=wire.ErasureReason(reason.value), erased_at=at)
 
 
 def case_events(child: Child, case: Case) -> list[Event]:
