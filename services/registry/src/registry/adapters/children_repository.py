@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, bindparam, insert, or_, select, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
+from registry.adapters.erasure import erase_case_texts
 from registry.adapters.repository import ChildrenRepository, SourceKey
 from registry.domain.case import Case, ClassificationChange, StatusChange
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
@@ -45,7 +46,7 @@ def child_row(record: ChildRecord) -> dict[str, Any]:
                       for g in record.guardians],
         "school": {"status": record.school.status.value, "grade": record.school.grade} if record.school else None,
         "work": _work_json(record.work) if record.work else None,
-        "updated_at": record.updated_at,
+        "updated_at": record.updated_at, "erased_at": record.erased_at,
         "name_search": " | ".join([child.full_name, *record.aliases]).lower()}
 
 
@@ -59,7 +60,7 @@ def _child_record(row: Any) -> ChildRecord:
     child = Child(**{name: values[name] for name in _CHILD_FIELDS})
     child.registered_at = _aware(child.registered_at)
     child.person_linked_at = _aware(child.person_linked_at) if child.person_linked_at else None
-    updated_at = values["updated_at"]
+    updated_at, erased_at = values["updated_at"], values["erased_at"]
     school, work = values["school"], values["work"]
     record_values = {name: values[name] for name in _RECORD_FIELDS}
     record_values |= {name: unseal(row_key(child.child_id), values[name]) for name in _SEALED_FIELDS}
@@ -71,7 +72,7 @@ def _child_record(row: Any) -> ChildRecord:
         school=School(SchoolStatus(school["status"]), school.get("grade")) if school else None,
         work=Work(tuple(WorkSector(s) for s in work.get("sectors", ())), work.get("tasks", ""),
                   work.get("hours_per_week"), tuple(Hazard(h) for h in work.get("hazards", ()))) if work else None,
-        updated_at=_aware(updated_at) if updated_at else None)
+        updated_at=_aware(updated_at) if updated_at else None, erased_at=_aware(erased_at) if erased_at else None)
 
 
 class SqlChildrenRepository(ChildrenRepository):
@@ -113,6 +114,12 @@ class SqlChildrenRepository(ChildrenRepository):
         query = update(orm.children).where(c.child_id == record.child.child_id, c.version == read_version)
         if (await self.session.execute(query.values(child_row(record)))).rowcount != 1:  # type: ignore[attr-defined]
             raise VersionConflict
+
+    async def erase(self, record: ChildRecord, case: Case | None) -> None:
+        """Store the erased record (next version) and replace its case's free texts."""
+        await self.touch(record)
+        if case is not None:
+            await erase_case_texts(self.session, case.case_id)
 
     async def by_sources(self, keys: Collection[SourceKey]) -> dict[SourceKey, ChildRecord]:
         """The records registered from these source records, in one query."""

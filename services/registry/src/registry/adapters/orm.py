@@ -68,6 +68,8 @@ children = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=1),
+    # When the child's identifying data was erased (`domain.erasure`): the row then holds none and takes no change.
+    Column("erased_at", DateTime(timezone=True)),
     UniqueConstraint("source_system", "source_record_id", name="uq_children_source_record"),
 )
 

@@ -11,8 +11,17 @@ from registry.domain.consent import GuardianConsent
 from registry.domain.record import ChildRecord, ChildSearch
 from registry.domain.regions import Region, Revision, StoredRegion
 from registry.domain.survey import ImportReport, SurveyFile
+from simpul_platform.idempotency import IdempotencyKeys
 
 SourceKey = tuple[str, str]  # (source system, source record id)
+
+
+class ChildAnswers(IdempotencyKeys, abc.ABC):
+    """The platform's Idempotency-Keys, which can also forget the stored answers that show a child (an erasure)."""
+
+    @abc.abstractmethod
+    async def forget_answers_naming(self, child_id: str) -> int:
+        """Delete every stored answer that holds the child's id (its record); return how many."""
 
 
 class ChildrenRepository(abc.ABC):
@@ -46,6 +55,10 @@ class ChildrenRepository(abc.ABC):
     async def touch(self, record: ChildRecord) -> None:
         """Advance the record's version for a change of its case or consent, so stale ETags stop matching."""
         await self.save(record, record.version)
+
+    @abc.abstractmethod
+    async def erase(self, record: ChildRecord, case: Case | None) -> None:
+        """Store the erased record as its next version and replace the free texts of its case (`domain.erasure`)."""
 
     @abc.abstractmethod
     async def link_persons(self, records: Sequence[ChildRecord]) -> None:

@@ -3,52 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
-from registry.adapters.repository import SurveyImports
+from registry.adapters.repository import ChildAnswers, SurveyImports
 from registry.domain.survey import ImportReport, RowError, SurveyFile
-from simpul_platform.field_encryption import Keyring, bound_keyring, row_key
-from simpul_platform.idempotency import Answer, IdempotencyKey, SqlIdempotencyKeys, StoredKey
-
-ANSWER_PURPOSE = "idempotency_keys.body"
-"""What a sealed answer's token is bound to, with its row (subject and key)."""
+from simpul_platform.field_encryption import row_key
+from simpul_platform.idempotency import ANSWER_PURPOSE, SqlIdempotencyKeys
 
 
-class SealedIdempotencyKeys(SqlIdempotencyKeys):
+class SealedIdempotencyKeys(SqlIdempotencyKeys, ChildAnswers):
     """The platform's keys (`simpul_platform.idempotency`) in `idempotency_keys`, each stored answer sealed.
 
     A registration's answer is the child's record, NIK and KK included, which the registry never stores in clear: the
-    answer is encrypted under the service's keyring (the one its NIK column uses), bound to the key's row, so a token
-    copied to another client's key fails to open. Tokens are not rewritten by `simpul keys rotate`: keep a retired
-    key in the keyring for the Idempotency-Key window (24 h by default) after rotating.
+    platform seals every answer under the service's keyring (the one its NIK column uses), bound to the key's row, so
+    a token copied to another client's key fails to open; `simpul keys rotate` rewrites the answers too.
     """
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session, orm.idempotency_keys)
 
-    async def claim(self, key: IdempotencyKey, now: dt.datetime) -> StoredKey | None:
-        """The stored key with its answer opened (None when absent or expired)."""
-        stored = await super().claim(key, now)
-        if stored is None:
-            return None
-        body = self._keyring().decrypt(stored.answer.body.decode(), ANSWER_PURPOSE, _row(key))
-        return replace(stored, answer=Answer(stored.answer.status, body.encode()))
-
-    async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
-        """Store the key with its answer sealed."""
-        token = self._keyring().encrypt(answer.body.decode(), ANSWER_PURPOSE, _row(key))
-        await super().add(key, Answer(answer.status, token.encode()), now, expires_at)
-
-    def _keyring(self) -> Keyring:
-        return bound_keyring(self.session.get_bind().dialect)
-
-
-def _row(key: IdempotencyKey) -> str:
-    return row_key(key.subject, key.key)
+    async def forget_answers_naming(self, child_id: str) -> int:
+        """Open every stored answer (they are few: keys expire within hours) and delete those holding the child."""
+        t, keyring = orm.idempotency_keys.c, self._keyring()
+        rows = (await self.session.execute(select(t.subject, t.key, t.body))).all()
+        naming = [(row.subject, row.key) for row in rows if child_id in keyring.decrypt(
+            bytes(row.body).decode(), ANSWER_PURPOSE, row_key(row.subject, row.key))]
+        if naming:
+            await self.session.execute(delete(orm.idempotency_keys).where(tuple_(t.subject, t.key).in_(naming)))
+        return len(naming)
 
 
 class SqlSurveyImports(SurveyImports):
