@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from registry.adapters.repository import (
+    ChildAnswers,
     ChildrenRepository,
     RegionRepository,
     SourceKey,
@@ -19,6 +20,7 @@ from registry.adapters.repository import (
 )
 from registry.domain.case import Case
 from registry.domain.consent import GuardianConsent
+from registry.domain.erasure import erased_case
 from registry.domain.errors import VersionConflict
 from registry.domain.record import ChildRecord, ChildSearch
 from registry.domain.regions import Level, Region, Revision, StoredRegion
@@ -27,6 +29,7 @@ from registry.service_layer.unit_of_work import RegistryRules, RegistryUnitOfWor
 from simpul_contracts import Event
 from simpul_platform.field_encryption import development_blind_index_key
 from simpul_platform.idempotency import InMemoryIdempotencyKeys, StoredKey
+from simpul_platform.outbox import Tombstone
 from simpul_platform.unit_of_work import Access, InMemoryUnitOfWork
 
 VILLAGES = (Level.DESA, Level.KELURAHAN)
@@ -66,6 +69,7 @@ class FakeRegistryStore:
     rules: RegistryRules = field(default_factory=lambda: RegistryRules("simpul-registry",
                                                                        development_blind_index_key()))
     published: list[Event] = field(default_factory=list)
+    tombstoned: list[Tombstone] = field(default_factory=list)
     audited: list[Access] = field(default_factory=list)
     applied: set[tuple[str, str]] = field(default_factory=set)
 
@@ -87,6 +91,7 @@ class FakeRegistryUnitOfWork(InMemoryUnitOfWork, RegistryUnitOfWork):
         self.store = store or FakeRegistryStore()
         self.rules = self.store.rules
         self.published, self.audited, self.applied = self.store.published, self.store.audited, self.store.applied
+        self.tombstoned = self.store.tombstoned
         self._tables = FakeTables()
 
     def begin_repositories(self) -> None:
@@ -200,6 +205,12 @@ class FakeChildrenRepository(ChildrenRepository):
         return {child_id: copy.deepcopy(case) for child_id in child_ids
                 if (case := self.tables.cases.get(child_id)) is not None}
 
+    async def erase(self, record: ChildRecord, case: Case | None) -> None:
+        """Store the erased record and replace its case's free texts."""
+        await self.save(record, record.version)
+        if case is not None:
+            self.tables.cases[case.child_id] = erased_case(_stored_case(case))
+
     async def save_case(self, case: Case) -> None:
         """Store the case as it stands."""
         self.tables.cases[case.child_id] = _stored_case(case)
@@ -275,12 +286,19 @@ class FakeRegionRepository(RegionRepository):
                                        for c, v, n, start, end in self.tables.region_versions]
 
 
-class FakeIdempotencyKeys(InMemoryIdempotencyKeys):
+class FakeIdempotencyKeys(InMemoryIdempotencyKeys, ChildAnswers):
     """The platform's in-memory keys over the unit of work's copy of the tables (so a rollback forgets a key)."""
 
     def __init__(self, tables: FakeTables) -> None:
         super().__init__()
         self.keys = tables.keys
+
+    async def forget_answers_naming(self, child_id: str) -> int:
+        """Forget the keys whose answer holds the child's id."""
+        naming = [name for name, stored in self.keys.items() if child_id.encode() in stored.answer.body]
+        for name in naming:
+            del self.keys[name]
+        return len(naming)
 
 
 class FakeSurveyImports(SurveyImports):
