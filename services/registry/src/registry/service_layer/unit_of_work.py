@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.adapters import orm
 from registry.adapters.children_repository import SqlChildrenRepository
 from registry.adapters.region_repository import SqlRegionRepository
-from registry.adapters.repository import ChildrenRepository, RegionRepository, SurveyImports
+from registry.adapters.repository import ChildAnswers, ChildrenRepository, RegionRepository, SurveyImports
 from registry.adapters.stores import SealedIdempotencyKeys, SqlSurveyImports
 from registry.domain.closure import ClosureRule
 from simpul_platform.database import Database
-from simpul_platform.idempotency import IdempotencyKeys
 from simpul_platform.unit_of_work import SqlUnitOfWork, UnitOfWork
 
 
@@ -34,7 +33,7 @@ class RegistryUnitOfWork(UnitOfWork, abc.ABC):
     rules: RegistryRules
     children: ChildrenRepository
     regions: RegionRepository
-    idempotency_keys: IdempotencyKeys
+    idempotency_keys: ChildAnswers  # the platform's IdempotencyKeys, able to forget a child's answers
     imports: SurveyImports
 
 
