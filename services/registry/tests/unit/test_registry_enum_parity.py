@@ -6,7 +6,7 @@ import enum
 
 import pytest
 
-from registry.domain import case_lifecycle, consent, model, visits
+from registry.domain import case_lifecycle, consent, erasure, model, visits
 from simpul_contracts.events import common
 from simpul_contracts.events import registry as wire
 
@@ -21,6 +21,7 @@ PAIRS = [
     (visits.WorkSector, wire.WorkSector),
     (visits.Hazard, wire.Hazard),
     (visits.SchoolStatus, wire.SchoolStatus),
+    (erasure.ErasureReason, wire.ErasureReason),
 ]
 
 

@@ -11,6 +11,7 @@ from registry.adapters.repository import ChildrenRepository
 from registry.domain.case import Case, new_case_id
 from registry.domain.commands import Classify
 from registry.domain.details import ChildChanges, ChildDetails
+from registry.domain.erasure import refuse_if_erased
 from registry.domain.errors import ChildNotFound, OutsideScope, UnknownVillage
 from registry.domain.identity_numbers import nik_consistency, parse_kk, parse_nik
 from registry.domain.model import Child, new_child_id
@@ -82,6 +83,13 @@ async def child_in_scope(children: ChildrenRepository, by: Caller, child_id: str
     record = await children.get(child_id)
     if record is None or not by.covers_region(record.child.village_code):
         raise ChildNotFound
+    return record
+
+
+async def child_to_change(children: ChildrenRepository, by: Caller, child_id: str) -> ChildRecord:
+    """The child in the caller's scope, when its record can still change (ChildErased after an erasure)."""
+    record = await child_in_scope(children, by, child_id)
+    refuse_if_erased(record)
     return record
 
 

@@ -21,7 +21,7 @@ from registry.domain.errors import CaseRequired, RegistryError
 from registry.domain.record import ChildRecord
 from registry.service_layer import referral_details
 from registry.service_layer.handlers.children import access
-from registry.service_layer.registration import child_in_scope
+from registry.service_layer.registration import child_in_scope, child_to_change
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from simpul_platform.callers import Caller
 
@@ -40,7 +40,7 @@ class CaseChanged:
 
 async def classify_child(command: ClassifyChild, uow: RegistryUnitOfWork) -> CaseChanged:
     """Open the child's case with a classification, or record a changed classification on the open case."""
-    record = await child_in_scope(uow.children, command.by, command.child_id)
+    record = await child_to_change(uow.children, command.by, command.child_id)
     case = await uow.children.case_of(command.child_id)
     classify, by = command.classify, command.by.subject
     at = classify.at or dt.datetime.now(dt.UTC)
@@ -82,7 +82,7 @@ async def record_visit(command: RecordVisit, uow: RegistryUnitOfWork) -> CaseCha
 
 async def record_consent(command: RecordConsent, uow: RegistryUnitOfWork) -> GuardianConsent:
     """Record a guardian's decision for one purpose; the event carries the decision now in force."""
-    record = await child_in_scope(uow.children, command.by, command.child_id)
+    record = await child_to_change(uow.children, command.by, command.child_id)
     consent = await uow.children.consent_of(command.child_id)
     held_before = consent.may_refer()
     entry = consent.record(command.purpose, command.decision, decided_on=command.decided_on,
@@ -111,7 +111,7 @@ async def read_consent(command: ReadConsent, uow: RegistryUnitOfWork) -> Guardia
 
 
 async def _open_case(uow: RegistryUnitOfWork, by: Caller, child_id: str) -> tuple[ChildRecord, Case]:
-    record = await child_in_scope(uow.children, by, child_id)
+    record = await child_to_change(uow.children, by, child_id)
     case = await uow.children.case_of(child_id)
     if case is None:
         raise CaseRequired

@@ -12,7 +12,7 @@ from registry.domain.commands import AttachPersons, ReadChild, RegisterChild, Se
 from registry.domain.errors import DuplicateSource, StaleVersion, VersionConflict
 from registry.domain.record import ChildRecord
 from registry.service_layer import referral_details
-from registry.service_layer.registration import apply_changes, child_in_scope, prepare_registration
+from registry.service_layer.registration import apply_changes, child_in_scope, child_to_change, prepare_registration
 from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from simpul_platform.callers import Caller
 from simpul_platform.unit_of_work import Access
@@ -61,7 +61,7 @@ async def register_child(command: RegisterChild, uow: RegistryUnitOfWork) -> Chi
 
 async def update_child(command: UpdateChild, uow: RegistryUnitOfWork) -> ChildRecord:
     """Change a child's details if nobody changed them since `read_version`; events for what changed."""
-    record = await child_in_scope(uow.children, command.by, command.child_id)
+    record = await child_to_change(uow.children, command.by, command.child_id)
     if record.version != command.read_version:
         raise StaleVersion
     before, minimal_before = record.identifying(), referral_details.minimal(record)
