@@ -15,6 +15,7 @@ from registry.domain.closure import ClosureRule
 from registry.entrypoints import idempotency_purge
 from registry.entrypoints.consumers import identity_links
 from registry.entrypoints.http.case_routes import router as case_router
+from registry.entrypoints.http.erasure_routes import router as erasure_router
 from registry.entrypoints.http.import_routes import MAX_BYTES as MAX_SURVEY_BYTES
 from registry.entrypoints.http.import_routes import router as import_router
 from registry.entrypoints.http.routes import router
@@ -22,6 +23,7 @@ from registry.service_layer.unit_of_work import RegistryRules, SqlRegistryUnitOf
 from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
+    ChildErasedV1,
     ChildIdentityRecordedV1,
     ChildReferralDetailsRecordedV1,
     ChildReferralDetailsWithdrawnV1,
@@ -69,7 +71,7 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
     runtime = build_runtime(settings, orm.delivery, MIGRATIONS, for_documentation=for_documentation)
     runtime.publishes(ChildIdentityRecordedV1, ChildRegisteredV1, ChildUpdatedV1, ChildClassifiedV1,
                       CaseStatusChangedV1, ConsentChangedV1, MonitoringVisitRecordedV1,
-                      ChildReferralDetailsRecordedV1, ChildReferralDetailsWithdrawnV1)
+                      ChildReferralDetailsRecordedV1, ChildReferralDetailsWithdrawnV1, ChildErasedV1)
     wiring = Wiring(runtime.database, rules_from(settings), runtime.relay.wake)
     runtime.consume(RecordLinkedV1.topic, identity_links.HANDLERS, wiring.unit_of_work)
     idempotency_purge.register(runtime, wiring.unit_of_work, settings)
@@ -77,7 +79,7 @@ def build(settings: RegistrySettings | None = None, *, for_documentation: bool =
         runtime,
         title="Simpul registry",
         description="Children, guardians, consent, monitoring visits and case status for SPRPA villages.",
-        routers=[router, case_router, import_router],
+        routers=[router, case_router, import_router, erasure_router],
         body_limits={import_router.prefix: MAX_SURVEY_BYTES},
     )
     app.state.unit_of_work = wiring.unit_of_work
