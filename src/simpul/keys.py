@@ -28,7 +28,8 @@ def rotate(
     service: Annotated[str, typer.Argument(help=f"One of {', '.join(SERVICES)}")],
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction")] = 500,
 ) -> None:
-    """Re-encrypt every token of SERVICE's encrypted columns under the current (first) key of its keyring.
+    """Re-encrypt every token of SERVICE's sealed columns (encrypted columns, stored Idempotency-Key answers) under
+    the current (first) key of its keyring.
 
     Safe to rerun and to run beside the live service. When it reports nothing left, the old keys may go.
     """

@@ -18,6 +18,7 @@ from simpul_contracts.events.identity import LinkReason
 from simpul_platform.database import Database
 from simpul_platform.delivery_tables import delivery_tables
 from simpul_platform.errors import ErrorKind
+from simpul_platform.field_encryption import development_keyring
 from simpul_platform.idempotency import (
     HEADER,
     Answer,
@@ -61,7 +62,7 @@ async def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         return
     url = (f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}" if request.param == "sqlite"
            else request.getfixturevalue("make_database")("keys"))
-    database = Database(url, pool_size=4)
+    database = Database(url, pool_size=4, keyring=development_keyring())
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     yield lambda: SqlKeyed(database, tables)
@@ -141,7 +142,7 @@ async def test_a_refused_request_stores_nothing(new_uow: Callable[[], UnitOfWork
 
 @pytest.mark.postgres
 async def test_a_second_request_while_the_first_is_in_flight_is_409(make_database: Callable[[str], str]) -> None:
-    database = Database(make_database("inflight"), pool_size=4)
+    database = Database(make_database("inflight"), pool_size=4, keyring=development_keyring())
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     started, release = asyncio.Event(), asyncio.Event()

@@ -215,6 +215,25 @@ def unseal(row: str, value: Sealed | None) -> str | None:
     return None if value is None else value.open(row)
 
 
+SEALED_BY = "simpul_sealed_by"
+"""The `Column.info` entry of a column whose repository stores field tokens in it itself (`SealedBy`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBy:
+    """Marks a plain column (text, or bytes holding a token's UTF-8) that its repository fills with field tokens of
+    `purpose` (bound to the row's primary key when `row_bound`), so `simpul keys rotate` rewrites it like an
+    `EncryptedString` column: `Column(..., info=sealed_by("idempotency_keys.body"))`."""
+
+    purpose: str
+    row_bound: bool = True
+
+
+def sealed_by(purpose: str, *, row_bound: bool = True) -> dict[str, SealedBy]:
+    """The `Column.info` of a column its repository seals itself (`SealedBy`)."""
+    return {SEALED_BY: SealedBy(purpose, row_bound)}
+
+
 def blind_index(value: str, key: bytes) -> str:
     """Deterministic HMAC-SHA256 (hex) of `value`, stored beside an encrypted column for equality look-ups."""
     # Tokens use a fresh random nonce, so equal NIKs never have equal ciphertexts: no WHERE, unique index or

@@ -10,6 +10,9 @@
   (the client retries later). On PostgreSQL a transaction-scoped advisory lock on the key tells them apart
   without waiting; SQLite has one writer at a time, and a racing insert of the same key is refused the same way.
 - A refused request (a 4xx from the handler) rolls back and stores nothing: a retry with the key runs again.
+- The stored answer is sealed under the service's keyring (it can hold what the request disclosed, a NIK, a child's
+  details), bound to its key's row (subject and key): a token copied onto another client's key fails to open, and
+  `simpul keys rotate` rewrites it (the column is marked `sealed_by`).
 - Keys expire after a window (24 hours unless the service says otherwise); an expired key is forgotten (a request
   with it runs as new) and a periodic job purges expired keys (`purge_expired`).
 """
@@ -49,6 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_platform.errors import Conflict, DomainError
+from simpul_platform.field_encryption import Keyring, bound_keyring, row_key, sealed_by
 from simpul_platform.unit_of_work import UnitOfWork
 
 HEADER = "Idempotency-Key"
@@ -61,6 +65,8 @@ KeyHeader = Annotated[str | None, Header(
     description="A unique key per logical request (a UUID), the same on every retry of it; as a plain token or a "
                 "quoted sf-string. Kept 24 hours by default.")]
 """The Idempotency-Key request header of a route (the same form in every service)."""
+ANSWER_PURPOSE = "idempotency_keys.body"
+"""What a stored answer's token is bound to, with its row (`row_key(subject, key)`)."""
 LOCK_CLASS = 0x51D3  # the first half of the two-integer advisory lock keys of idempotency keys
 
 C = TypeVar("C")
@@ -140,7 +146,8 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("key", String(KEY_MAX_LENGTH), primary_key=True),
         Column("fingerprint", String(64), nullable=False),
         Column("status", Integer, nullable=False),
-        Column("body", LargeBinary, nullable=False),
+        # A field token (UTF-8) the repository seals itself: bytes, so the column's type stays as migrated.
+        Column("body", LargeBinary, nullable=False, info=sealed_by(ANSWER_PURPOSE)),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     )
@@ -164,7 +171,7 @@ class IdempotencyKeys(abc.ABC):
 
 
 class SqlIdempotencyKeys(IdempotencyKeys):
-    """Keys in the service's `idempotency_keys` table."""
+    """Keys in the service's `idempotency_keys` table, each answer sealed under the engine's keyring."""
 
     def __init__(self, session: AsyncSession, table: Table) -> None:
         self.session = session
@@ -192,15 +199,17 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         if _utc(row.expires_at) <= now:
             await self.session.execute(statements.delete, names)
             return None
-        return StoredKey(row.fingerprint, Answer(row.status, row.body), _utc(row.expires_at))
+        body = self._keyring().decrypt(bytes(row.body).decode(), ANSWER_PURPOSE, _row(key))
+        return StoredKey(row.fingerprint, Answer(row.status, body.encode()), _utc(row.expires_at))
 
     async def add(self, key: IdempotencyKey, answer: Answer, now: dt.datetime, expires_at: dt.datetime) -> None:
         """Insert; a racing insert of the same key fails, and with it the whole transaction (no savepoint: the key
         is the transaction's last write, and nothing of a refused request may commit)."""
+        token = self._keyring().encrypt(answer.body.decode(), ANSWER_PURPOSE, _row(key))
         try:
             await self.session.execute(_statements(self.table).insert, {
                 "subject": key.subject, "key": key.key, "fingerprint": key.fingerprint, "status": answer.status,
-                "body": answer.body, "created_at": _utc(now), "expires_at": _utc(expires_at)})
+                "body": token.encode(), "created_at": _utc(now), "expires_at": _utc(expires_at)})
         except IntegrityError:
             raise KeyInFlight from None
 
@@ -214,6 +223,13 @@ class SqlIdempotencyKeys(IdempotencyKeys):
         if rows:
             await self.session.execute(delete(self.table).where(tuple_(t.subject, t.key).in_(rows)))
         return len(rows)
+
+    def _keyring(self) -> Keyring:
+        return bound_keyring(self.session.get_bind().dialect)
+
+
+def _row(key: IdempotencyKey) -> str:
+    return row_key(key.subject, key.key)
 
 
 @dataclass(frozen=True)

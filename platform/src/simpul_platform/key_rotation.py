@@ -4,6 +4,8 @@ beside the live service.
 After a new key is put first in `<SERVICE>_FIELD_KEYRING` (old keys after it, so old tokens still open) and the
 service restarted, `simpul keys rotate <service>` rewrites every token that is not yet of the current version under
 the current key (v1 tokens, bound to their column only, become row-bound v2 tokens where the column is row-bound).
+Sealed columns are the `EncryptedString` ones and those a repository seals itself, marked `sealed_by(...)` (e.g. the
+stored Idempotency-Key answers, tokens kept as bytes).
 Each batch is its own transaction; a row is rewritten only if it still holds the token read, so a value the service
 changed meanwhile (already under the current key) is left alone, and a second run finds nothing to do. When it
 reports zero tokens left, the old keys can leave the keyring.
@@ -15,10 +17,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Text, and_, func, literal, or_, select, tuple_, type_coerce, update
+from sqlalchemy import (
+    Column,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from simpul_platform.database import Database
-from simpul_platform.field_encryption import VERSION, EncryptedString, Keyring, bound_keyring, row_key
+from simpul_platform.field_encryption import (
+    SEALED_BY,
+    VERSION,
+    EncryptedString,
+    Keyring,
+    SealedBy,
+    bound_keyring,
+    row_key,
+)
 
 
 @dataclass
@@ -31,9 +56,48 @@ class Rotated:
     tokens_changed_meanwhile: int = 0
 
 
+@dataclass(frozen=True)
+class SealedColumn:
+    """A column holding field tokens: what they are bound to, and whether they are stored as bytes."""
+
+    column: Column[Any]
+    purpose: str
+    row_bound: bool
+    binary: bool
+
+    @property
+    def raw(self) -> ColumnElement[Any]:
+        """The stored token, untouched by the column's type."""
+        return type_coerce(self.column, LargeBinary if self.binary else Text)
+
+    def stale(self, prefix: str) -> ColumnElement[bool]:
+        """Holds a token not under `prefix` (the current version and key)."""
+        if self.binary:
+            head = func.substr(self.raw, 1, len(prefix)) != literal(prefix.encode(), LargeBinary)
+            return and_(self.raw.isnot(None), head)
+        return and_(self.raw.isnot(None), ~self.raw.startswith(prefix))
+
+    def stored(self, token: str) -> Any:
+        """A token as this column stores it."""
+        return literal(token.encode() if self.binary else token, LargeBinary if self.binary else Text)
+
+
+def sealed_columns(table: Table) -> list[SealedColumn]:
+    """The table's sealed columns: `EncryptedString` ones and those marked `sealed_by(...)`."""
+    found = []
+    for column in table.columns:
+        marked: SealedBy | None = column.info.get(SEALED_BY)
+        if isinstance(column.type, EncryptedString):
+            found.append(SealedColumn(column, column.type.purpose, column.type.row_bound, binary=False))
+        elif marked is not None:
+            binary = isinstance(column.type, LargeBinary)
+            found.append(SealedColumn(column, marked.purpose, marked.row_bound, binary=binary))
+    return found
+
+
 def encrypted_columns(table: Table) -> list[Column[Any]]:
-    """The table's encrypted columns."""
-    return [column for column in table.columns if isinstance(column.type, EncryptedString)]
+    """The table's sealed columns, as columns."""
+    return [sealed.column for sealed in sealed_columns(table)]
 
 
 async def rotate_field_keys(database: Database, metadata: MetaData, *, batch_size: int = 500,
@@ -42,18 +106,17 @@ async def rotate_field_keys(database: Database, metadata: MetaData, *, batch_siz
     keyring = bound_keyring(database.engine.sync_engine.dialect)
     reports = []
     for table in sorted(metadata.tables.values(), key=lambda t: t.name):
-        if encrypted_columns(table):
+        if sealed_columns(table):
             reports.append(await _rotate_table(database, table, keyring, batch_size, progress))
     return reports
 
 
 async def _rotate_table(database: Database, table: Table, keyring: Keyring, batch_size: int,
                         progress: Callable[[str], None]) -> Rotated:
-    columns = encrypted_columns(table)
+    columns = sealed_columns(table)
     keys = list(table.primary_key.columns)
-    raw = [type_coerce(column, Text).label(column.name) for column in columns]
-    stale = or_(*(and_(r.isnot(None), ~type_coerce(c, Text).startswith(_current_prefix(keyring)))
-                  for r, c in zip(raw, columns, strict=True)))
+    raw = [column.raw.label(column.column.name) for column in columns]
+    stale = or_(*(column.stale(_current_prefix(keyring)) for column in columns))
     report = Rotated(table.name)
     async with database.engine.connect() as connection:
         total = (await connection.execute(select(func.count()).select_from(table).where(stale))).scalar_one()
@@ -76,21 +139,21 @@ async def _rotate_table(database: Database, table: Table, keyring: Keyring, batc
     return report
 
 
-async def _rewrite(connection: Any, row: Any, *, table: Table, columns: list[Column[Any]], keys: list[Column[Any]],
-                   keyring: Keyring, report: Rotated) -> None:
+async def _rewrite(connection: Any, row: Any, *, table: Table, columns: list[SealedColumn],
+                   keys: list[Column[Any]], keyring: Keyring, report: Rotated) -> None:
     identity = row[: len(keys)]
     bound_to = row_key(*(str(v) for v in identity))
-    for position, column in enumerate(columns):
-        token = row[len(keys) + position]
+    for position, sealed in enumerate(columns):
+        stored = row[len(keys) + position]
+        token = bytes(stored).decode() if isinstance(stored, bytes | memoryview) else stored
         if token is None or keyring.is_current(token):
             continue
-        kind: EncryptedString = column.type  # type: ignore[assignment]
-        row_part = bound_to if kind.row_bound else ""
-        fresh = keyring.encrypt(keyring.decrypt(token, kind.purpose, row_part), kind.purpose, row_part)
+        row_part = bound_to if sealed.row_bound else ""
+        fresh = keyring.encrypt(keyring.decrypt(token, sealed.purpose, row_part), sealed.purpose, row_part)
         changed = await connection.execute(
             update(table)
-            .where(*(k == v for k, v in zip(keys, identity, strict=True)), type_coerce(column, Text) == token)
-            .values({column.name: literal(fresh, Text)}))
+            .where(*(k == v for k, v in zip(keys, identity, strict=True)), sealed.raw == sealed.stored(token))
+            .values({sealed.column.name: sealed.stored(fresh)}))
         if changed.rowcount == 1:
             report.tokens_rewritten += 1
         else:
