@@ -69,7 +69,8 @@ EXAMPLES: dict[type[Event], dict[str, Any]] = {
                                 "sectors": ["tobacco", "other_agriculture"],
                                 "hazards": ["green_tobacco_sickness", "extreme_heat"], "hours_per_week": 20,
                                 "school_status": "enrolled", "school_grade": 5, "attends_school_regularly": False},
-    ChildErasedV1: {**SNAPSHOT, "reason": "data_subject_request", "erased_at": AT},
+    ChildErasedV1: {**SNAPSHOT, "source_system": "simpul-registry", "source_record_id": "chd_0123456789abcdef",
+                    "reason": "data_subject_request", "erased_at": AT},
 }
 REGISTRY_CHILD_EVENTS = sorted(EXAMPLES, key=lambda model: model.event_type)
 

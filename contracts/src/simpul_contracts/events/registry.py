@@ -389,5 +389,7 @@ class ChildErasedV1(ChildStateEvent):
 
     event_type: ClassVar[str] = "simpul.registry.child-erased.v1"
 
+    source_system: Id = Field(description="System the child's record came from (as in ChildIdentityRecordedV1).")
+    source_record_id: Id = Field(description="The record's id in that system: how identity finds its copy.")
     reason: ErasureReason = Field(description="Why the data was erased, as a code (never the officer's words).")
     erased_at: AwareDatetime = Field(description="When the registry erased the child's identifying data.")
