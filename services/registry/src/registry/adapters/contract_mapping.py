@@ -77,7 +77,9 @@ def updated(child: Child, case: Case | None) -> ChildUpdatedV1:
 
 def erased(child: Child, case: Case | None, reason: ErasureReason, at: dt.datetime) -> wire.ChildErasedV1:
     """The child's identifying data was erased: every service erases what it holds of the child."""
-    return wire.ChildErasedV1(**child_state(child, case), reason=wire.ErasureReason(reason.value), erased_at=at)
+    return wire.ChildErasedV1(**child_state(child, case), source_system=child.source_system,
+                              source_record_id=child.source_record_id, reason=wire.ErasureReason(reason.value),
+                              erased_at=at)
 
 
 def case_events(child: Child, case: Case) -> list[Event]:
