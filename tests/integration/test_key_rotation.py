@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, text, type_coerce
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, insert, select, text, type_coerce
 
 from simpul_platform.database import Database
 from simpul_platform.field_encryption import (
@@ -18,6 +18,7 @@ from simpul_platform.field_encryption import (
     Keyring,
     row_key,
     seal,
+    sealed_by,
     unseal,
 )
 from simpul_platform.key_rotation import rotate_field_keys
@@ -72,5 +73,38 @@ async def test_rotation_rewrites_every_stale_token_once_and_keeps_values(any_sto
         unseal(row_key("s", "2"), rows[1].nik)
 
     [again] = await rotate_field_keys(new, metadata, batch_size=5)
+    assert (again.rows_seen, again.tokens_rewritten) == (0, 0)
+    await new.dispose()
+
+
+answers_metadata = MetaData()
+answers = Table(
+    "answers", answers_metadata,
+    Column("subject", String(20), primary_key=True),
+    Column("key", String(20), primary_key=True),
+    Column("body", LargeBinary, nullable=False, info=sealed_by("answers.body")),
+)
+
+
+async def test_rotation_rewrites_tokens_a_repository_stores_as_bytes(any_store: Callable[[str], str]) -> None:
+    url = any_store("rotation_bytes")
+    old = Database(url, keyring=OLD)
+    async with old.engine.begin() as connection:
+        await connection.run_sync(answers_metadata.create_all)
+        await connection.execute(insert(answers), [
+            {"subject": "client", "key": f"k-{n}",
+             "body": OLD.encrypt(f'{{"n": {n}}}', "answers.body", row_key("client", f"k-{n}")).encode()}
+            for n in range(7)])
+    await old.dispose()
+
+    new = Database(url, keyring=NEW)
+    [report] = await rotate_field_keys(new, answers_metadata, batch_size=3)
+    assert report.tokens_rewritten == 7
+    only_new = Keyring([("k1", KEY1)])
+    async with new.engine.connect() as connection:
+        rows = (await connection.execute(select(answers).order_by(answers.c.key))).all()
+    assert [only_new.decrypt(bytes(r.body).decode(), "answers.body", row_key(r.subject, r.key)) for r in rows] == [
+        f'{{"n": {n}}}' for n in range(7)]
+    [again] = await rotate_field_keys(new, answers_metadata)
     assert (again.rows_seen, again.tokens_rewritten) == (0, 0)
     await new.dispose()
