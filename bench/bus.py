@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent))
+# The repository root instead of bench/ (the script's folder): bench/reporting.py would shadow the reporting package.
+sys.path[:] = [str(BENCH.parent), *(entry for entry in sys.path if Path(entry or ".").resolve() != BENCH)]
 
 from sqlalchemy import func, select  # noqa: E402
 
