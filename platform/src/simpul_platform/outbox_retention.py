@@ -42,8 +42,12 @@ class Retention:
     def deadlines(self, rows: Iterable[tuple[int, str]], sent_at: datetime) -> dict[datetime, list[int]]:
         """The `seq`s of (seq, topic) rows sent at `sent_at`, by their purge deadline (one per retention period)."""
         by_deadline: dict[datetime, list[int]] = defaultdict(list)
+        deadline_of: dict[str, list[int]] = {}  # a batch holds a few topics: one period look-up and sum each
         for seq, topic in rows:
-            by_deadline[sent_at + self.period(topic)].append(seq)
+            seqs = deadline_of.get(topic)
+            if seqs is None:
+                seqs = deadline_of[topic] = by_deadline[sent_at + self.period(topic)]
+            seqs.append(seq)
         return by_deadline
 
 
