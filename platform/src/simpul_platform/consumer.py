@@ -138,7 +138,10 @@ class EventConsumer:
             attributes |= {"messaging.message.id": run[0].envelope.id}
         else:  # one span for the run, linked to its events' traces (OpenTelemetry's batch convention)
             parent = None
-            links = [trace.Link(trace.get_current_span(_context_of(d)).get_span_context()) for d in run[:MAX_LINKS]]
+            # Each distinct trace once: the events of one relay batch share its publish span's context.
+            traces = [traceparent for traceparent in dict.fromkeys(d.traceparent for d in run) if traceparent]
+            links = [trace.Link(trace.get_current_span(_extracted(traceparent)).get_span_context())
+                     for traceparent in traces[:MAX_LINKS]]
             attributes |= {"messaging.batch.message_count": len(run)}
         with tracer.start_as_current_span(f"{self.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
                                           links=links, attributes=attributes):
@@ -146,7 +149,11 @@ class EventConsumer:
 
 
 def _context_of(delivery: Delivery) -> context.Context:
-    return propagate.extract({"traceparent": delivery.traceparent} if delivery.traceparent else {})
+    return _extracted(delivery.traceparent)
+
+
+def _extracted(traceparent: str | None) -> context.Context:
+    return propagate.extract({"traceparent": traceparent} if traceparent else {})
 
 
 def _runs(deliveries: Sequence[Delivery], handlers: Mapping[type[Event], BatchHandler] | None = None,
