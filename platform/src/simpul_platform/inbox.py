@@ -35,7 +35,7 @@ class Inbox:
             rowset, parameters = from_arrays(self.table, list(rows[0]), rows)
             into = postgresql.insert(self.table).from_select(list(rows[0]), rowset)
             statement = into.on_conflict_do_nothing().returning(self.table.c.event_id)
-            return set((await session.execute(statement, parameters)).scalars())
+            return set((await session.execute(statement, parameters)).scalars().all())  # all(): one fetch, not per row
         fallback = sqlite.insert(self.table).on_conflict_do_nothing().returning(self.table.c.event_id)
         return set((await session.execute(fallback, rows)).scalars())
 
