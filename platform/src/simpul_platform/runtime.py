@@ -17,7 +17,7 @@ from simpul_platform.consumer import BatchHandler, EventConsumer
 from simpul_platform.database import Database
 from simpul_platform.dead_letters import DeadLetters
 from simpul_platform.delivery_tables import DeliveryTables
-from simpul_platform.field_encryption import keyring_from
+from simpul_platform.field_encryption import bound_keyring, keyring_from
 from simpul_platform.messaging import create_broker, subscribe
 from simpul_platform.migrations import upgrade
 from simpul_platform.outage import BrokerWatch
@@ -59,7 +59,7 @@ class ServiceRuntime:
             handlers=handlers,
             unit_of_work=unit_of_work,
             inbox=f"{name}:{topic}",  # logical: survives namespaces
-            dead_letters=DeadLetters(self.broker, name),
+            dead_letters=DeadLetters(self.broker, name, bound_keyring(self.database.engine.sync_engine.dialect)),
             max_attempts=self.settings.consumer_max_attempts,
         )
         group = consumer_group(self.settings.topic_namespace, name, topic)
