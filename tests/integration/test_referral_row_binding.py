@@ -1,7 +1,7 @@
 """Referral's sealed columns are bound to their row: two children's detail tokens, or two webhook endpoints' secret
 tokens, swapped in the database fail to open instead of handing one child's details (one provider's secrets) to the
 other; tokens written before row binding (v1, column only) still open, and `simpul keys rotate` rebinds them to their
-row. On PostgreSQL and SQLite, through the migrations."""
+row; stored Idempotency-Key answers are sealed to their key. On PostgreSQL and SQLite, through the migrations."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from referral.domain.webhooks import Endpoint, SigningSecret, WebhookEventType
 from referral.service_layer.unit_of_work import ReferralUnitOfWork, SqlReferralUnitOfWork
 from simpul_platform.database import Database
 from simpul_platform.field_encryption import InvalidTokenError, development_keyring
+from simpul_platform.idempotency import Answer, IdempotencyKey, StoredKey
 from simpul_platform.key_rotation import rotate_field_keys
 from simpul_platform.migrations import upgrade
 from tests.support.database import scalar
@@ -127,3 +128,26 @@ async def test_tokens_from_before_row_binding_open_and_rotation_binds_them_to_th
     async with new_uow() as uow:
         assert await uow.child_details.details_of("c1") == _details("c1", "Siti Aminah")
         assert (await uow.webhook_endpoints.get("whe_1")) == _endpoint("whe_1", "whsec_" + "A" * 43 + "=")
+
+
+async def test_stored_idempotency_answers_are_sealed_to_their_key(store: tuple[NewUow, Database, str]) -> None:
+    new_uow, _, url = store
+    key, other = IdempotencyKey("prv_1", "k-1", "f-1"), IdempotencyKey("prv_1", "k-2", "f-2")
+    answer = Answer(201, b'{"child": {"full_name": "Siti Aminah"}}')
+    async with new_uow() as uow:
+        await uow.idempotency_keys.add(key, answer, AT, AT + dt.timedelta(days=1))
+        await uow.idempotency_keys.add(other, Answer(201, b'{"child": {"full_name": "Dewi"}}'), AT,
+                                       AT + dt.timedelta(days=1))
+        await uow.commit()
+    stored = bytes(await scalar(url, text("SELECT body FROM idempotency_keys WHERE key = 'k-1'")))
+    assert b"Siti" not in stored
+    assert stored.startswith(b"v2:")
+    async with new_uow() as uow:
+        assert (await uow.idempotency_keys.claim(key, AT)) == StoredKey("f-1", answer, AT + dt.timedelta(days=1))
+    engine = create_async_engine(url)  # the token copied onto another key of the same client does not open there
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE idempotency_keys SET body = :body WHERE key = 'k-2'"), {"body": stored})
+    await engine.dispose()
+    async with new_uow() as uow:
+        with pytest.raises(InvalidTokenError):
+            await uow.idempotency_keys.claim(other, AT)
