@@ -58,6 +58,8 @@ source_records = Table(
     Column("feature_seq", BigInteger, index=True),
     # When the source recorded the details held: details recorded earlier (a replay) never overwrite them.
     Column("details_recorded_at", DateTime(timezone=True)),
+    # When the source erased the child's data: the row then keeps its person and nothing identifying.
+    Column("erased_at", DateTime(timezone=True)),
     # A reviewer's decision put this record where it is: automatic matching never moves it again.
     Column("link_verified", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("source_system", "source_record_id"),

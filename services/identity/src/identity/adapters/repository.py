@@ -29,6 +29,11 @@ class SourceRecords(abc.ABC):
         work did not `get` is a new one."""
 
     @abc.abstractmethod
+    async def erase(self, record: SourceRecord) -> None:
+        """Store the erased record (no details, its person kept), out of the matching index; replace reviewers'
+        reasons about it. A record this unit of work did not `get` is a new one."""
+
+    @abc.abstractmethod
     async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
         """The source recorded the details held (unchanged) again at `recorded_at`: keep that time only."""
 

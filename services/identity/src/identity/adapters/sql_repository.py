@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, insert, or_, select, update
 
 from identity.adapters import repository as repositories
+from identity.adapters.erasure import erase_decision_reasons, erased_values
 from identity.adapters.links import LinkLock, SessionMatcher
 from identity.adapters.orm import decisions, merges, non_links, persons, reviews, source_records
 from identity.adapters.record_index import SEALED_COLUMNS, details_of, stored_records
@@ -30,7 +31,8 @@ def _is(key: RecordKey) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 def _record(row: Row[Any]) -> SourceRecord:
     details = details_of(row) if row.feature_version is not None else None
     return SourceRecord(RecordKey(row.source_system, row.source_record_id), row.person_id, row.village_code,
-                        row.link_verified, details, row.linked_at, _utc(row.details_recorded_at))
+                        row.link_verified, details, row.linked_at, _utc(row.details_recorded_at),
+                        _utc(row.erased_at))
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime | None:
@@ -79,6 +81,17 @@ class SqlSourceRecords(repositories.SourceRecords):
                 source_system=record.key.source_system, source_record_id=record.key.source_record_id, **values))
             self._stored.add(record.key)
         self.matcher.add(record.key, version, details)
+
+    async def erase(self, record: SourceRecord) -> None:
+        """Store the erased record: no details, no matching version (the index drops it), its person kept."""
+        values = erased_values(record, await self.lock.hold())
+        if record.key in self._stored:
+            await self.session.execute(update(source_records).where(*_is(record.key)).values(**values))
+        else:
+            await self.session.execute(insert(source_records).values(
+                source_system=record.key.source_system, source_record_id=record.key.source_record_id, **values))
+            self._stored.add(record.key)
+        await erase_decision_reasons(self.session, record)
 
     async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
         """Keep the time the unchanged details were recorded again (the matcher's version stays)."""

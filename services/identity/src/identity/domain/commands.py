@@ -41,6 +41,23 @@ class LinkRecords:
 
 
 @dataclass(frozen=True)
+class RecordErased:
+    """The source erased a record's child (`reason` a code): identity keeps no details of it from then on."""
+
+    key: RecordKey
+    village_code: str
+    reason: str
+    erased_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EraseRecords:
+    """Erase the identifying details of each record, in order."""
+
+    records: tuple[RecordErased, ...]
+
+
+@dataclass(frozen=True)
 class ListReviews:
     """Reviews of records in the actor's villages or districts, ordered by id, after a cursor."""
 

@@ -66,11 +66,16 @@ class SourceRecord:
     details: Details | None = None
     linked_at: dt.datetime | None = None
     recorded_at: dt.datetime | None = None
+    erased_at: dt.datetime | None = None  # the source erased the child's data: no details are kept, none taken
 
     def holds_newer_than(self, recorded_at: dt.datetime | None) -> bool:
         """Whether the details held were recorded after `recorded_at`: details recorded earlier (a replayed dead
         letter landing after newer events) must never overwrite them. Unknown times never refuse."""
         return self.recorded_at is not None and recorded_at is not None and recorded_at < self.recorded_at
+
+    def erased(self, at: dt.datetime) -> SourceRecord:
+        """The record with no details, erased at `at`: it keeps its person, so the counts stay right."""
+        return replace(self, details=None, recorded_at=at, erased_at=at)
 
     def own_nik(self) -> str | None:
         """The child's own well-formed NIK (not a parent's written in its place), if the record has one."""

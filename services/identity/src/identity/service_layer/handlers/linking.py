@@ -58,6 +58,9 @@ async def link_records(command: LinkRecords, uow: IdentityUnitOfWork) -> None:
 async def link_record(seen: RecordSeen, uow: IdentityUnitOfWork) -> None:
     """Find the record's person (or create one) and announce a changed link or an unsure match."""
     stored = await uow.records.get(seen.key)
+    if stored is not None and stored.erased_at is not None:
+        log.debug("skipped details of an erased %s record", seen.key.source_system)  # late or replayed
+        return
     if stored is not None and stored.holds_newer_than(seen.recorded_at):
         log.debug("skipped details of a %s record recorded before the ones held", seen.key.source_system)
         return
