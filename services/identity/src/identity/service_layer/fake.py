@@ -96,6 +96,12 @@ class MemorySourceRecords(repository.SourceRecords):
         self.uow.store.records[record.key] = (record, version)
         self.uow.matcher.add(record.key, version, record.details)
 
+    async def erase(self, record: SourceRecord) -> None:
+        """Store the erased record under no version (the matcher drops it); reviewers' reasons about it go."""
+        self.uow.store.records[record.key] = (record, "")
+        self.uow.store.decisions = [replace(d, reason="(erased)") if d.record == record.key and d.reason else d
+                                    for d in self.uow.store.decisions]
+
     async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
         """Keep the time the unchanged details were recorded again."""
         record, version = self.uow.store.records[key]
