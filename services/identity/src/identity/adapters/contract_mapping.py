@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import singledispatch
 
-from identity.domain.commands import LinkRecords, RecordSeen
+from identity.domain.commands import EraseRecords, LinkRecords, RecordErased, RecordSeen
 from identity.domain.events import LinkReason, PersonsMerged, PersonUnmerged, RecordLinked, ReviewRequested
 from identity.domain.source_records import Details, RecordKey
 from simpul_contracts import Event
 from simpul_contracts.events import (
+    ChildErasedV1,
     ChildIdentityRecordedV1,
     PersonsMergedV1,
     PersonUnmergedV1,
@@ -34,6 +35,13 @@ def link_records(deliveries: Sequence[Delivery]) -> LinkRecords:
     """One command for a run of registry records, in delivery order."""
     events = [d.event for d in deliveries]
     return LinkRecords(tuple(record_seen(e) for e in events if isinstance(e, ChildIdentityRecordedV1)))
+
+
+def erase_records(deliveries: Sequence[Delivery]) -> EraseRecords:
+    """One command for a run of the registry's erasures, in delivery order."""
+    return EraseRecords(tuple(
+        RecordErased(RecordKey(e.source_system, e.source_record_id), e.village_code, e.reason.value, e.erased_at)
+        for e in (d.event for d in deliveries) if isinstance(e, ChildErasedV1)))
 
 
 # --- outgoing ---------------------------------------------------------------------------------------------------
