@@ -14,7 +14,7 @@ from identity.adapters.record_index import IndexedMatcher
 from identity.config import IdentitySettings
 from identity.domain.model import MatchModel
 from identity.domain.source_records import Thresholds
-from identity.entrypoints.consumers import registry_children
+from identity.entrypoints.consumers import registry_children, registry_erasures
 from identity.entrypoints.http.model_routes import router as model_router
 from identity.entrypoints.http.person_routes import router as person_router
 from identity.entrypoints.http.routes import router as review_router
@@ -45,6 +45,7 @@ def build(settings: IdentitySettings | None = None, *, for_documentation: bool =
     runtime.publishes(RecordLinkedV1, ReviewRequestedV1, PersonsMergedV1, PersonUnmergedV1)
     wiring = _wiring(settings, runtime.database, after_commit=runtime.relay.wake)
     registry_children.register(runtime, wiring.unit_of_work)
+    registry_erasures.register(runtime, wiring.unit_of_work)
     app = create_app(
         runtime,
         title="Simpul identity",
