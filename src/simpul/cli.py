@@ -41,7 +41,8 @@ def api_docs(check: bool = typer.Option(False, "--check", help="Fail if the comm
 def _mount() -> None:
     from identity.cli import identity_app
     from registry.cli import regions_app
-    from registry.cli.erasure import registry_app  # the survey commands' app, with `erase` added
+    from registry.cli.erasure import ERASE_COMMAND  # noqa: F401 - adds `registry erase` to the survey app
+    from registry.cli.survey import registry_app
     from reporting.cli import reporting_app
     from simpul.keys import keys_app
     from simpul_contracts.cli import app as contracts_app

@@ -14,9 +14,10 @@ from registry.cli.survey import registry_app
 from registry.domain.erasure import ErasureReason
 
 REFUSED = 4
+ERASE_COMMAND = "erase"  # on `registry_app` (`simpul registry erase`): importing this module adds it
 
 
-@registry_app.command("erase")
+@registry_app.command(ERASE_COMMAND)
 def erase(
     child: Annotated[str, typer.Argument(help="The child's id (chd_...)")],
     *,
