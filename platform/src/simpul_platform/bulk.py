@@ -81,14 +81,20 @@ def from_arrays(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, 
         document = bindparam("rows_document", type_=JSON)
         rowset = func.json_to_recordset(document).table_valued(
             *(sql_column(column.name, column.type) for column in columns)).render_derived(with_types=True)
-        document_rows = [dict(row) for row in rows]
-        for column in columns:  # a naive time is UTC, as asyncpg reads it; the server's time zone must not decide
-            if isinstance(column.type, DateTime):
-                _aware(document_rows, column.name)
+        times = [column.name for column in columns if isinstance(column.type, DateTime)]
+        document_rows: Sequence[Mapping[str, Any]] = rows
+        if any(_naive(rows, name) for name in times):  # copied only then: the callers' rows are not changed
+            document_rows = copies = [dict(row) for row in rows]
+            for name in times:  # a naive time is UTC, as asyncpg reads it; the server's time zone must not decide
+                _aware(copies, name)
         return select(*(rowset.c[name] for name in names)), {"rows_document": document_rows}
     arrays = [bindparam(f"{name}_values", type_=ARRAY(table.c[name].type)) for name in names]
     rowset = func.unnest(*arrays).table_valued(*names).render_derived()
     return select(*(rowset.c[name] for name in names)), {f"{n}_values": [row[n] for row in rows] for n in names}
+
+
+def _naive(rows: Sequence[Mapping[str, Any]], name: str) -> bool:
+    return any(value is not None and value.tzinfo is None for value in (row[name] for row in rows))
 
 
 def _aware(rows: list[dict[str, Any]], name: str) -> None:
