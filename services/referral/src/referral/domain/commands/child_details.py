@@ -26,6 +26,14 @@ class WithdrawChildDetails:
 
 
 @dataclass(frozen=True)
+class EraseChildrenDetails:
+    """The registry erased these children (ChildErasedV1, `reason` a code): forget their details for good."""
+
+    erasures: tuple[Withdrawal, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EraseExpiredChildDetails:
     """One round of the erasure job: erase the details of children whose last referral closed `retention` ago.
 
