@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from referral.domain.child_details import ChildDetails, ChildDetailsNotFound, erasable, latest_per_child
+from referral.domain.child_details import (
+    ChildDetails,
+    ChildDetailsNotFound,
+    Held,
+    Withdrawal,
+    erasable,
+    latest_per_child,
+)
 from referral.domain.commands.child_details import (
+    EraseChildrenDetails,
     EraseExpiredChildDetails,
     KeepChildDetails,
     ReadChildDetails,
@@ -46,6 +54,19 @@ async def withdraw_child_details(command: WithdrawChildDetails, uow: ReferralUni
     for child_id, withdrawal in latest.items():
         if child_id not in held or held[child_id].superseded_by(withdrawal.as_of):
             await uow.child_details.withdraw(withdrawal)
+
+
+async def erase_children_details(command: EraseChildrenDetails, uow: ReferralUnitOfWork) -> None:
+    """The registry erased the children: forget their details whatever is held, and keep the later of the erasure's
+    moment and the one held, so no details event from before the erasure brings them back (ADR 0004)."""
+    held = await uow.child_details.held({erasure.child_id for erasure in command.erasures})
+    for erasure, reason in zip(command.erasures, command.reasons, strict=True):
+        before = held.get(erasure.child_id)
+        as_of = max(erasure.as_of, before.as_of) if before else erasure.as_of
+        await uow.child_details.withdraw(Withdrawal(erasure.child_id, as_of))
+        held[erasure.child_id] = Held(erasure.child_id, as_of, None)
+        uow.audit(Access(subject=SYSTEM, role="service", action="erase_child_details", resource="child",
+                         resource_ids=(erasure.child_id,), reason=f"registry erasure: {reason}"))
 
 
 async def erase_expired_child_details(command: EraseExpiredChildDetails, uow: ReferralUnitOfWork) -> ErasureRound:
