@@ -32,6 +32,7 @@ from simpul_contracts.events import CaseStatusChangedV1, PersonsMergedV1, Person
 from simpul_contracts.events.referral import providers as pw
 from simpul_contracts.events.registry import CaseStatus as WireCaseStatus
 from simpul_contracts.events.registry import (
+    ChildErasedV1,
     ChildReferralDetailsRecordedV1,
     ChildReferralDetailsWithdrawnV1,
     ConsentChangedV1,
@@ -189,6 +190,11 @@ def child_details(event: ChildReferralDetailsRecordedV1) -> ChildDetails:
         village_code=event.village_code,
         guardians=tuple(GuardianContact(g.name, g.relationship, g.phone) for g in event.guardians),
         consent_given_on=event.consent_given_on, as_of=event.recorded_at)
+
+
+def erasure(event: ChildErasedV1) -> tuple[Withdrawal, str]:
+    """The registry's erasure of a child, as of its moment, and its reason code."""
+    return Withdrawal(child_id=event.child_id, as_of=event.erased_at), event.reason.value
 
 
 def details_withdrawal(event: ChildReferralDetailsWithdrawnV1) -> Withdrawal:
