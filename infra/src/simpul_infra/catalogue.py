@@ -70,7 +70,9 @@ class Catalogue:
             name=topic.name + DLQ_SUFFIX, partitions=self.dlq_partitions, retention_ms=self.dlq_retention_ms,
             cleanup_policy=self.dlq_cleanup_policy, owner=topic.owner, data_class=topic.data_class, key=topic.key,
             description=f"Dead letters of {topic.name}.",
-            keeps=f"Records {topic.name}'s consumers could not apply, with the error, for the DLQ retention.",
+            keeps=f"Records {topic.name}'s consumers could not apply, with the error, for the DLQ retention"
+                  + (": each value sealed under the consumer's field keyring (no plaintext; `simpul dlq replay` "
+                     "opens it)." if topic.data_class is DataClass.RESTRICTED else "."),
         )
 
     def all_topics(self) -> list[TopicSpec]:
