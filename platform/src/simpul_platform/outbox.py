@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opentelemetry import propagate
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
@@ -41,9 +41,17 @@ class Outbox:
         return [str(row["event_id"]) for row in rows]
 
     async def add_tombstones(self, session: AsyncSession, *tombstones: Tombstone) -> None:
-        """Queue tombstones in the caller's transaction (after what it queued before: they follow its events)."""
+        """Queue tombstones in the caller's transaction (after what it queued before: they follow its events).
+
+        A tombstone supersedes every earlier record of its key, so the outbox keeps none of them either: the key's
+        rows of that topic go now, sent or not (a row in flight is still published, and the tombstone follows it),
+        instead of at the end of their retention.
+        """
         if not tombstones:
             return
+        c = self.table.c
+        for t in tombstones:
+            await session.execute(delete(self.table).where(c.topic == t.topic, c.key == t.key))
         traceparent, now = _traceparent(), datetime.now(UTC)
         await self._insert(session, [
             {"event_id": f"{TOMBSTONE}-{uuid.uuid4().hex}", "topic": t.topic, "key": t.key, "event_type": TOMBSTONE,
