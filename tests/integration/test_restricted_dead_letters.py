@@ -5,10 +5,12 @@ keyring and puts the original record back; a pseudonymous topic's dead letter st
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from faststream.kafka import KafkaBroker
 
+from simpul.services import SERVICES
 from simpul_platform.dead_letter_tools import read_dead_letters, replay
 from simpul_platform.dead_letters import DeadLetters
 from simpul_platform.field_encryption import InvalidTokenError, Keyring
@@ -63,3 +65,14 @@ async def test_a_pseudonymous_dead_letter_is_kept_as_it_was(kafka_bootstrap: str
     await _dead_letter(kafka_bootstrap, topic, Keyring([("k1", KEY)]))
     [letter] = await read_dead_letters(kafka_bootstrap, topic)
     assert (letter.sealed, letter.value) == (False, b'{"person_id": 7}')
+
+
+@pytest.mark.parametrize(("service", "topic"), [("identity", "registry.child-identity.v1"),
+                                                ("referral", "registry.child-referral.v1")])
+def test_a_service_dead_letters_its_restricted_topic_with_its_own_keyring(
+        service: str, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"{service.upper()}_FIELD_KEYRING", SETTING)
+    spec = SERVICES[service]
+    runtime = spec.build(spec.settings_with(database_url=f"sqlite+aiosqlite:///{tmp_path / 'db'}")).state.runtime
+    [consumer] = [c for c in runtime.consumers if c.topic == topic]
+    assert consumer.dead_letters.keyring.key_ids == ("k1",)
