@@ -102,6 +102,36 @@ async def test_a_save_of_a_stale_version_is_refused(new_uow: Callable[[], Referr
     assert (kept.status, kept.version) == (ReferralStatus.ACKNOWLEDGED, 2)
 
 
+async def test_saving_many_saves_each_whole_and_a_stale_one_refuses_them_all(
+        new_uow: Callable[[], ReferralUnitOfWork]) -> None:
+    await save(new_uow, referral("r1"), referral("r2", "c2"), referral("r3", "c3"))
+    async with new_uow() as uow:
+        stale = await uow.referrals.get("r2")
+    async with new_uow() as uow:
+        loaded = await uow.referrals.get_many(["r1", "r2", "r3"], for_update=True)
+        for one in loaded.values():
+            one.acknowledge("staff", AT + dt.timedelta(hours=1))
+            one.events.clear()
+        new = referral("r4", "c4")
+        await uow.referrals.save_many([*loaded.values(), new])
+        await uow.commit()
+    assert [one.version for one in loaded.values()] == [2, 2, 2]
+    async with new_uow() as uow:
+        again = await uow.referrals.get_many(["r1", "r2", "r3", "r4"])
+    assert again == {**loaded, "r4": new}
+    assert stale is not None
+    stale.revoke(RevocationReason.DISTRICT_DECISION, "x", "officer", AT)
+    async with new_uow() as uow:
+        fresh = await uow.referrals.get("r1", for_update=True)
+        assert fresh is not None
+        fresh.accept("staff", AT + dt.timedelta(hours=2))
+        with pytest.raises(Conflict):
+            await uow.referrals.save_many([fresh, stale])
+    async with new_uow() as uow:
+        kept = await uow.referrals.get_many(["r1", "r2"])
+    assert [(one.status, one.version) for one in kept.values()] == [(ReferralStatus.ACKNOWLEDGED, 2)] * 2
+
+
 async def test_the_open_referrals_of_a_provider_a_child_and_a_person(new_uow: Callable[[], ReferralUnitOfWork]) -> None:
     closed = referral("r0", hours=0)
     closed.revoke(RevocationReason.DISTRICT_DECISION, "x", "officer", AT)

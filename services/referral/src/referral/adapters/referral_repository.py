@@ -12,6 +12,7 @@ import abc
 import copy
 import datetime as dt
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +38,11 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy import Sequence as DatabaseSequence
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
@@ -130,6 +133,12 @@ class Referrals(abc.ABC):
         """Insert or update the referral and its history; its version goes up by one (a concurrent save of the
         same version is refused as a conflict)."""
 
+    async def save_many(self, referrals: Sequence[Referral]) -> None:
+        """Save each referral as `save` does (a batch's changed referrals): one save each unless a store does
+        better; any stale version refuses the whole call as a conflict."""
+        for referral in referrals:
+            await self.save(referral)
+
     @abc.abstractmethod
     async def open_of_provider(self, provider_id: str) -> list[Referral]:
         """The provider's referrals that are not closed (completed, declined, revoked or expired), oldest first,
@@ -214,6 +223,29 @@ def _guarded_update(dialect: str) -> Update:
                                    table.version == bindparam("old_version")).values(values)
 
 
+_ELEMENT_TYPES: dict[str, Any] = {"is_open": Boolean, "issued_at": DateTime(timezone=True),
+                                   "updated_at": DateTime(timezone=True), "version": Integer, "old_version": Integer}
+_BULK_NAMES = (*_ROW_COLUMNS, "old_version")
+_BULK_UPDATE = text(
+    "UPDATE referrals AS r SET "
+    + ", ".join(f"{name} = v.{name}" for name in _ROW_COLUMNS if name not in ("referral_id", "document"))
+    + ", document = CAST(v.document AS json), change_xid = pg_current_xact_id()::text::bigint,"
+    + " change_seq = nextval('referral_change_seq')"
+    + " FROM unnest(" + ", ".join(f":{name}" for name in _BULK_NAMES) + ") AS v(" + ", ".join(_BULK_NAMES) + ")"
+    + " WHERE r.referral_id = v.referral_id AND r.version = v.old_version RETURNING r.referral_id"
+).bindparams(*(bindparam(name, type_=ARRAY(_ELEMENT_TYPES.get(name, String))) for name in _BULK_NAMES))
+"""A batch's guarded updates as one statement on PostgreSQL (one array per column; the documents as JSON text):
+500 updates took a round trip and SQLAlchemy's execution overhead each, about 1.5 ms a referral."""
+
+
+def _bulk_parameters(saved: Sequence[Referral]) -> dict[str, list[Any]]:
+    rows = [_row(referral, referral.version + 1) for referral in saved]
+    columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in _ROW_COLUMNS}
+    columns["document"] = [json.dumps(document, separators=(",", ":")) for document in columns["document"]]
+    columns["old_version"] = [referral.version for referral in saved]
+    return columns
+
+
 def _in_scope(scope: Sequence[str]) -> ColumnElement[bool]:
     """Districts inside the scope's region codes, as `Principal.covers_region` decides (no scope: nothing)."""
     district = referrals.c.district
@@ -259,6 +291,24 @@ class SqlReferrals(Referrals):
             if getattr(result, "rowcount", 1) != 1:
                 raise Conflict("version", "the referral changed concurrently: read it again")
         referral.version = version
+
+    async def save_many(self, referrals_: Sequence[Referral]) -> None:
+        """On PostgreSQL the updates in one statement, guarded by version like `save` (a stale one refuses them
+        all); inserts, and every save on other stores, one at a time."""
+        if len({referral.referral_id for referral in referrals_}) != len(referrals_):
+            raise ValueError("save_many: a referral appears twice")
+        updated = [referral for referral in referrals_ if referral.version > 0]
+        if self.session.get_bind().dialect.name != "postgresql" or len(updated) < 2:
+            await super().save_many(referrals_)
+            return
+        for referral in referrals_:
+            if referral.version == 0:
+                await self.save(referral)
+        result = await self.session.execute(_BULK_UPDATE, _bulk_parameters(updated))
+        if len(result.all()) != len(updated):
+            raise Conflict("version", "a referral changed concurrently: read it again")
+        for referral in updated:
+            referral.version += 1
 
     async def open_of_provider(self, provider_id: str) -> list[Referral]:
         """The provider's open referrals, locked."""

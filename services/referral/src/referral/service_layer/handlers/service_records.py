@@ -61,8 +61,8 @@ async def push_service_records(command: PushServiceRecords, uow: ReferralUnitOfW
             continue
         changed[referral.referral_id] = referral
         results.append(Pushed(index, pushed.referral_id, record=record))
+    await uow.referrals.save_many(list(changed.values()))
     for referral in changed.values():
-        await uow.referrals.save(referral)
         publish(uow, referral)
     return results
 
