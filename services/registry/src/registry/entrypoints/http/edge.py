@@ -28,7 +28,10 @@ R = TypeVar("R")
 FieldStaff = Annotated[Principal, Depends(require(Role.CADRE, Role.DISTRICT_OFFICER, Role.SERVICE))]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
 IdempotencyKey = KeyHeader  # the form every service takes: a token or a quoted sf-string of 1-255 characters
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+# Documented as required (IF_MATCH_REQUIRED) but read here, so that a missing one is the 428 problem of RFC 6585.
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100, include_in_schema=False)]
+IF_MATCH_REQUIRED = {"parameters": [{"name": "If-Match", "in": "header", "required": True,
+                                     "schema": {"type": "string", "maxLength": 100}}]}
 # Ids are opaque (`chd_` and hex): anything else cannot name a child, and a NUL would not even reach the database.
 CHILD_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 ChildId = Annotated[str, Path(max_length=40, pattern=CHILD_ID_PATTERN, description="The child's id")]

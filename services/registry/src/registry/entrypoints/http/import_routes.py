@@ -56,8 +56,8 @@ class ImportReportRead(BaseModel):
 
 @router.post("", response_model=ImportReportRead, summary="Import a survey (CSV or XLSX body)",
              openapi_extra={"requestBody": {"required": True, "content": {
-                 CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
-                 XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
+                 CSV_MEDIA_TYPE: {"schema": {"type": "string", "minLength": 1}},
+                 XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary", "minLength": 1}}}}})
 async def import_children(request: Request, principal: FieldStaff, response: Response, *,
                           content_type: Annotated[str, Header()] = "",
                           source_system: SourceSystem = None) -> ImportReportRead:

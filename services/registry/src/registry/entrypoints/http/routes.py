@@ -70,7 +70,8 @@ async def read_child(child_id: ChildId, principal: FieldStaff, request: Request,
     return await _respond(request, ReadChild(principal, child_id, "read", reason), response)
 
 
-@router.patch("/{child_id}", response_model=ChildRead, summary="Change some of a child's details (If-Match)")
+@router.patch("/{child_id}", response_model=ChildRead, summary="Change some of a child's details (If-Match)",
+            openapi_extra=edge.IF_MATCH_REQUIRED)
 async def patch_child(child_id: ChildId, body: ChildFields, principal: FieldStaff, request: Request,
                       response: Response, *, if_match: IfMatch = None, reason: AccessReason = None) -> ChildRead:
     """Change the fields sent; 428 without If-Match, 412 when the record changed since it was read."""
@@ -79,7 +80,8 @@ async def patch_child(child_id: ChildId, body: ChildFields, principal: FieldStaf
     return await _update(request, UpdateChild(principal, child_id, version, changes), reason, response)
 
 
-@router.put("/{child_id}", response_model=ChildRead, summary="Replace a child's details (If-Match)")
+@router.put("/{child_id}", response_model=ChildRead, summary="Replace a child's details (If-Match)",
+            openapi_extra=edge.IF_MATCH_REQUIRED)
 async def put_child(child_id: ChildId, body: ChildReplace, principal: FieldStaff, request: Request,
                     response: Response, *, if_match: IfMatch = None, reason: AccessReason = None) -> ChildRead:
     """Replace every detail; omitted optional fields are cleared."""

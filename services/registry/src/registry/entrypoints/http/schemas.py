@@ -6,7 +6,17 @@ import datetime as dt
 import enum
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
 from registry.domain.case_lifecycle import CaseStatus, Classification, ClosureReason
@@ -49,8 +59,15 @@ def _born(birth_date: dt.date) -> dt.date:
     return birth_date
 
 
-EffectiveTime = Annotated[AwareDatetime, AfterValidator(_took_effect)]
-BirthDate = Annotated[dt.date, AfterValidator(_born)]
+# The document states the earliest year (JSON Schema has no minimum for dates, but a pattern on the year); "not in
+# the future" is relative to today, so only the description can say it.
+FROM_1900 = r"^(19[0-9]{2}|[2-9][0-9]{3})-"
+EffectiveTime = Annotated[AwareDatetime, AfterValidator(_took_effect), WithJsonSchema({
+    "type": "string", "format": "date-time", "pattern": FROM_1900,
+    "description": "With its UTC offset; from 1900, and not more than a day ahead of now"})]
+BirthDate = Annotated[dt.date, AfterValidator(_born), WithJsonSchema({
+    "type": "string", "format": "date", "pattern": FROM_1900,
+    "description": "From 1900, and not more than a day ahead of today"})]
 
 
 class BirthDatePrecision(enum.StrEnum):
@@ -239,10 +256,25 @@ class StatusChangeIn(BaseModel):
     at: EffectiveTime | None = Field(default=None, description="When it took effect; now when omitted")
 
 
-class VisitCreate(BaseModel):
-    """What a cadre saw on a monitoring visit."""
+# The visit's rules between fields (domain/visits.py), stated so that a client can check a visit before sending it.
+VISIT_RULES: JsonDict = {"allOf": [
+    {"if": {"properties": {"child_working": {"const": True}}, "required": ["child_working"]},
+     "then": {"required": ["sectors"], "properties": {
+         "sectors": {"minItems": 1},
+         "hours_per_week": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 168}, {"type": "null"}]}}},
+     "else": {"properties": {"sectors": {"maxItems": 0}, "work_activities": {"pattern": r"^\s*$"},
+                             "hours_per_week": {"type": "null"}, "hazards": {"maxItems": 0}}}},
+    {"if": {"properties": {"hazards": {"contains": {"const": "other"}}}, "required": ["hazards"]},
+     "then": {"required": ["notes"], "properties": {"notes": {"pattern": r"\S"}}}},
+]}
 
-    model_config = ConfigDict(extra="forbid")
+
+class VisitCreate(BaseModel):
+    """What a cadre saw on a monitoring visit: a child found working works in at least one sector (1 to 168 hours
+    a week when given); for a child not found working, no sectors, activities, hours or hazards; a hazard recorded
+    as `other` is described in the notes."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=VISIT_RULES)
 
     visited_on: dt.date
     child_working: bool
