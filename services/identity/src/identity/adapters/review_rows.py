@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from identity.domain.review import CandidateDecision, Review, ReviewCandidate, ReviewStatus
 from identity.domain.source_records import Contribution, RecordKey
+
+Moment = TypeVar("Moment", dt.datetime, None)
 
 
 def review_row(review: Review) -> dict[str, Any]:
@@ -22,8 +25,13 @@ def review_row(review: Review) -> dict[str, Any]:
 def review_of(row: Mapping[Any, Any]) -> Review:
     """The review of a row."""
     return Review(row["review_id"], RecordKey(row["source_system"], row["source_record_id"]), row["person_id"],
-                  row["village_code"], tuple(_candidate(c) for c in row["candidates"]), row["requested_at"],
-                  ReviewStatus(row["status"]), row["resolved_at"], row["resolved_by"])
+                  row["village_code"], tuple(_candidate(c) for c in row["candidates"]), _utc(row["requested_at"]),
+                  ReviewStatus(row["status"]), _utc(row["resolved_at"]), row["resolved_by"])
+
+
+def _utc(at: Moment) -> Moment:
+    # SQLite keeps no zone: the time stored is UTC. PostgreSQL answers with the zone already.
+    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at
 
 
 def _candidate_row(candidate: ReviewCandidate) -> dict[str, Any]:

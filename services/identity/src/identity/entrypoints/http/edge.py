@@ -19,6 +19,11 @@ from simpul_platform.unit_of_work import execute
 # District officers (and systems scoped like them) review; cadres and the ministry do not see identity at all.
 Reviewer = Annotated[Principal, Depends(require(Role.DISTRICT_OFFICER, Role.SERVICE))]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
+# A decision's reason: documented as required (REASON_REQUIRED), read here so that a missing one names the header.
+DecisionReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500, include_in_schema=False)]
+REASON_REQUIRED = {"parameters": [{
+    "name": "X-Access-Reason", "in": "header", "required": True, "description": "Why you decide (audited)",
+    "schema": {"type": "string", "maxLength": 500, "pattern": r"\S"}}]}
 C = TypeVar("C")
 R = TypeVar("R")
 

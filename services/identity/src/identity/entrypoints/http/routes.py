@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from identity.domain.commands import AcceptCandidate, Actor, ListReviews, ReadReview, RejectCandidate
 from identity.entrypoints.http import edge
-from identity.entrypoints.http.edge import AccessReason, Reviewer
+from identity.entrypoints.http.edge import REASON_REQUIRED, AccessReason, DecisionReason, Reviewer
 from identity.entrypoints.http.schemas import CandidateChoice, Decided, Review, ReviewPage, ReviewStatus
 from identity.service_layer.handlers import reviews
 
@@ -39,18 +39,20 @@ async def read_review(review_id: str, principal: Reviewer, request: Request, *,
     return await _read(request, edge.reader(principal, reason), review_id)
 
 
-@router.post("/{review_id}/accept", response_model=Decided, summary="Verified link to a candidate (audited)")
+@router.post("/{review_id}/accept", response_model=Decided, summary="Verified link to a candidate (audited)",
+             openapi_extra=REASON_REQUIRED)
 async def accept(review_id: str, body: CandidateChoice, principal: Reviewer, request: Request, *,
-                 reason: AccessReason = None) -> Decided:
+                 reason: DecisionReason = None) -> Decided:
     """The record is this candidate person: linked there for good, never moved by automatic matching."""
     actor = edge.decider(principal, reason)
     person = await edge.run(request, reviews.accept_candidate, AcceptCandidate(actor, review_id, body.person_id))
     return Decided(review=await _read(request, actor, review_id), person_id=person)
 
 
-@router.post("/{review_id}/reject", response_model=Decided, summary="Verified non-link to a candidate (audited)")
+@router.post("/{review_id}/reject", response_model=Decided, summary="Verified non-link to a candidate (audited)",
+             openapi_extra=REASON_REQUIRED)
 async def reject(review_id: str, body: CandidateChoice, principal: Reviewer, request: Request, *,
-                 reason: AccessReason = None) -> Decided:
+                 reason: DecisionReason = None) -> Decided:
     """The record is another child than this candidate: never matched to that person again."""
     actor = edge.decider(principal, reason)
     person = await edge.run(request, reviews.reject_candidate, RejectCandidate(actor, review_id, body.person_id))
