@@ -15,8 +15,12 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from pydantic import SecretStr
 
 from simpul_platform.dead_letters import PREFIX, SEALED, dlq_topic, open_value
-from simpul_platform.field_encryption import Keyring, keyring_from
+from simpul_platform.field_encryption import FieldEncryptionError, InvalidTokenError, Keyring, keyring_from
 from simpul_platform.topic_reader import read_topic
+
+
+class SealedLetterError(InvalidTokenError):
+    """A sealed dead letter does not open with the keyring given (not its service's, or tampered with)."""
 
 
 def service_keyring(service: str) -> Keyring:
@@ -45,8 +49,14 @@ class DeadLetter:
         if not self.sealed:
             return self.value
         h = self.headers
-        return open_value(keyrings(h[PREFIX + "consumer"]), self.value, h[PREFIX + "source_topic"],
-                          h[PREFIX + "source_partition"], h[PREFIX + "source_offset"])
+        service = h[PREFIX + "consumer"]
+        try:
+            return open_value(keyrings(service), self.value, h[PREFIX + "source_topic"],
+                              h[PREFIX + "source_partition"], h[PREFIX + "source_offset"])
+        except FieldEncryptionError:
+            raise SealedLetterError(
+                f"dead letter {self.partition}:{self.offset} is sealed by {service}: replay it with "
+                f"{service.upper()}_FIELD_KEYRING set to that service's keyring") from None
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
