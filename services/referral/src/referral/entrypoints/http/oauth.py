@@ -187,7 +187,8 @@ TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/oauth/token", summary="Exchange client credentials for an access token", responses=TOKEN_RESPONSES,
              openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-                 "schema": {"type": "object", "required": ["grant_type"], "properties": {
+                 "schema": {"type": "object", "required": ["grant_type"], "additionalProperties": {"type": "string"},
+                            "properties": {
                      "grant_type": {"type": "string", "enum": [GRANT_TYPE]},
                      "scope": {"type": "string", "description": "Space-delimited subset of the client's scopes"},
                      "client_id": {"type": "string"}, "client_secret": {"type": "string"}}}}}}})

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from referral.domain.agreements import Agreement, AgreementKind
 from referral.domain.commands.directory import AgreementTerms, ProviderDetails, Scores
@@ -33,10 +34,18 @@ class Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A contact's rules (domain/providers.py: Contact), stated so that the document says what is refused.
+CONTACT_REACHABLE: JsonDict = {"anyOf": [{"required": ["phone"], "properties": {"phone": {"pattern": r"\S"}}},
+                               {"required": ["email"], "properties": {"email": {"pattern": r"\S"}}}]}
+NamedText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*[^\x00\s][^\x00]*$")]
+
+
 class ContactIn(Closed):
     """A person at the provider to reach about referrals (a phone or an email at least)."""
 
-    name: Text
+    model_config = ConfigDict(extra="forbid", json_schema_extra=CONTACT_REACHABLE)
+
+    name: NamedText
     role: Optional200 = ""
     phone: Optional200 = ""
     email: Optional200 = ""

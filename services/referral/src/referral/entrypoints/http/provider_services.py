@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.routing import APIRoute
 
 from referral.domain.commands.service_records import PushServiceRecord, PushServiceRecords
@@ -38,7 +38,7 @@ from referral.entrypoints.http.referral_schemas import OPAQUE_ID
 from referral.service_layer.handlers import service_records as handlers
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.auth import Principal, Role, require
-from simpul_platform.idempotency import HEADER, REPLAY_HEADER, Answer, IdempotencyKey, KeyHeader, execute_once
+from simpul_platform.idempotency import HEADER, KEY_MAX_LENGTH, REPLAY_HEADER, Answer, IdempotencyKey, execute_once
 from simpul_platform.idempotency import fingerprint as fingerprint_of
 from simpul_platform.problems import Problem
 
@@ -60,6 +60,12 @@ KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "A field is invalid, or the Idempotency-Key was used with another request (`errors` "
                          "names `Idempotency-Key`)."},
 }
+# Both routes require the key (400 without it, the draft's answer): documented as required, read by the route.
+KEY_FORM = r'^"?[\x21\x23-\x7e]{1,255}"?$'  # simpul_platform.idempotency.KeyHeader's
+RequiredKey = Annotated[str | None, Header(alias=HEADER, max_length=KEY_MAX_LENGTH + 2, pattern=KEY_FORM,
+                                           include_in_schema=False)]
+KEY_REQUIRED = {"parameters": [{"name": HEADER, "in": "header", "required": True, "schema": {
+    "type": "string", "maxLength": KEY_MAX_LENGTH + 2, "pattern": KEY_FORM}}]}
 ANSWER_HEADERS = {REPLAY_HEADER: {"description": "`true` when the answer is the stored one of an earlier request "
                                                  "with this Idempotency-Key.", "schema": {"type": "string"}}}
 
@@ -99,9 +105,10 @@ def _too_large(limit: int) -> Problem:
 
 
 @router.post("/referrals/{referral_id}/service-records", status_code=201, response_model=ServiceRecordRead,
-             summary="Push a service record", responses=KEY_RESPONSES | {201: {"headers": ANSWER_HEADERS}})
+             summary="Push a service record", responses=KEY_RESPONSES | {201: {"headers": ANSWER_HEADERS}},
+             openapi_extra=KEY_REQUIRED)
 async def push_service_record(referral_id: ReferralId, body: ServiceRecordPush, principal: ProviderToken,
-                              request: Request, idempotency_key: KeyHeader = None) -> Response:
+                              request: Request, idempotency_key: RequiredKey = None) -> Response:
     """Record a service delivered under one of your referrals (on an accepted referral it starts the service)."""
     key = _key(principal, idempotency_key, request, body)
     command = PushServiceRecord(principal, _now(request), body.command_record(referral_id, _record_id()))
@@ -110,9 +117,9 @@ async def push_service_record(referral_id: ReferralId, body: ServiceRecordPush, 
 
 
 @router.post("/service-records:batch", response_model=BatchRead, summary="Push up to 500 service records",
-             responses=KEY_RESPONSES | {200: {"headers": ANSWER_HEADERS}})
+             responses=KEY_RESPONSES | {200: {"headers": ANSWER_HEADERS}}, openapi_extra=KEY_REQUIRED)
 async def push_service_records(body: BatchPush, principal: ProviderToken, request: Request,
-                               idempotency_key: KeyHeader = None) -> Response:
+                               idempotency_key: RequiredKey = None) -> Response:
     """Record many services at once: one result per record; the taken ones commit together, a refused one changes
     nothing."""
     key = _key(principal, idempotency_key, request, body)

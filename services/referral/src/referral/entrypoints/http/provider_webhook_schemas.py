@@ -23,13 +23,21 @@ DISABLED_BECAUSE = {
     DisabledReason.DELIVERIES_EXHAUSTED: "too many deliveries in a row failed after every retry",
 }
 
+# domain/webhook_destinations.py's parse_url as a pattern: https, a host (no user info), a port from 1 to 9999, no
+# fragment (documented; the domain checks it, with the deployment's http exceptions). Whether the host resolves,
+# and to public addresses, only the network can tell.
+HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:[1-9][0-9]{0,3})?([/?][^#\s]*)?$"
+
 
 class EndpointCreate(BaseModel):
     """An endpoint to register: an https URL (http only to a destination the deployment allows), the events."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL_LENGTH, examples=["https://provider.example/simpul/webhooks"])
+    url: str = Field(max_length=MAX_URL_LENGTH, examples=["https://provider.example/simpul/webhooks"],
+                     json_schema_extra={"pattern": HTTPS_URL},
+                     description="An https URL with a host, no credentials and no fragment (http only to a "
+                                 "destination the deployment allows); its host must resolve to public addresses only")
     event_types: list[WebhookEventType] = Field(min_length=1, max_length=len(WebhookEventType),
                                                 description="The referral events to receive.")
 
