@@ -139,7 +139,7 @@ def test_each_event_type_is_one_message_with_its_object_payload_and_its_ce_type_
     registry = _document("registry")
     child = registry["channels"]["registry.child.v1"]
     on_topic = sorted(m.event_type for m in event_types().values() if m.topic == "registry.child.v1")
-    assert len(on_topic) == 6
+    assert len(on_topic) == 7  # registered, updated, classified, case status, consent, visit, erased
     assert sorted(child["messages"]) == on_topic
     for event_type in on_topic:
         message = _resolve(registry, child["messages"][event_type])

@@ -25,11 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from simpul_contracts import Event, event_types
+from simpul_contracts import DataClass, Event, event_types
 from simpul_contracts.envelope import CONTENT_TYPE, SPEC_VERSION
 from simpul_contracts.snapshots import schema as published_schema
 from simpul_infra.catalogue import Catalogue, TopicSpec
-from simpul_platform.dead_letters import DLQ_SUFFIX, PREFIX
+from simpul_platform.dead_letters import DLQ_SUFFIX, PREFIX, SEALED
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING = "0.5.0"
@@ -188,9 +188,9 @@ class _Builder:
                 "address": name,
                 "title": name,
                 "description": f"Dead letters of {topic}: records its consumers could not apply, published "
-                               f"unchanged (same key, value and headers) with the error headers added. Inspect and "
-                               f"replay them with `simpul dlq list` and `simpul dlq replay`; a replayed event keeps "
-                               f"its `ce_id`, so one that was in fact applied is skipped.\n\n"
+                               f"{_dead_letter_value(self.topics[topic].data_class)} with the error headers added. "
+                               f"Inspect and replay them with `simpul dlq list` and `simpul dlq replay`; a replayed "
+                               f"event keeps its `ce_id`, so one that was in fact applied is skipped.\n\n"
                                f"Data class: {dlq.data_class}.",
                 "messages": {DEAD_LETTER: _ref("components", "messages", DEAD_LETTER)},
                 "bindings": {"kafka": _channel_binding(dlq)},
@@ -268,21 +268,35 @@ class _Builder:
         properties |= {name: {"type": "string", "description": f"{schema['description']} Copied from the original "
                                                                f"record, when it had it."}
                        for name, schema in HEADERS.items()}
+        properties[SEALED] = {"type": "string", "description": "Present when the value is sealed (a dead letter of a "
+                              "restricted topic): the field-token version of the value. `simpul dlq replay` opens "
+                              "it with the consuming service's field keyring and publishes the original bytes."}
         self.messages[DEAD_LETTER] = {
             "name": DEAD_LETTER,
             "title": "Dead letter",
-            "summary": "A record a consumer could not apply, unchanged, with the reason in its headers.",
-            "description": "The value and the key are the original record's, byte for byte: usually an event's JSON, "
-                           "but possibly undecodable or schema-invalid, which can be why it is here. The original "
-                           "headers are kept (a record without them is one reason to be here) and the `dlq_*` "
-                           "headers added.",
+            "summary": "A record a consumer could not apply, with the reason in its headers.",
+            "description": "The key is the original record's. The value is the original record's, byte for byte "
+                           "(usually an event's JSON, but possibly undecodable or schema-invalid, which can be why "
+                           "it is here), except on the dead-letter topics of restricted topics: there it is sealed "
+                           "under the consuming service's field keyring (AES-GCM, bound to the source topic, "
+                           "partition and offset) and marked `dlq_sealed`, so no name or NIK stays readable on the "
+                           "DLQ for its retention. The original headers are kept (a record without them is one "
+                           "reason to be here) and the `dlq_*` headers added.",
             "headers": {"type": "object", "required": [f"{PREFIX}{name}" for name in DLQ_HEADERS],
                         "properties": properties},
-            "payload": {"description": "The original record value, unchanged."},
+            "payload": {"description": "The original record value, or its sealed token when `dlq_sealed` is "
+                                       "present."},
             "correlationId": _ref("components", "correlationIds", CORRELATION),
             "bindings": {"kafka": {"key": {"type": "string", "description": "The original record's key, unchanged."},
                                    "bindingVersion": KAFKA_BINDING}},
         }
+
+
+def _dead_letter_value(data_class: DataClass) -> str:
+    if data_class is DataClass.RESTRICTED:
+        return ("with the same key and headers and the value sealed under the consuming service's field keyring "
+                "(`dlq_sealed`)")
+    return "unchanged (same key, value and headers)"
 
 
 def _envelope_schema() -> dict[str, Any]:
