@@ -9,7 +9,9 @@ process with its default configuration: outbox relay to Kafka, consumers, jobs; 
    of `--batch-size` (default 500, `POST /provider/service-records:batch`); records/s;
 3. the sync of every changed referral (`--referrals`, default 10,000) through `GET /provider/referrals` pages of
    1,000 from the start, as a provider's first poll after the pushes; referrals/s and the time it takes.
-Every push is one database transaction with its key and its events in the outbox; afterwards the
+A push whose connection drops is sent again with the same Idempotency-Key, as docs/providers.md tells a provider
+(at most 3 times; the retries are printed, and a push that never gets an answer is a failure). Every push is one
+database transaction with its key and its events in the outbox; afterwards the
 `ReferralServiceRecordedV1` events are counted on `referral.referral.v1` (the relay must have published each once).
 
 Before the clock starts, `--referrals` accepted referrals of one provider are saved directly through the
@@ -74,6 +76,7 @@ from tests.support.referral_directory import DISTRICT, SERVICE_TYPE
 TARGET_SINGLE_PER_SECOND, TARGET_P95_MS, TARGET_BATCH_PER_SECOND = 1_000, 100.0, 5_000
 PROVIDER_ID = "prv_bench_provider_api"
 SETUP_BATCH = 500
+ATTEMPTS = 3
 RECORDED_TYPE = ReferralServiceRecordedV1.event_type
 
 
@@ -102,6 +105,22 @@ class Run:
     recorded: int = 0
     failures: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    retries: list[str] = dataclasses.field(default_factory=list)
+    """Requests sent again after the connection dropped (as docs/providers.md tells a provider: the same request
+    with the same Idempotency-Key), by error type."""
+
+    async def post(self, client: httpx.AsyncClient, path: str, body: object, headers: dict[str, str]
+                   ) -> httpx.Response | None:
+        """POST, sent again with the same key (at most ATTEMPTS times) when the connection drops; None at the end."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await client.post(path, json=body, headers=headers)
+            except httpx.TransportError as error:
+                if attempt == ATTEMPTS:
+                    self.failures.append(f"{path}: {type(error).__name__} {ATTEMPTS} times")
+                    return None
+                self.retries.append(type(error).__name__)
+        return None
 
 
 async def set_up(url: str, bootstrap: str, referrals: int) -> None:
@@ -131,11 +150,8 @@ async def single_pushes(client: httpx.AsyncClient, args: argparse.Namespace) -> 
         for n in numbers:
             path = f"/provider/referrals/{referral_id(n % args.referrals)}/service-records"
             started = time.perf_counter()
-            try:
-                answer = await client.post(path, json=record(today, n),
-                                           headers=who | {"Idempotency-Key": f"single-{n}"})
-            except httpx.TransportError as error:
-                run.failures.append(f"single: {type(error).__name__}")
+            answer = await run.post(client, path, record(today, n), who | {"Idempotency-Key": f"single-{n}"})
+            if answer is None:
                 continue
             run.latencies.append(time.perf_counter() - started)
             if answer.status_code == 201:
@@ -160,11 +176,9 @@ async def batch_pushes(client: httpx.AsyncClient, args: argparse.Namespace) -> R
             body = {"records": [record(today, n) | {"referral_id": referral_id(n % args.referrals)}
                                 for n in numbers]}
             began = time.perf_counter()
-            try:
-                answer = await client.post("/provider/service-records:batch", json=body,
-                                           headers=who | {"Idempotency-Key": f"batch-{start}"})
-            except httpx.TransportError as error:
-                run.failures.append(f"batch: {type(error).__name__}")
+            answer = await run.post(client, "/provider/service-records:batch", body,
+                                    who | {"Idempotency-Key": f"batch-{start}"})
+            if answer is None:
                 continue
             run.latencies.append(time.perf_counter() - began)
             if answer.status_code != 200:
@@ -243,6 +257,10 @@ def report(args: argparse.Namespace, single: Run, batch: Run, sync: tuple[int, i
         f"single p95 <= {TARGET_P95_MS:.0f} ms": p95 <= TARGET_P95_MS,
         f"batch pushes >= {TARGET_BATCH_PER_SECOND:,}/s": batch_rate >= TARGET_BATCH_PER_SECOND,
     }
+    retries = single.retries + batch.retries
+    if retries:
+        print(f"sent again after a dropped connection (same Idempotency-Key): {len(retries)} "
+              f"({', '.join(f'{name} {retries.count(name)}' for name in sorted(set(retries)))})")
     for failure in (single.failures + batch.failures)[:5]:
         print(f"  failed: {failure}")
     for name, ok in checks.items():
