@@ -27,10 +27,12 @@ class WithdrawChildDetails:
 
 @dataclass(frozen=True)
 class EraseChildrenDetails:
-    """The registry erased these children (ChildErasedV1, `reason` a code): forget their details for good."""
+    """The registry erased these children (ChildErasedV1, `reasons` codes): forget their details for good, and the
+    free texts of their referrals (found by the child's person id, when identity had linked it)."""
 
     erasures: tuple[Withdrawal, ...]
     reasons: tuple[str, ...]
+    person_ids: tuple[str | None, ...]
 
 
 @dataclass(frozen=True)
