@@ -14,6 +14,7 @@ from referral.domain.child_details import (
     erasable,
     latest_per_child,
 )
+from referral.domain.child_erasure import erase_free_texts
 from referral.domain.commands.child_details import (
     EraseChildrenDetails,
     EraseExpiredChildDetails,
@@ -60,13 +61,21 @@ async def erase_children_details(command: EraseChildrenDetails, uow: ReferralUni
     """The registry erased the children: forget their details whatever is held, and keep the later of the erasure's
     moment and the one held, so no details event from before the erasure brings them back (ADR 0004)."""
     held = await uow.child_details.held({erasure.child_id for erasure in command.erasures})
-    for erasure, reason in zip(command.erasures, command.reasons, strict=True):
+    for erasure, reason, person_id in zip(command.erasures, command.reasons, command.person_ids, strict=True):
+        await _erase_referral_texts(uow, erasure.child_id, person_id)
         before = held.get(erasure.child_id)
         as_of = max(erasure.as_of, before.as_of) if before else erasure.as_of
         await uow.child_details.withdraw(Withdrawal(erasure.child_id, as_of))
         held[erasure.child_id] = Held(erasure.child_id, as_of, None)
         uow.audit(Access(subject=SYSTEM, role="service", action="erase_child_details", resource="child",
                          resource_ids=(erasure.child_id,), reason=f"registry erasure: {reason}"))
+
+
+async def _erase_referral_texts(uow: ReferralUnitOfWork, child_id: str, person_id: str | None) -> None:
+    """The free texts of the child's referrals (a referral always names the child's person)."""
+    for referral in await uow.referrals.of_person(person_id) if person_id else ():
+        if referral.request.child_id == child_id and erase_free_texts(referral):
+            await uow.referrals.save(referral)
 
 
 async def erase_expired_child_details(command: EraseExpiredChildDetails, uow: ReferralUnitOfWork) -> ErasureRound:
