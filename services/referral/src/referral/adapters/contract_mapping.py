@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import singledispatch
 from typing import Any
 
@@ -10,6 +10,7 @@ import simpul_contracts.events.referral.referrals as wire
 from referral.domain import events as ev
 from referral.domain.case_status import CaseStatus
 from referral.domain.child_details import ChildDetails, GuardianContact, Withdrawal
+from referral.domain.commands.child_details import EraseChildrenDetails
 from referral.domain.commands.persons import PersonsMerged, PersonUnmerged
 from referral.domain.consent import ConsentState
 from referral.domain.events import (
@@ -192,9 +193,10 @@ def child_details(event: ChildReferralDetailsRecordedV1) -> ChildDetails:
         consent_given_on=event.consent_given_on, as_of=event.recorded_at)
 
 
-def erasure(event: ChildErasedV1) -> tuple[Withdrawal, str]:
-    """The registry's erasure of a child, as of its moment, and its reason code."""
-    return Withdrawal(child_id=event.child_id, as_of=event.erased_at), event.reason.value
+def erasures(events: Sequence[ChildErasedV1]) -> EraseChildrenDetails:
+    """The registry's erasures of children, as of their moments, with their reason codes and person ids."""
+    return EraseChildrenDetails(tuple(Withdrawal(child_id=e.child_id, as_of=e.erased_at) for e in events),
+                                tuple(e.reason.value for e in events), tuple(e.person_id for e in events))
 
 
 def details_withdrawal(event: ChildReferralDetailsWithdrawnV1) -> Withdrawal:
