@@ -7,6 +7,10 @@ import datetime as dt
 
 from referral.domain.child_details import ChildDetails, GuardianContact, Withdrawal
 from referral.domain.commands.child_details import EraseChildrenDetails, KeepChildDetails
+from referral.domain.lifecycle import ReferralRequest, ReferralStatus, ServiceRecord, Step
+from referral.domain.overrides import Override
+from referral.domain.person_link import PersonLink
+from referral.domain.referrals import Referral
 from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers.child_details import erase_children_details, keep_child_details
 from simpul_platform.unit_of_work import execute
@@ -23,7 +27,7 @@ def _details(as_of: dt.datetime) -> ChildDetails:
 
 
 async def _erase(uow: FakeReferralUnitOfWork, child_id: str = "c1") -> None:
-    command = EraseChildrenDetails((Withdrawal(child_id, ERASED_AT),), ("data_subject_request",))
+    command = EraseChildrenDetails((Withdrawal(child_id, ERASED_AT),), ("data_subject_request",), (f"p-{child_id}",))
     await execute(uow, erase_children_details, command)
 
 
@@ -53,3 +57,30 @@ async def test_an_erasure_of_a_child_never_held_keeps_its_moment() -> None:
     await execute(uow, keep_child_details, KeepChildDetails(
         (ChildDetails(**{**_details(T0).__dict__, "child_id": "c9"}),), received_at=T0))
     assert uow.child_details.rows["c9"].details is None
+
+
+def _referral(child_id: str, number: int) -> Referral:
+    request = ReferralRequest(referral_id=f"r-{child_id}-{number}", child_id=child_id, person_id="p-c1",
+                              district="35.09", service_types=("child.school_re_entry",),
+                              consent=Override("officer", "Siti's uncle asked"),
+                              capacity_override=Override("officer", "Siti cannot wait"))
+    return Referral(request, "lpa-jember", [Step(ReferralStatus.ISSUED, "officer", T0),
+                                            Step(ReferralStatus.DECLINED, "lpa", T0, "Siti lives too far")],
+                    PersonLink("p-c1"), service_records=[ServiceRecord("child.school_re_entry", T0.date(), "lpa",
+                                                                       T0, "Siti came with Pak Karto")])
+
+
+async def test_an_erasure_replaces_the_free_texts_of_the_childs_referrals_only() -> None:
+    uow = FakeReferralUnitOfWork()
+    async with uow:
+        await uow.referrals.save(_referral("c1", 1))
+        await uow.referrals.save(_referral("c2", 1))  # another record of the same person: not this erasure's
+        await uow.commit()
+    await _erase(uow)
+    async with uow:
+        erased, other = await uow.referrals.get("r-c1-1"), await uow.referrals.get("r-c2-1")
+    assert erased is not None
+    assert other is not None
+    assert "Siti" not in repr((erased.history, erased.service_records, erased.request))
+    assert [step.status for step in erased.history] == [ReferralStatus.ISSUED, ReferralStatus.DECLINED]
+    assert "Siti" in repr(other.history)
