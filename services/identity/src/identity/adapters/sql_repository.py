@@ -74,24 +74,22 @@ class SqlSourceRecords(repositories.SourceRecords):
             "person_id": record.person_id, "linked_at": record.linked_at, "link_verified": record.verified,
             "details_recorded_at": record.recorded_at.astimezone(dt.UTC) if record.recorded_at else None}
         await self.matcher.ready()
-        if record.key in self._stored:
-            await self.session.execute(update(source_records).where(*_is(record.key)).values(**values))
-        else:
-            await self.session.execute(insert(source_records).values(
-                source_system=record.key.source_system, source_record_id=record.key.source_record_id, **values))
-            self._stored.add(record.key)
+        await self._write(record.key, values)
         self.matcher.add(record.key, version, details)
 
     async def erase(self, record: SourceRecord) -> None:
         """Store the erased record: no details, no matching version (the index drops it), its person kept."""
-        values = erased_values(record, await self.lock.hold())
-        if record.key in self._stored:
-            await self.session.execute(update(source_records).where(*_is(record.key)).values(**values))
+        await self._write(record.key, erased_values(record, await self.lock.hold()))
+        await erase_decision_reasons(self.session, record)
+
+    async def _write(self, key: RecordKey, values: dict[str, Any]) -> None:
+        """Update the row read in this transaction, or insert a new one."""
+        if key in self._stored:
+            await self.session.execute(update(source_records).where(*_is(key)).values(**values))
         else:
             await self.session.execute(insert(source_records).values(
-                source_system=record.key.source_system, source_record_id=record.key.source_record_id, **values))
-            self._stored.add(record.key)
-        await erase_decision_reasons(self.session, record)
+                source_system=key.source_system, source_record_id=key.source_record_id, **values))
+            self._stored.add(key)
 
     async def note_recorded(self, key: RecordKey, recorded_at: dt.datetime) -> None:
         """Keep the time the unchanged details were recorded again (the matcher's version stays)."""
