@@ -7,7 +7,7 @@ value still goes through its column type's bind processing (encryption of Encryp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC
 from operator import itemgetter
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     Float,
+    Insert,
     Integer,
     String,
     Table,
@@ -31,11 +32,15 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
 COPY_FROM = 200  # rows from which COPY pays for itself
 PLAIN_TYPES = (String, Integer, Float, DateTime, Date, Boolean, JSON)  # JSON documents nest in the rows' document
+DOCUMENT = "rows_document"
+# Driver SQL of INSERT ... SELECT statements over a rows' document, by (table, columns, shape): compiled once.
+_COMPILED: dict[tuple[Table, tuple[str, ...], Hashable], str] = {}
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -77,20 +82,56 @@ def from_arrays(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, 
     however many rows, where a multi-row VALUES has a parameter per value and SQLAlchemy processes each.
     """
     columns = [table.c[name] for name in names]
-    if all(_plain(column.type) for column in columns):
-        document = bindparam("rows_document", type_=JSON)
+    document_rows = _document(table, names, rows)
+    if document_rows is not None:
+        document = bindparam(DOCUMENT, type_=JSON)
         rowset = func.json_to_recordset(document).table_valued(
             *(sql_column(column.name, column.type) for column in columns)).render_derived(with_types=True)
-        times = [column.name for column in columns if isinstance(column.type, DateTime)]
-        document_rows: Sequence[Mapping[str, Any]] = rows
-        if any(_naive(rows, name) for name in times):  # copied only then: the callers' rows are not changed
-            document_rows = copies = [dict(row) for row in rows]
-            for name in times:  # a naive time is UTC, as asyncpg reads it; the server's time zone must not decide
-                _aware(copies, name)
-        return select(*(rowset.c[name] for name in names)), {"rows_document": document_rows}
+        return select(*(rowset.c[name] for name in names)), {DOCUMENT: document_rows}
     arrays = [bindparam(f"{name}_values", type_=ARRAY(table.c[name].type)) for name in names]
     rowset = func.unnest(*arrays).table_valued(*names).render_derived()
     return select(*(rowset.c[name] for name in names)), {f"{n}_values": [row[n] for row in rows] for n in names}
+
+
+async def insert_select(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]],
+                        finish: Callable[[postgresql.Insert], Insert], *, shape: Hashable) -> Result[Any]:
+    """INSERT INTO `table` SELECT from the rows' rowset, completed by `finish` (ON CONFLICT, RETURNING), on PostgreSQL.
+
+    SQLAlchemy never caches the compiled form of a PostgreSQL INSERT (its ON CONFLICT clause is not cacheable), and
+    compiling it every batch cost about as much as writing the batch's rows out. So over a rows' document (plain
+    columns) the statement is compiled once per table, columns and `shape` (which names what `finish` adds) and run
+    as driver SQL with the document, serialized by the JSON type as before; otherwise as a statement.
+    """
+    names = list(rows[0])
+    document_rows = _document(table, names, rows)
+    connection = await session.connection()
+    key = (table, tuple(names), shape)
+    sql = _COMPILED.get(key) if document_rows is not None else None
+    if document_rows is not None and sql is None:
+        rowset, _ = from_arrays(table, names, rows)
+        compiled = finish(postgresql.insert(table).from_select(names, rowset)).compile(dialect=connection.dialect)
+        if list(compiled.positiontup or ()) == [DOCUMENT]:  # the document is its one parameter
+            sql = _COMPILED[key] = compiled.string
+    if sql is not None:
+        serialize = JSON()._cached_bind_processor(connection.dialect)
+        return await connection.exec_driver_sql(sql, (serialize(document_rows) if serialize else document_rows,))
+    rowset, parameters = from_arrays(table, names, rows)
+    return await session.execute(finish(postgresql.insert(table).from_select(names, rowset)), parameters)
+
+
+def _document(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]],
+              ) -> Sequence[Mapping[str, Any]] | None:
+    """The rows as the document `json_to_recordset` reads, when every column is plain; else None."""
+    columns = [table.c[name] for name in names]
+    if not all(_plain(column.type) for column in columns):
+        return None
+    times = [column.name for column in columns if isinstance(column.type, DateTime)]
+    if any(_naive(rows, name) for name in times):  # copied only then: the callers' rows are not changed
+        copies = [dict(row) for row in rows]
+        for name in times:  # a naive time is UTC, as asyncpg reads it; the server's time zone must not decide
+            _aware(copies, name)
+        return copies
+    return rows
 
 
 def _naive(rows: Sequence[Mapping[str, Any]], name: str) -> bool:
@@ -117,10 +158,11 @@ async def upsert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     names = list(rows[0])
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        rowset, parameters = from_arrays(table, names, rows)
-        statement = postgresql.insert(table).from_select(names, rowset)
-        changes = {name: statement.excluded[name] for name in names if name not in key}
-        await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changes), parameters)
+        def on_conflict_update(statement: postgresql.Insert) -> Insert:
+            changes = {name: statement.excluded[name] for name in names if name not in key}
+            return statement.on_conflict_do_update(index_elements=list(key), set_=changes)
+
+        await insert_select(session, table, rows, on_conflict_update, shape=("update", tuple(key)))
         return
     fallback = sqlite.insert(table)
     changes = {name: fallback.excluded[name] for name in names if name not in key}
