@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from simpul_platform.bulk import from_arrays
+from simpul_platform.bulk import insert_select
 from simpul_platform.delivery import Delivery
 
 
@@ -31,11 +31,12 @@ class Inbox:
         if not deliveries:
             return set()
         rows = self._rows(deliveries)
-        if session.get_bind().dialect.name == "postgresql":  # one statement, one array per column
-            rowset, parameters = from_arrays(self.table, list(rows[0]), rows)
-            into = postgresql.insert(self.table).from_select(list(rows[0]), rowset)
-            statement = into.on_conflict_do_nothing().returning(self.table.c.event_id)
-            return set((await session.execute(statement, parameters)).scalars().all())  # all(): one fetch, not per row
+        if session.get_bind().dialect.name == "postgresql":  # one statement over the rows' document
+            def skip_claimed(into: postgresql.Insert) -> Insert:
+                return into.on_conflict_do_nothing().returning(self.table.c.event_id)
+
+            result = await insert_select(session, self.table, rows, skip_claimed, shape="claim")
+            return set(result.scalars().all())  # all(): one fetch, not per row
         fallback = sqlite.insert(self.table).on_conflict_do_nothing().returning(self.table.c.event_id)
         return set((await session.execute(fallback, rows)).scalars())
 
