@@ -266,13 +266,18 @@ VISIT_RULES: JsonDict = {"allOf": [
                              "hours_per_week": {"type": "null"}, "hazards": {"maxItems": 0}}}},
     {"if": {"properties": {"hazards": {"contains": {"const": "other"}}}, "required": ["hazards"]},
      "then": {"required": ["notes"], "properties": {"notes": {"pattern": r"\S"}}}},
+    {"if": {"properties": {"school_status": {"const": "never_enrolled"}}},
+     "then": {"properties": {"school_grade": {"type": "null"}}}},
+    {"if": {"properties": {"school_status": {"not": {"const": "enrolled"}}}},
+     "then": {"properties": {"attends_school_regularly": {"type": "null"}}}},
 ]}
 
 
 class VisitCreate(BaseModel):
     """What a cadre saw on a monitoring visit: a child found working works in at least one sector (1 to 168 hours
     a week when given); for a child not found working, no sectors, activities, hours or hazards; a hazard recorded
-    as `other` is described in the notes."""
+    as `other` is described in the notes; a child never enrolled has no grade, and only an enrolled child's regular
+    attendance is recorded."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=VISIT_RULES)
 
