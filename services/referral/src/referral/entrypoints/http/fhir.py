@@ -254,6 +254,8 @@ async def patch_task(task_id: str, principal: Provider, request: Request, if_mat
     """JSON Patch on /status, /statusReason and /businessStatus, checked against the state machine (422 when it
     refuses); If-Match `W/"<versionId>"` optional (412 when stale)."""
     operations = await _body(request, (PATCH_MEDIA_TYPE,))
+    if not isinstance(operations, list):  # the request's own checks come before its preconditions (RFC 9110 §13.2.1)
+        raise FhirError(400, "structure", "the body must be a JSON Patch: an array of operations")
 
     def wanted(referral: Referral) -> Task:
         document = _task(request, referral).model_dump(mode="json")

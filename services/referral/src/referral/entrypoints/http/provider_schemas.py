@@ -35,9 +35,13 @@ class Closed(BaseModel):
 
 
 # A contact's rules (domain/providers.py: Contact), stated so that the document says what is refused.
-CONTACT_REACHABLE: JsonDict = {"anyOf": [{"required": ["phone"], "properties": {"phone": {"pattern": r"\S"}}},
-                               {"required": ["email"], "properties": {"email": {"pattern": r"\S"}}}]}
-NamedText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*[^\x00\s][^\x00]*$")]
+CONTACT_REACHABLE: JsonDict = {"anyOf": [
+    {"required": ["phone"], "properties": {"phone": {"pattern": r"[^\s\x1c-\x1f\x85]"}}},
+    {"required": ["email"], "properties": {"email": {"pattern": r"[^\s\x1c-\x1f\x85]"}}}]}
+# Not blank: some character that is neither NUL nor white space (Python's, which str.strip() removes, and JSON
+# Schema's alike).
+NamedText = Annotated[str, StringConstraints(min_length=1, max_length=200,
+                                             pattern=r"^[^\x00]*[^\x00\s\x1c-\x1f\x85][^\x00]*$")]
 
 
 class ContactIn(Closed):

@@ -14,7 +14,9 @@ from referral.entrypoints.http.referral_schemas import Body, LongId, Note, Servi
 from referral.service_layer.handlers.service_records import Pushed
 from simpul_platform.problems import domain_problem, problem_type
 
-HttpsUrl = Annotated[str, StringConstraints(min_length=9, max_length=URL_MAX_LENGTH, pattern=r"^https://[^\s]+$"),
+# White space by Python's regular expressions and JSON Schema's alike is refused.
+HttpsUrl = Annotated[str, StringConstraints(min_length=9, max_length=URL_MAX_LENGTH,
+                                            pattern=r"^https://[^\s\x1c-\x1f\x85]+$"),
                      Field(examples=["https://files.lpa-jember.example/records/2026/03/att-1.pdf"])]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$"),
                    Field(description="The file's SHA-256, 64 lowercase hexadecimal digits")]
