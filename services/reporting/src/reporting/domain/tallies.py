@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar
 
 from reporting.domain.cells import CUMULATIVE, AgeBand, CellKey, RegionLevel, Sex
 from reporting.domain.facts import ReferralStep
-from reporting.domain.referral_indicators import STEP_INDICATORS, Referral
+from reporting.domain.referral_indicators import STEP_INDICATORS, Referral, time_to
 from reporting.domain.regions import ancestry, month
 
 K = TypeVar("K")
@@ -39,7 +39,7 @@ Slot = tuple[str, str, str, str | None, str | None]
 Step = tuple[str, str, str | None, int, int, int]
 # (district, provider, service type, indicator): one referral in a funnel row
 FunnelSlot = tuple[str, str, str, str]
-# (district, step, microseconds from issue): one referral's time to a step
+# (district, step, microseconds from issue, to the nearest minute): one referral's time to a step
 Duration = tuple[str, str, int]
 
 
@@ -112,7 +112,8 @@ class FunnelKey(NamedTuple):
 
 
 class DurationKey(NamedTuple):
-    """A timeliness counter: referrals in a region that reached a step this many microseconds after issue."""
+    """A timeliness counter: referrals in a region that reached a step this many microseconds after issue (a whole
+    number of minutes: `reporting.domain.referral_indicators.time_to`)."""
 
     region_code: str
     step: str
@@ -208,9 +209,6 @@ def coverage_keys(step: Step) -> Iterator[CoverageKey]:
 
 # --- referrals ---------------------------------------------------------------------------------------------------
 
-MICROSECOND = dt.timedelta(microseconds=1)
-
-
 def referral_contribution(referral: Referral) -> Contribution:
     """A referral's steps (month of the first time of each), its funnel rows and its times from issue."""
     if referral.district is None:
@@ -220,6 +218,6 @@ def referral_contribution(referral: Referral) -> Contribution:
     funnel = [(district, referral.provider_id, service_type, indicator.value)
               for service_type in referral.service_types for _, indicator in reached]
     issued = referral.first.get(ReferralStep.ISSUED)
-    durations = [(district, step.value, (referral.first[step] - issued) // MICROSECOND)
+    durations = [(district, step.value, time_to(issued, referral.first[step]))
                  for step in (ReferralStep.ACCEPTED, ReferralStep.COMPLETED) if issued and step in referral.first]
     return Contribution.of(slots, funnel=funnel, durations=durations)
