@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,7 @@ from reporting.adapters.indicator_tables import CounterTables
 from reporting.domain.cells import CellKey, RegionLevel
 from reporting.domain.person_tallies import ChildLink
 from reporting.domain.regions import NATIONAL, within
-from reporting.domain.tallies import CellCount, Contribution, Deltas
+from reporting.domain.tallies import CellCount, Contribution, CoverageKey, Deltas
 from simpul_platform.bulk import from_arrays
 
 CoverageSum = tuple[str, str, RegionLevel, str, int, int]
@@ -162,9 +162,15 @@ class SqlIndicatorCounters(IndicatorCounters):
     async def move(self, deltas: Deltas) -> None:
         """One upsert adding the deltas per counter table, then the rows at zero deleted."""
         tables = self.counter_tables
+        months: Counter[CoverageKey] = Counter()
+        for key, value in deltas.coverage.items():
+            months[key._replace(day=key.day.replace(day=1))] += value
         for table, counts in ((tables.cells, deltas.cells), (tables.coverage, deltas.coverage),
-                              (tables.funnel, deltas.funnel), (tables.durations, deltas.durations)):
+                              (tables.funnel, deltas.funnel), (tables.durations, deltas.durations),
+                              (tables.coverage_months, {k: v for k, v in months.items() if v})):
             rows = [key._asdict() | {"value": value} for key, value in counts.items()]  # type: ignore[attr-defined]
+            if table is tables.coverage_months:
+                rows = [row | {"month": row.pop("day")} for row in rows]
             if rows:
                 await self._upsert(table, rows, [c.name for c in table.primary_key.columns], add=True)
                 await self.session.execute(delete(table).where(table.c.value == 0))
@@ -199,13 +205,23 @@ class SqlIndicatorCounters(IndicatorCounters):
         return counts
 
     async def coverage_sums(self, region: str, level: RegionLevel | None, on: dt.date) -> list[CoverageSum]:
-        """SUM(value) over the steps dated up to `on`, grouped by cell and birth year."""
-        table = self.counter_tables.coverage
-        groups = (table.c.indicator, table.c.region_code, table.c.region_level, table.c.sex, table.c.birth_year)
-        query = select(*groups, func.sum(table.c.value)).where(
-            _in_region(table.c.region_code, region), table.c.day <= on).group_by(*groups)
-        if level is not None:
-            query = query.where(table.c.region_level == level.value)
+        """SUM(value) over the steps dated up to `on`, grouped by cell and birth year: the months before `on`'s
+        month from the monthly sums, then the days of `on`'s month up to `on` (so a read does not grow with the
+        days gone by: at most the months and one month's days per cell)."""
+        first = on.replace(day=1)
+        parts = []
+        for table, dated, since in ((self.counter_tables.coverage_months, "month", None),
+                                    (self.counter_tables.coverage, "day", first)):
+            day = table.c[dated]
+            query = select(table.c.indicator, table.c.region_code, table.c.region_level, table.c.sex,
+                           table.c.birth_year, table.c.value).where(_in_region(table.c.region_code, region))
+            query = query.where(day < first) if since is None else query.where(day >= since, day <= on)
+            if level is not None:
+                query = query.where(table.c.region_level == level.value)
+            parts.append(query)
+        both = union_all(*parts).subquery()
+        groups = (both.c.indicator, both.c.region_code, both.c.region_level, both.c.sex, both.c.birth_year)
+        query = select(*groups, func.sum(both.c.value)).group_by(*groups)
         return [(i, code, RegionLevel(lvl), sex, year, int(total))
                 for i, code, lvl, sex, year, total in await self.session.execute(query) if total]
 

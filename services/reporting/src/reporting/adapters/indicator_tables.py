@@ -34,7 +34,7 @@ class FactTables:
 @dataclass(frozen=True)
 class CounterTables:
     """Each child record's person, each unit's contribution, and the counts per cell, coverage step, funnel row
-    and time to a step."""
+    and time to a step; the coverage steps summed by month."""
 
     child_persons: Table
     units: Table
@@ -42,10 +42,12 @@ class CounterTables:
     coverage: Table
     funnel: Table
     durations: Table
+    coverage_months: Table
 
     def all(self) -> tuple[Table, ...]:
         """Every table, in a fixed order."""
-        return (self.child_persons, self.units, self.cells, self.coverage, self.funnel, self.durations)
+        return (self.child_persons, self.units, self.cells, self.coverage, self.funnel, self.durations,
+                self.coverage_months)
 
 
 def fact_tables(on: MetaData, prefix: str = "") -> FactTables:
@@ -111,6 +113,22 @@ def _zeros(table: str) -> Index:
     return Index(f"ix_{table}_zero", "value", postgresql_where=text("value = 0"), sqlite_where=text("value = 0"))
 
 
+def _coverage(on: MetaData, name: str, dated: str) -> Table:
+    # coverage steps by the day they are dated, or summed by month (`dated` "month": the first day of the month)
+    return Table(
+        name, on,
+        Column("indicator", String(40), primary_key=True),
+        Column("region_code", String(13), primary_key=True),
+        Column("region_level", String(10), primary_key=True),
+        Column("sex", String(6), primary_key=True),
+        Column("birth_year", Integer, primary_key=True),
+        Column(dated, Date, primary_key=True),
+        Column("value", Integer, nullable=False),
+        Index(f"ix_{name}_read", "region_level", "region_code", dated),
+        _zeros(name),
+    )
+
+
 def counter_tables(on: MetaData, prefix: str = "") -> CounterTables:
     """The counter tables named with `prefix` on `on` (rows whose count falls to zero are deleted)."""
     child_persons = Table(
@@ -140,18 +158,7 @@ def counter_tables(on: MetaData, prefix: str = "") -> CounterTables:
         Index(f"ix_{prefix}indicator_counts_read", "period", "region_level", "region_code"),
         _zeros(f"{prefix}indicator_counts"),
     )
-    coverage = Table(
-        f"{prefix}coverage_counts", on,
-        Column("indicator", String(40), primary_key=True),
-        Column("region_code", String(13), primary_key=True),
-        Column("region_level", String(10), primary_key=True),
-        Column("sex", String(6), primary_key=True),
-        Column("birth_year", Integer, primary_key=True),
-        Column("day", Date, primary_key=True),
-        Column("value", Integer, nullable=False),
-        Index(f"ix_{prefix}coverage_counts_read", "region_level", "region_code", "day"),
-        _zeros(f"{prefix}coverage_counts"),
-    )
+    coverage = _coverage(on, f"{prefix}coverage_counts", "day")
     funnel = Table(
         f"{prefix}funnel_counts", on,
         Column("district", String(13), primary_key=True),
@@ -169,7 +176,8 @@ def counter_tables(on: MetaData, prefix: str = "") -> CounterTables:
         Column("value", Integer, nullable=False),
         _zeros(f"{prefix}duration_counts"),
     )
-    return CounterTables(child_persons, units, cells, coverage, funnel, durations)
+    coverage_months = _coverage(on, f"{prefix}coverage_month_counts", "month")  # a read sums months, then days
+    return CounterTables(child_persons, units, cells, coverage, funnel, durations, coverage_months)
 
 
 LIVE = fact_tables(metadata)
