@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from reporting.config import ReportingSettings
@@ -118,7 +118,7 @@ async def indicators(
     region: Annotated[str | None, Query(pattern=REGION, description="Region code, ID for national")] = None,
     period: Annotated[str, Query(pattern=r"^(cumulative|\d{4}(0[1-9]|1[0-2]))$")] = CUMULATIVE,
     level: Annotated[RegionLevel | None, Query(description="Only this level")] = None,
-) -> Indicators:
+) -> Response:
     """The region's indicators (and its sub-regions' the caller may read), targets, shares and referral funnel."""
     wiring: Dependencies = request.app.state.wiring
     region = region or (NATIONAL if principal.role is Role.MINISTRY or not principal.scope else principal.scope[0])
@@ -129,9 +129,12 @@ async def indicators(
     cells = await execute(wiring.unit_of_work(), indicator_cells, IndicatorCells(as_of, region, level, period))
     cells = [c for c in cells if finest is None or c.region_level.rank >= finest.rank]
     report = await execute(wiring.unit_of_work(), referral_figures, ReferralFigures(region))
-    return Indicators(region=region, period=period, as_of=as_of, figures=_figures(cells, wiring.settings),
-                      shares=_shares(cells, region), referral_funnel=[FunnelRowOut(**vars(r)) for r in report.funnel],
-                      referral_timeliness=[TimelinessOut(**vars(t)) for t in report.timeliness])
+    answer = Indicators(region=region, period=period, as_of=as_of, figures=_figures(cells, wiring.settings),
+                        shares=_shares(cells, region), referral_funnel=[FunnelRowOut(**vars(r)) for r in report.funnel],
+                        referral_timeliness=[TimelinessOut(**vars(t)) for t in report.timeliness])
+    # Serialised once, here: returned as a model, FastAPI would validate it again (`response_model` still
+    # documents the answer).
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 def _figures(cells: list[Cell], settings: ReportingSettings) -> list[Figure]:
