@@ -1,0 +1,175 @@
+"""Schemathesis on every service's OpenAPI: positive and negative cases, every response-conformance check on.
+
+Each service runs as users run it: its bootstrap's app, migrated on start, on PostgreSQL (SQLite, the embedded
+default, when asked) and the session broker, reached in-process through schemathesis' ASGI transport (which runs
+the app's lifespan once per test). Every operation of the document the app serves gets EXAMPLES positive and
+EXAMPLES negative cases from a fixed seed, sent with a valid token for its route (a district officer; a provider's
+token on the provider API and the FHIR façade), and every check schemathesis has is on: no 5xx, status codes,
+content types, headers and bodies as documented, schema-valid data accepted, schema-invalid data refused, auth
+enforced, required headers required.
+
+Two statuses are expected of schema-valid data beyond schemathesis' own (2xx, 401, 403, 404, 409, 429): 412, since an
+If-Match the document allows is refused when it is not the record's current ETag (RFC 9110 §13.1.1; no document
+can know it), and 422 when every error is one of RELATIVE_RULES: rules over today's date, between the path and the
+body, or over state only the API holds, which JSON Schema cannot state (the documents say them in descriptions).
+Undeclared query parameters are not sent: they are ignored, as HTTP APIs do, and no case of bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
+
+from simpul.services import SERVICES
+from simpul_platform.auth import Role, mint_token
+from simpul_platform.settings import DEV_SECRET
+from tests.conftest import fresh_namespace
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),  # schemathesis' own
+    pytest.mark.filterwarnings("ignore:Generating overly large repr"),
+]
+# 8 of each kind per operation keeps the module near 90 s on two cores; the issue's run is 20 (set the variable).
+EXAMPLES = int(os.environ.get("SIMPUL_SCHEMATHESIS_EXAMPLES", "8"))
+# PostgreSQL in the test command; SIMPUL_SCHEMATHESIS_STORES=postgresql,sqlite adds the embedded default.
+STORES = os.environ.get("SIMPUL_SCHEMATHESIS_STORES", "postgresql").split(",")
+SEED = 20261201
+RUN = settings(
+    max_examples=EXAMPLES,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: every failure is reported as found, within the budget
+    suppress_health_check=list(HealthCheck),
+)
+PROVIDER_ID = "prv_schemathesis"
+PROVIDER_SCOPES = ("referrals:read", "referrals:write", "services:write", "webhooks", "fhir")
+# (field, reason; None: any) of refusals no JSON Schema can state: relative to today, comparing two fields, an
+# opaque cursor only the API can tell, a host name only DNS can tell, a survey file's layout
+# (docs/registry-import.md).
+RELATIVE_RULES = {
+    ("birth_date", "Value error, is in the future"),
+    ("at", "Value error, is in the future"),
+    ("visited_on", "is in the future"),
+    ("documents.expires_on", "the expiry day must come after the first valid day"),
+    ("cursor", "not a cursor this API gave"),
+    ("updated_since", "not a cursor this API gave"),
+    ("into_person_id", "a person cannot be merged into itself"),  # the path's person and the body's
+    ("Idempotency-Key", "this key was already used with another request; use a new key"),  # an earlier request's
+    ("url", None),  # its form is stated (a pattern); what is left is whether and where the host resolves
+    ("file", None),
+}
+
+
+# Findings not fixed yet, each with what is wrong: reported on every run, and the test fails once one is fixed
+# (so that it leaves this list) or when anything else fails.
+OPEN_FINDINGS: dict[tuple[str, str], str] = {
+    ("referral", "positive PUT /fhir/Task/{task_id}"):
+        "the document's Task is any object: it states neither resourceType Task, the Task's required elements "
+        "nor that Task.id must be the id in the URL (a 400 OperationOutcome for each)",
+    ("referral", "positive GET /fhir/Task"):
+        "status, _lastUpdated and _cursor are any strings in the document; the façade refuses (400) what is not "
+        "a task-status code list, not gt<instant>, not a cursor of a next link it gave",
+}
+
+
+def _token(path: str) -> str:
+    if path.startswith(("/provider/", "/fhir/")):
+        return mint_token(DEV_SECRET, "schemathesis", Role.PROVIDER, [PROVIDER_ID], permissions=PROVIDER_SCOPES)
+    return mint_token(DEV_SECRET, "schemathesis", Role.DISTRICT_OFFICER, ["35"])
+
+
+def _schema(app: Any) -> Any:
+    config = schemathesis.Config.from_dict({
+        "generation": {"allow-extra-parameters": False},
+        "checks": {"positive_data_acceptance": {
+            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]}},
+    })
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+    @schema.auth(refresh_interval=None)
+    class Tokens:
+        def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str:
+            return _token(context.operation.path)
+
+        def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    return schema
+
+
+def _relative_refusal(case: schemathesis.Case, response: Any) -> bool:
+    """A 422 to schema-valid data that only a rule the document cannot state explains."""
+    if response.status_code != 422 or case.meta is None or not case.meta.generation.mode.is_positive:
+        return False
+    errors = json.loads(response.content).get("errors") or [{}]
+    return all({(error.get("field"), error.get("reason")), (error.get("field"), None)} & RELATIVE_RULES
+               for error in errors)
+
+
+def _conforms(case: schemathesis.Case) -> None:
+    response = case.call()
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if positive and response.status_code == 422 and not _relative_refusal(case, response):
+        raise AssertionError(f"schema-valid data refused: {response.text}\n{case.as_curl_command()}")
+    case.validate_response(response)
+
+
+def _check(operation: Any, mode: GenerationMode) -> str | None:
+    """What is wrong with the operation's answers to EXAMPLES cases of `mode`, or None."""
+
+    @seed(SEED)
+    @RUN
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def conforms(case: schemathesis.Case) -> None:
+        _conforms(case)
+
+    try:
+        conforms()
+    except Unsatisfiable:  # nothing in the operation can be invalid (no parameters, no body); valid ones always can
+        return None if mode is GenerationMode.NEGATIVE else "no case could be generated"
+    except (Exception, FailureGroup) as failure:  # collected: one report of every operation that fails
+        return str(failure)[:2000]
+    return None
+
+
+def _run(schema: Any) -> dict[str, str]:
+    """What is wrong, by "mode METHOD path"."""
+    failures = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if (failure := _check(operation, mode)) is not None:
+                failures[f"{mode.value} {operation.label}"] = failure
+    return failures
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_operation_conforms_to_its_document(
+    service: str, store: str, request: pytest.FixtureRequest, tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    namespace = asyncio.run(fresh_namespace(kafka_bootstrap))
+    url = (f"sqlite+aiosqlite:///{tmp_path / service}.db" if store == "sqlite"
+           else request.getfixturevalue("make_database")(service))
+    settings_ = SERVICES[service].settings_with(
+        database_url=url, kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace)
+    app = SERVICES[service].build(settings_)
+    started = time.monotonic()
+    found = _run(_schema(app))
+    open_findings = {case for (name, case) in OPEN_FINDINGS if name == service}
+    print(f"\n{service}: {time.monotonic() - started:.1f}s; still open: {sorted(open_findings & set(found))}")
+    new = [f"{case}: {failure}" for case, failure in found.items() if case not in open_findings]
+    assert not new, "\n\n".join(new)
+    assert open_findings <= set(found), f"fixed: take them off OPEN_FINDINGS: {sorted(open_findings - set(found))}"
