@@ -75,6 +75,9 @@ async def test_an_erased_child_leaves_nothing_identifying_in_any_table_topic_or_
         erased = await registry.post(f"/children/{child_id}/erasure", headers=OFFICER, json=erasure)
         assert erased.status_code == 200, erased.text
         assert erased.json()["reason_code"] == "data_subject_request"
+        shown = (await registry.get(f"/children/{child_id}", headers=OFFICER)).json()
+        assert (shown["full_name"], shown["nik"], shown["sex"], shown["erased_at"] is not None) == (
+            "", None, "female", True)
         for refused in (await registry.post(f"/children/{child_id}/erasure", headers=OFFICER, json=erasure),
                         await registry.patch(f"/children/{child_id}", headers=CADRE | {"If-Match": '"2"'},
                                              json={"full_name": "Wulan"})):

@@ -115,6 +115,7 @@ def child_view(view: ChildView) -> schemas.ChildRead:
         school=schemas.School(status=record.school.status, grade=record.school.grade) if record.school else None,
         work=_work_view(record.work) if record.work else None, source_system=child.source_system,
         source_record_id=child.source_record_id, person_id=child.person_id, registered_at=child.registered_at,
+        erased_at=record.erased_at,
         case=case_view(case))
 
 

@@ -235,6 +235,8 @@ class ChildRead(BaseModel):
     source_record_id: str
     person_id: str | None = Field(description="Identity's person id, once linked")
     registered_at: dt.datetime
+    erased_at: dt.datetime | None = Field(
+        default=None, description="When the child's identifying data was erased (then blank); the record is frozen")
     case: CaseRead | None
 
 
