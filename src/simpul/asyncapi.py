@@ -292,7 +292,7 @@ class _Builder:
         }
 
 
-def _dead_letter_value(data_class: DataClass) -> str:
+def _dead_letter_value(data_class: DataClass | None) -> str:
     if data_class is DataClass.RESTRICTED:
         return ("with the same key and headers and the value sealed under the consuming service's field keyring "
                 "(`dlq_sealed`)")
