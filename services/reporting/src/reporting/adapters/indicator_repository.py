@@ -131,21 +131,22 @@ class SqlIndicatorFacts(SqlIndicatorCounters, IndicatorFacts):
     async def child_events_of(self, child_ids: Sequence[str]) -> list[ChildEvent]:
         """The rows of these children."""
         table = self.tables.child_events
-        return [_child_event(row) for row in await self._where(table, table.c.child_id.in_(set(child_ids)))]
+        return [_child_event(row) for row in await self._where(table, self._among(table.c.child_id, set(child_ids)))]
 
     async def referral_events_of(self, referral_ids: Sequence[str]) -> list[ReferralEvent]:
         """The rows of these referrals."""
         table = self.tables.referral_events
-        return [_referral_event(row) for row in await self._where(table, table.c.referral_id.in_(set(referral_ids)))]
+        wanted = self._among(table.c.referral_id, set(referral_ids))
+        return [_referral_event(row) for row in await self._where(table, wanted)]
 
     async def referrals_of_children(self, child_ids: Sequence[str]) -> list[ReferralEvent]:
         """Issued rows naming these children, then the service rows of those referrals."""
         table = self.tables.referral_events
         issued = [_referral_event(row) for row in await self._where(table, and_(
-            table.c.child_id.in_(set(child_ids)), table.c.step == ReferralStep.ISSUED.value))]
+            self._among(table.c.child_id, set(child_ids)), table.c.step == ReferralStep.ISSUED.value))]
         if not issued:
             return []
-        served = await self._where(table, and_(table.c.referral_id.in_({e.referral_id for e in issued}),
+        served = await self._where(table, and_(self._among(table.c.referral_id, {e.referral_id for e in issued}),
                                                table.c.step == ReferralStep.SERVICE_RECORDED.value))
         return sorted(issued + [_referral_event(row) for row in served], key=lambda e: e.event_id)
 
@@ -154,7 +155,8 @@ class SqlIndicatorFacts(SqlIndicatorCounters, IndicatorFacts):
         table = self.tables.merges
         if not retiring and not into:
             return []
-        named = table.c.retired_person_id.in_(set(retiring)) | table.c.surviving_person_id.in_(set(into))
+        named = (self._among(table.c.retired_person_id, set(retiring))
+                 | self._among(table.c.surviving_person_id, set(into)))
         return [Merge(**row) for row in await self._where(table, and_(named, table.c.undone.is_(False)))]
 
     async def merges(self) -> list[Merge]:
