@@ -77,7 +77,7 @@ def test_a_visit_names_its_visitor() -> None:
     ({"status": SchoolStatus.NEVER_ENROLLED, "grade": 1}, "school_grade"),
     ({"status": SchoolStatus.ENROLLED, "grade": 13}, "school_grade"),
     ({"status": SchoolStatus.DROPPED_OUT, "grade": 0}, "school_grade"),
-    ({"status": SchoolStatus.DROPPED_OUT, "grade": 7, "attends_regularly": True}, "school_attends_regularly"),
+    ({"status": SchoolStatus.DROPPED_OUT, "grade": 7, "attends_regularly": True}, "attends_school_regularly"),
 ])
 def test_school_status_and_grade_must_agree(schooling: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidVisit) as caught:

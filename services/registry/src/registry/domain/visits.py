@@ -78,7 +78,7 @@ class Schooling:
         if self.grade is not None and not 1 <= self.grade <= LAST_SCHOOL_GRADE:
             raise InvalidVisit("school_grade", f"must be from 1 to {LAST_SCHOOL_GRADE}")
         if self.attends_regularly is not None and self.status is not SchoolStatus.ENROLLED:
-            raise InvalidVisit("school_attends_regularly", "only an enrolled child attends school")
+            raise InvalidVisit("attends_school_regularly", "only an enrolled child attends school")
 
 
 @dataclass(frozen=True)
