@@ -12,6 +12,7 @@ from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 from simpul_contracts.events import (
     CaseStatusChangedV1,
     ChildClassifiedV1,
+    ChildErasedV1,
     ChildRegisteredV1,
     ChildUpdatedV1,
     ConsentChangedV1,
@@ -23,6 +24,10 @@ from simpul_platform.runtime import ServiceRuntime
 
 EVENTS = (ChildRegisteredV1, ChildUpdatedV1, ChildClassifiedV1, CaseStatusChangedV1, ConsentChangedV1,
           MonitoringVisitRecordedV1)
+NOT_COUNTED = (ChildErasedV1,)
+"""Event types of the topic that change no indicator, skipped on purpose: an erasure blanks identifying data, which
+reporting never holds (its facts are pseudonymous: ids, sex, birth year, village, codes), and the erased child still
+counts (ADR 0006)."""
 
 
 async def child_events(uow: ReportingUnitOfWork, run: Sequence[Delivery]) -> None:
