@@ -56,6 +56,7 @@ from simpul_platform.auth import Role, mint_token  # noqa: E402
 from simpul_platform.consumer import EventConsumer  # noqa: E402
 from simpul_platform.database import Database  # noqa: E402
 from simpul_platform.migrations import upgrade  # noqa: E402
+from simpul_platform.runtime import tune_garbage_collector  # noqa: E402
 from simpul_platform.settings import DEV_SECRET  # noqa: E402
 
 TARGET_RATE = 10_000.0
@@ -140,6 +141,7 @@ async def measure_replay(url: str, args: argparse.Namespace) -> dict[str, float]
     settings = ReportingSettings(database_url=url)
     await upgrade(url, MIGRATIONS)
     wiring = wire(settings)
+    tune_garbage_collector(settings.gc_young_threshold)  # as the running service's start does
     polled = batches(args, settings.consumer_batch_size)
     events = sum(len(batch) for batches_ in polled.values() for batch in batches_)
     progress(f"replaying {events:,} events ({', '.join(f'{t} {sum(map(len, b)):,}' for t, b in polled.items())})")
