@@ -21,7 +21,6 @@ from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.details import ChildChanges, ChildDetails, Guardian, Work
 from registry.domain.erasure import ERASED_TEXT, ChildErased, ErasureReason
 from registry.domain.model import DatePrecision, Sex
-from registry.domain.regions import Region
 from registry.domain.visits import Hazard, MonitoringVisit, Schooling, SchoolStatus, WorkSector
 from registry.service_layer.fake import FakeRegistryStore
 from registry.service_layer.handlers import cases, children, erasure
@@ -42,13 +41,6 @@ RARA = ChildDetails(full_name="Rara Kinanthi Wulandari", sex=Sex.FEMALE, village
                     nik=NIK, guardians=(Guardian("Sumarni Wulandari", "mother", "+6281234567890"),),
                     work=Work((WorkSector.TOBACCO,), "memetik daun di kebun Pak Harjo", 20, ()))
 
-
-@pytest.fixture
-def store() -> FakeRegistryStore:
-    store = FakeRegistryStore()
-    store.add_regions(*(Region.from_code(code, name) for code, name in [
-        ("35", "Jawa Timur"), ("35.09", "Jember"), ("35.09.11", "Wuluhan"), (KESILIR, "Kesilir")]))
-    return store
 
 
 async def _registered(store: FakeRegistryStore) -> str:

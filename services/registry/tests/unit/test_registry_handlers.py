@@ -32,7 +32,6 @@ from registry.domain.errors import (
 )
 from registry.domain.model import Sex
 from registry.domain.record import ChildSearch
-from registry.domain.regions import Region
 from registry.domain.survey import ImportSurvey, RefusedRow, RowError, SurveyEntry, SurveyFile
 from registry.domain.visits import SchoolStatus
 from registry.entrypoints import idempotency_purge
@@ -59,14 +58,6 @@ OFFICER = Principal("officer", Role.DISTRICT_OFFICER, ("35.09",))
 SITI = ChildDetails(full_name="Siti Aminah", sex=Sex.FEMALE, village_code=KESILIR, aliases=("Ninik",),
                     guardians=(Guardian("Bu Sulastri", "mother"),), school=School(SchoolStatus.DROPPED_OUT, 5))
 
-
-@pytest.fixture
-def store() -> FakeRegistryStore:
-    store = FakeRegistryStore()
-    store.add_regions(*(Region.from_code(code, name) for code, name in [
-        ("35", "Jawa Timur"), ("35.09", "Jember"), ("35.09.11", "Wuluhan"), (KESILIR, "Kesilir"),
-        ("35.09.27", "Sukorambi"), (SUKORENO, "Sukoreno")]))
-    return store
 
 
 async def _register(store: FakeRegistryStore, details: ChildDetails = SITI, by: Principal = CADRE,

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from registry.domain.commands import AttachPersons, PersonLink, RegisterChild
 from registry.domain.details import ChildDetails
 from registry.domain.model import Sex
-from registry.domain.regions import Region
 from registry.service_layer.fake import FakeRegistryStore
 from registry.service_layer.handlers import children
 from simpul_contracts.events import ChildUpdatedV1
@@ -22,13 +19,6 @@ CADRE = Principal("kader", Role.CADRE, (KESILIR,))
 T1 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 T2, T3 = T1 + dt.timedelta(hours=1), T1 + dt.timedelta(hours=2)
 
-
-@pytest.fixture
-def store() -> FakeRegistryStore:
-    store = FakeRegistryStore()
-    store.add_regions(*(Region.from_code(code, name) for code, name in [
-        ("35", "Jawa Timur"), ("35.09", "Jember"), ("35.09.11", "Wuluhan"), (KESILIR, "Kesilir")]))
-    return store
 
 
 async def _child(store: FakeRegistryStore) -> tuple[str, str]:

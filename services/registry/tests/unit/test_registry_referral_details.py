@@ -12,7 +12,6 @@ from registry.domain.commands import RecordConsent, RegisterChild, UpdateChild
 from registry.domain.consent import ConsentDecision, ConsentPurpose
 from registry.domain.details import ChildChanges, ChildDetails, Guardian, InvalidDetails
 from registry.domain.model import Sex
-from registry.domain.regions import Region
 from registry.domain.survey import ImportSurvey, SurveyEntry, SurveyFile
 from registry.entrypoints.survey import COLUMN_NAMES, check_row
 from registry.service_layer.fake import FakeRegistryStore
@@ -33,13 +32,6 @@ SITI = ChildDetails(full_name="Siti Aminah", sex=Sex.FEMALE, village_code=KESILI
 DAY = dt.date(2026, 11, 2)
 DETAILS = (ChildReferralDetailsRecordedV1, ChildReferralDetailsWithdrawnV1)
 
-
-@pytest.fixture
-def store() -> FakeRegistryStore:
-    store = FakeRegistryStore()
-    store.add_regions(*(Region.from_code(code, name) for code, name in [
-        ("35", "Jawa Timur"), ("35.09", "Jember"), ("35.09.11", "Wuluhan"), (KESILIR, "Kesilir")]))
-    return store
 
 
 async def _child(store: FakeRegistryStore) -> str:
