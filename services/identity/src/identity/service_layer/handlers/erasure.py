@@ -18,7 +18,6 @@ from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from simpul_platform.unit_of_work import Access
 
 log = logging.getLogger(__name__)
-ERASED_BY = Access(subject="registry", role="service", action="erase", resource="source_record", resource_ids=())
 
 
 async def erase_records(command: EraseRecords, uow: IdentityUnitOfWork) -> None:
@@ -40,6 +39,6 @@ async def erase_record(erased: RecordErased, uow: IdentityUnitOfWork) -> None:
     for review in await uow.reviews.open_for(erased.key):
         review.supersede(erased.erased_at)
         await uow.reviews.save(review)
-    uow.audit(Access(ERASED_BY.subject, ERASED_BY.role, ERASED_BY.action, ERASED_BY.resource, (str(erased.key),),
-                     f"registry erasure: {erased.reason}"))
+    uow.audit(Access(subject="registry", role="service", action="erase", resource="source_record",
+                     resource_ids=(str(erased.key),), reason=f"registry erasure: {erased.reason}"))
     log.info("erased the details of a %s record", erased.key.source_system)
