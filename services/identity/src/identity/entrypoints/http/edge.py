@@ -15,15 +15,15 @@ from identity.service_layer.unit_of_work import IdentityUnitOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
+from simpul_platform.web import required_header
 
 # District officers (and systems scoped like them) review; cadres and the ministry do not see identity at all.
 Reviewer = Annotated[Principal, Depends(require(Role.DISTRICT_OFFICER, Role.SERVICE))]
 AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500)]
 # A decision's reason: documented as required (REASON_REQUIRED), read here so that a missing one names the header.
 DecisionReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=500, include_in_schema=False)]
-REASON_REQUIRED = {"parameters": [{
-    "name": "X-Access-Reason", "in": "header", "required": True, "description": "Why you decide (audited)",
-    "schema": {"type": "string", "maxLength": 500, "pattern": r"\S"}}]}
+REASON_REQUIRED = required_header("X-Access-Reason", description="Why you decide (audited)", maxLength=500,
+                                  pattern=r"\S")
 C = TypeVar("C")
 R = TypeVar("R")
 

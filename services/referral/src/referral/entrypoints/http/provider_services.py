@@ -41,6 +41,7 @@ from simpul_platform.auth import Principal, Role, require
 from simpul_platform.idempotency import HEADER, KEY_MAX_LENGTH, REPLAY_HEADER, Answer, IdempotencyKey, execute_once
 from simpul_platform.idempotency import fingerprint as fingerprint_of
 from simpul_platform.problems import Problem
+from simpul_platform.web import required_header
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -64,8 +65,7 @@ KEY_RESPONSES: dict[int | str, dict[str, Any]] = {
 KEY_FORM = r'^"?[\x21\x23-\x7e]{1,255}"?$'  # simpul_platform.idempotency.KeyHeader's
 RequiredKey = Annotated[str | None, Header(alias=HEADER, max_length=KEY_MAX_LENGTH + 2, pattern=KEY_FORM,
                                            include_in_schema=False)]
-KEY_REQUIRED = {"parameters": [{"name": HEADER, "in": "header", "required": True, "schema": {
-    "type": "string", "maxLength": KEY_MAX_LENGTH + 2, "pattern": KEY_FORM}}]}
+KEY_REQUIRED = required_header(HEADER, maxLength=KEY_MAX_LENGTH + 2, pattern=KEY_FORM)
 ANSWER_HEADERS = {REPLAY_HEADER: {"description": "`true` when the answer is the stored one of an earlier request "
                                                  "with this Idempotency-Key.", "schema": {"type": "string"}}}
 

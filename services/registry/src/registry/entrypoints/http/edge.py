@@ -22,6 +22,7 @@ from simpul_platform.idempotency import REPLAY_HEADER, Answer, KeyHeader, Outcom
 from simpul_platform.idempotency import IdempotencyKey as Key
 from simpul_platform.problems import Problem
 from simpul_platform.unit_of_work import execute
+from simpul_platform.web import required_header
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -30,8 +31,7 @@ AccessReason = Annotated[str | None, Header(alias="X-Access-Reason", max_length=
 IdempotencyKey = KeyHeader  # the form every service takes: a token or a quoted sf-string of 1-255 characters
 # Documented as required (IF_MATCH_REQUIRED) but read here, so that a missing one is the 428 problem of RFC 6585.
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100, include_in_schema=False)]
-IF_MATCH_REQUIRED = {"parameters": [{"name": "If-Match", "in": "header", "required": True,
-                                     "schema": {"type": "string", "maxLength": 100}}]}
+IF_MATCH_REQUIRED = required_header("If-Match", maxLength=100)
 # Ids are opaque (`chd_` and hex): anything else cannot name a child, and a NUL would not even reach the database.
 CHILD_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 ChildId = Annotated[str, Path(max_length=40, pattern=CHILD_ID_PATTERN, description="The child's id")]
