@@ -298,7 +298,7 @@ class SqlReferrals(Referrals):
         if len({referral.referral_id for referral in referrals_}) != len(referrals_):
             raise ValueError("save_many: a referral appears twice")
         updated = [referral for referral in referrals_ if referral.version > 0]
-        if self.session.get_bind().dialect.name != "postgresql" or len(updated) < 2:
+        if self.session.get_bind().dialect.name != "postgresql" or not updated:
             await super().save_many(referrals_)
             return
         for referral in referrals_:
