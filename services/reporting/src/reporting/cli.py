@@ -69,6 +69,7 @@ async def _rebuild(database_url: str | None) -> RebuildReport:
     sources = [Source(c.topic, c.inbox, c.handlers) for c in wiring.runtime.consumers]  # what the service consumes
     try:
         return await replay(wiring.runtime.database, wiring.runtime.tables, sources,
-                            lambda topic: read_topic(settings.kafka_bootstrap_servers, topic), progress)
+                            lambda topic: read_topic(settings.kafka_bootstrap_servers, topic), progress,
+                            batch_size=settings.consumer_batch_size)
     finally:
         await wiring.runtime.database.dispose()

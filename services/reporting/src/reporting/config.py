@@ -24,5 +24,11 @@ class ReportingSettings(ServiceSettings):
         description="Key of the feed's cell-key noise (ADR 0005): rotate only with a new feed version")
     dhis2_mapping: str | None = Field(
         default=None, description="Path of a DHIS2 mapping TOML file (default: the packaged, documented one)")
+    consumer_batch_size: int = Field(
+        default=2000, ge=1, le=10_000,
+        description="Events a consumer applies in one transaction at most (the platform's default is 500): the "
+        "counters of a batch's persons are netted before they are written, and the regions above a village, the "
+        "months and the cumulative period collide across a batch, so a bigger batch writes fewer counter rows per "
+        "event; a quiet topic still hands over what arrived within the poll's 100 ms")
     feed_check_seconds: float = Field(
         default=3600, gt=0, description="How often each replica checks that this month's feed publication is made")

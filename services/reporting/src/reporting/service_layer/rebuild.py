@@ -30,7 +30,9 @@ from simpul_platform.database import Database
 from simpul_platform.delivery import Delivery, decode, read_envelope
 from simpul_platform.delivery_tables import DeliveryTables
 
-BATCH = 500
+BATCH = 2000
+"""Events replayed in one transaction (the consumers' default batch size; `simpul reporting rebuild` passes the
+configured one)."""
 REBUILD = MetaData()
 REBUILT = fact_tables(REBUILD, "rebuild_")
 REBUILT_RECORD_PERSONS = record_persons.to_metadata(REBUILD, name="rebuild_record_persons")
@@ -83,8 +85,8 @@ class ReplayUnitOfWork(SqlReportingUnitOfWork):
 
 
 async def rebuild(database: Database, delivery: DeliveryTables, sources: Sequence[Source], read_topic: ReadTopic,
-                  progress: Progress) -> RebuildReport:
-    """Replay, compare, and swap when identical."""
+                  progress: Progress, *, batch_size: int = BATCH) -> RebuildReport:
+    """Replay, compare, and swap when identical (`batch_size` events per transaction, as the consumers apply them)."""
     async with database.engine.begin() as connection:
         await connection.run_sync(REBUILD.drop_all)
         await connection.run_sync(REBUILD.create_all)
@@ -92,14 +94,14 @@ async def rebuild(database: Database, delivery: DeliveryTables, sources: Sequenc
     for source in sources:
         deliveries, skipped = _decoded(await read_topic(source.topic), source.handlers)
         report.skipped += skipped
-        for start in range(0, len(deliveries), BATCH):
+        for start in range(0, len(deliveries), batch_size):
             async with ReplayUnitOfWork(database, delivery, seen) as uow:
-                for _, run in groupby(await uow.claim(source.inbox, deliveries[start:start + BATCH]),
+                for _, run in groupby(await uow.claim(source.inbox, deliveries[start:start + batch_size]),
                                       key=lambda d: source.handlers[type(d.event)]):
                     batch = list(run)
                     await source.handlers[type(batch[0].event)](uow, batch)
                 await uow.commit()
-            progress(source.topic, min(start + BATCH, len(deliveries)), len(deliveries))
+            progress(source.topic, min(start + batch_size, len(deliveries)), len(deliveries))
         report.replayed[source.topic] = len(deliveries)
     report.differences = await differences(database)
     if not any(report.differences.values()):
