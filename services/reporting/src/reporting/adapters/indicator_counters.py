@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, delete, func, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, delete, func, or_, select, true, tuple_, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,8 +182,28 @@ class SqlIndicatorCounters(IndicatorCounters):
             if table is tables.coverage_months:
                 rows = [row | {"month": row.pop("day")} for row in rows]
             if rows:
-                await self._upsert(table, rows, [c.name for c in table.primary_key.columns], add=True)
-                await self.session.execute(delete(table).where(table.c.value == 0))
+                await self._add(table, rows)
+
+    async def _add(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Add each row's value to its counter, then delete the counters that reached zero: on PostgreSQL the upsert
+        names them (RETURNING) and they go by key; on SQLite its partial index on the zeros finds them."""
+        key = [c.name for c in table.primary_key.columns]
+        if self.session.get_bind().dialect.name != "postgresql":
+            await self._upsert(table, rows, key, add=True)
+            await self.session.execute(delete(table).where(table.c.value == 0))
+            return
+        names = list(rows[0])
+        rowset, parameters = from_arrays(table, names, rows)
+        statement = postgresql.insert(table).from_select(names, rowset)
+        statement = statement.on_conflict_do_update(index_elements=key,
+                                                    set_={"value": table.c.value + statement.excluded.value})
+        moved = statement.returning(*(table.c[name] for name in key), table.c.value).cte("moved")
+        zeros = [dict(zip(key, row, strict=True)) for row in await self.session.execute(
+            select(*(moved.c[name] for name in key)).where(moved.c.value == 0), parameters)]
+        if zeros:
+            gone, parameters = from_arrays(table, key, zeros)
+            columns = tuple_(*(table.c[name] for name in key))
+            await self.session.execute(delete(table).where(columns.in_(gone), table.c.value == 0), parameters)
 
     async def _upsert(self, table: Table, rows: Sequence[Mapping[str, Any]], key: list[str], *, add: bool) -> None:
         if not rows:
