@@ -12,13 +12,12 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from simpul_platform.auth import TokenKeys
 from simpul_platform.body_limits import LimitRequestBodies
 from simpul_platform.problems import DESCRIPTIONS, Problem, install_problem_handlers, problem_type
 from simpul_platform.runtime import ServiceRuntime
-from simpul_platform.telemetry import configure_logging, configure_telemetry, drop_query_from_span, trace_engine
+from simpul_platform.telemetry import ServerSpans, configure_logging, configure_telemetry, trace_engine
 
 VERSION = "0.1.0"
 # Swagger UI 5 and ReDoc as files of an installed package: district networks are often offline, so no CDN.
@@ -44,8 +43,11 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
         finally:
             await runtime.stop()
 
+    # FastAPI's own telemetry off: ServerSpans traces every request once (FastAPI's would add a span per dependency
+    # and serialisation, and puts the query string, which may hold a name, in its spans).
     app = FastAPI(title=title, description=description, version=VERSION, lifespan=lifespan, docs_url=None,
-                  redoc_url=None)
+                  redoc_url=None, telemetry={"tracing": False, "metrics": False, "logs": False,
+                                             "operation_spans": False})
     app.state.runtime = runtime
     app.state.token_keys = TokenKeys.from_settings(runtime.settings)
     install_problem_handlers(app)
@@ -55,10 +57,9 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     _serve_documentation(app)
     for router in routers:
         app.include_router(router)
-    # One server span per request; the ASGI receive/send spans (two or three more per request) say nothing a
-    # reader of a trace needs and cost more than most routes. No query string in a span: it may hold a name.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready", exclude_spans=["receive", "send"],
-                                       server_request_hook=drop_query_from_span)
+    # One server span per request (no ASGI receive/send spans: they say nothing a reader of a trace needs and
+    # cost more than most routes), outermost but for the server-error handler, as the instrumentation was.
+    app.add_middleware(ServerSpans, excluded_paths=("/health", "/ready"))
     _document_problems(app)
     return app
 
