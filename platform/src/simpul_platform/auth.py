@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ AUDIENCE = "simpul"
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 header value, not a secret
 ASYMMETRIC = ["RS256", "ES256"]
 CHALLENGE = 'Bearer realm="simpul"'
+VERIFIED_TOKENS = 10_000  # verified tokens remembered per verifier (a few per client for a token's lifetime)
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -102,6 +104,9 @@ class TokenKeys:
     claims: ClaimNames = field(default_factory=ClaimNames)
     jwks_cache_seconds: float = 300
     jwks_cooldown_seconds: float = 10
+    _verified: dict[str, tuple[Principal, float, float]] = field(default_factory=dict, repr=False, compare=False)
+    """Tokens verified against a fixed key (not a JWKS, whose keys may be withdrawn): the caller and the token's
+    `nbf` and `exp`, so that a client's next request with the same token is not decoded and checked again."""
 
     @classmethod
     def from_settings(cls, settings: TokenSettings) -> TokenKeys:
@@ -119,13 +124,28 @@ class TokenKeys:
     def verify(self, token: str) -> Principal:
         """Decode and check a token (signature, exp, iss, aud); Problem 401 when it is not valid. May fetch the
         JWKS (blocking): async callers use `verify_async`."""
+        known = self._verified.get(token)
+        if known is not None:
+            principal, not_before, expires = known
+            if not_before <= time.time() < expires:  # PyJWT's own checks, without leeway
+                return principal
+            del self._verified[token]
         try:
             key, algorithms = self._key(token)
             claims = jwt.decode(token, key, algorithms=algorithms, issuer=self.issuer, audience=self.audience,
                                 options={"require": ["exp", "sub", "iss", "aud"]})
-            return principal_of(claims, self.claims)
+            principal = principal_of(claims, self.claims)
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise Problem(401, "Invalid bearer token", f"token: {type(error).__name__}") from None
+        if self.jwks_url is None:
+            self._remember(token, principal, claims)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, claims: Mapping[str, Any]) -> None:
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()
+        not_before = claims.get("nbf", float("-inf"))
+        self._verified[token] = (principal, float(not_before), float(claims["exp"]))
 
     async def verify_async(self, token: str) -> Principal:
         """`verify`, off the event loop when the JWKS may have to be fetched."""
