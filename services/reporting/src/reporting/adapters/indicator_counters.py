@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import json
 import zlib
 from collections import Counter, defaultdict
@@ -23,7 +24,7 @@ from reporting.adapters.indicator_tables import CounterTables
 from reporting.domain.cells import CellKey, RegionLevel
 from reporting.domain.person_tallies import ChildLink
 from reporting.domain.regions import NATIONAL, within
-from reporting.domain.tallies import CellCount, Contribution, CoverageKey, Deltas
+from reporting.domain.tallies import CellCount, Contribution, CoverageKey, Deltas, DurationKey, FunnelKey
 from simpul_platform.bulk import from_arrays
 
 CoverageSum = tuple[str, str, RegionLevel, str, int, int]
@@ -102,6 +103,14 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+MONTH_FIELDS = (*CoverageKey._fields[:5], "month")
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
 class SqlIndicatorCounters(IndicatorCounters):
     """Counters in the counter tables of the unit of work's session."""
 
@@ -172,22 +181,23 @@ class SqlIndicatorCounters(IndicatorCounters):
     async def move(self, deltas: Deltas) -> None:
         """One upsert adding the deltas per counter table, then the rows at zero deleted."""
         tables = self.counter_tables
-        months: Counter[CoverageKey] = Counter()
+        months: Counter[tuple[Any, ...]] = Counter()
         for key, value in deltas.coverage.items():
-            months[key._replace(day=key.day.replace(day=1))] += value
-        for table, counts in ((tables.cells, deltas.cells), (tables.coverage, deltas.coverage),
-                              (tables.funnel, deltas.funnel), (tables.durations, deltas.durations),
-                              (tables.coverage_months, {k: v for k, v in months.items() if v})):
-            rows = [key._asdict() | {"value": value} for key, value in counts.items()]  # type: ignore[attr-defined]
-            if table is tables.coverage_months:
-                rows = [row | {"month": row.pop("day")} for row in rows]
+            months[(*key[:5], _first_of_month(key.day))] += value
+        for table, counts, names in ((tables.cells, deltas.cells, CellCount._fields),
+                                     (tables.coverage, deltas.coverage, CoverageKey._fields),
+                                     (tables.funnel, deltas.funnel, FunnelKey._fields),
+                                     (tables.durations, deltas.durations, DurationKey._fields),
+                                     (tables.coverage_months, {k: v for k, v in months.items() if v}, MONTH_FIELDS)):
+            columns = (*names, "value")
+            rows = [dict(zip(columns, (*key, value), strict=True)) for key, value in counts.items()]
             if rows:
                 await self._add(table, rows)
 
     async def _add(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Add each row's value to its counter, then delete the counters that reached zero: on PostgreSQL the upsert
         names them (RETURNING) and they go by key; on SQLite its partial index on the zeros finds them."""
-        key = [c.name for c in table.primary_key.columns]
+        key = [str(c.name) for c in table.primary_key.columns]  # str: pydantic's JSON encoder is slow on quoted_name
         if self.session.get_bind().dialect.name != "postgresql":
             await self._upsert(table, rows, key, add=True)
             await self.session.execute(delete(table).where(table.c.value == 0))

@@ -76,7 +76,7 @@ def person_contributions(events: Sequence[ChildEvent], persons: LinkedPersons,
     for (indicator, person), hit in firsts.items():
         band = age_band(hit.birth_year, hit.when.date())
         sex = sex_of(hit.sex)
-        slots.setdefault(person, []).append((indicator, month(hit.when), hit.village_code,
+        slots.setdefault(person, []).append((str(indicator), month(hit.when), hit.village_code,
                                              None if sex is None else sex.value, None if band is None else band.value))
     coverage = coverage_steps(events, persons)
     return {person: Contribution.of(slots.get(person, ()), coverage.get(person, ()))

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from reporting.domain.cells import CUMULATIVE, AgeBand, CellKey, RegionLevel, Sex
 from reporting.domain.facts import ReferralStep
@@ -151,18 +151,24 @@ def deltas(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) -> 
     netted first (a person counted again in the same cells moves nothing), then rolled up."""
     slots, coverage, funnel, durations = _netted(old, new)
     moved = Deltas.none()
-    for slot, count in slots.items():
-        for key in cell_keys(slot):
-            moved.cells[key] += count
-    for step, count in coverage.items():
-        for counter in coverage_keys(step):
-            moved.coverage[counter] += count * step[-1]
+    _roll_up(moved.cells, slots, cell_keys, lambda slot: 1)
+    _roll_up(moved.coverage, coverage, coverage_keys, lambda step: step[-1])
     for (district, provider, service_type, indicator), count in funnel.items():
         moved.funnel[FunnelKey(district, provider, service_type, indicator)] += count
     for (district, step_name, micros), count in durations.items():
         for code, _ in _chain(district):
             moved.durations[DurationKey(code, step_name, micros)] += count
     return moved.nonzero()
+
+
+def _roll_up(counters: Counter[Any], parts: Counter[Any], keys: Callable[[Any], list[Any]],
+             sign: Callable[[Any], int]) -> None:
+    # a batch's hottest loop: the parts netted out move nothing and are skipped
+    for part, count in parts.items():
+        if count:
+            moved = count * sign(part)
+            for key in keys(part):
+                counters[key] += moved
 
 
 def _netted(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) -> tuple[
@@ -190,21 +196,25 @@ def _chain(code: str) -> tuple[tuple[str, str], ...]:
     return tuple((each, level.value) for each, level in ancestry(code))
 
 
-def cell_keys(slot: Slot) -> Iterator[CellCount]:
+def cell_keys(slot: Slot) -> list[CellCount]:
     """Every counter one counted slot adds to: its month and the cumulative period, its region and those above (its
     sex and age band only: `CellCount.cells` adds the margins, as `reporting.domain.indicators.keys_of` has them)."""
     indicator, period, region, sex, band = slot
-    for each in (period, CUMULATIVE):
-        for code, level in _chain(region):
-            yield CellCount(indicator, code, level, each, sex or UNKNOWN, band or UNKNOWN)
+    sex, band, make = sex or UNKNOWN, band or UNKNOWN, CellCount._make
+    chain = _chain(region)
+    return [make((indicator, code, level, each, sex, band)) for each in (period, CUMULATIVE) for code, level in chain]
 
 
-def coverage_keys(step: Step) -> Iterator[CoverageKey]:
+def coverage_keys(step: Step) -> list[CoverageKey]:
     """Every coverage counter one step adds to: its region and those above (its sex only; the margin when read)."""
     indicator, village, sex, year, day, _ = step
-    on = dt.date.fromordinal(day)
-    for code, level in _chain(village):
-        yield CoverageKey(indicator, code, level, sex or UNKNOWN, year, on)
+    on, sex, make = _day(day), sex or UNKNOWN, CoverageKey._make
+    return [make((indicator, code, level, sex, year, on)) for code, level in _chain(village)]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _day(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(ordinal)
 
 
 # --- referrals ---------------------------------------------------------------------------------------------------
