@@ -19,7 +19,7 @@ from identity.service_layer.dedupe import dedupe_records
 SEED = 1  # a development seed
 CHILDREN = 20_000
 NAME = "simpul-default"
-VERSION = "3.1"  # model format 3, first estimate; bump when the generator or the estimation changes
+VERSION = "4.1"  # model format 4 (name level `contained`), first estimate; bump when generator or estimation change
 SHIPPED = Path(__file__).resolve().parents[2] / "services/identity/src/identity/domain/default_model.json"
 
 

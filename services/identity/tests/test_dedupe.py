@@ -129,7 +129,7 @@ def test_estimation_recovers_the_parameters_of_synthetic_pairs() -> None:
 
     nik = FIELD_INDEX["nik"]
     m_true = [column.copy() for column in truth.m]
-    m_true[FIELD_INDEX["name"]] = np.array([0, 0.01, 0.01, 0.03, 0.07, 0.03, 0.10, 0.15, 0.35, 0.25])
+    m_true[FIELD_INDEX["name"]] = np.array([0, 0.01, 0.01, 0.03, 0.07, 0.03, 0.05, 0.10, 0.15, 0.30, 0.25])
     u_true = [column.copy() for column in truth.u]
     m_true[nik] = np.array([0.5, 0.0, 0.0, 0.0, 0.5])  # half the matches share an own NIK, the rest miss one
     u_true[nik] = np.array([0.5, 0.5, 0.0, 0.0, 0.0])  # half the non-matches hold two different NIKs

@@ -51,6 +51,7 @@ FIELDS = (
             "weak",
             "similar",
             "misspelt",
+            "contained",
             "subset",
             "same_common",
             "same",
@@ -349,10 +350,13 @@ def _name_levels(overlap: _NameOverlap, same: npt.NDArray[np.bool_], similarity:
     similar = (similarity >= SIMILAR_JW) | (overlap.dice >= 0.7)
     level[similar] = 4
     level[similar & overlap.misspelt] = 5
-    level[overlap.subset & (overlap.subset_bits >= SUBSET_MIN_BITS)] = 6
-    level[same] = 7
-    level[same & (overlap.total_bits >= COMMON_NAME_BITS)] = 8
-    level[same & (overlap.total_bits >= RARE_NAME_BITS)] = 9
+    # One name is the other with parts left out (Saputra / Hosnan Saputra, Putri / Putri Sukrah): contained, and a
+    # subset when the shorter name carries enough information on its own.
+    level[overlap.subset] = 6
+    level[overlap.subset & (overlap.subset_bits >= SUBSET_MIN_BITS)] = 7
+    level[same] = 8
+    level[same & (overlap.total_bits >= COMMON_NAME_BITS)] = 9
+    level[same & (overlap.total_bits >= RARE_NAME_BITS)] = 10
     level[overlap.missing] = 0
     return level
 

@@ -37,7 +37,7 @@ from identity.domain.comparisons import (
 )
 
 FloatArray = npt.NDArray[np.float64]
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the name level `contained`
 DEFAULT_MODEL = "default_model.json"  # shipped next to this module; `bench/identity.py --write-default-model`
 PRIOR_STRENGTH = 2000.0  # pseudo-pairs behind the anchored m when EM refines it
 ANCHOR_PRIOR_PAIRS = 50.0  # pseudo-pairs behind the hand-set m and u when anchoring
@@ -59,7 +59,7 @@ PROBABILITY_CLIP = 1e-9
 # Hand-set starting points, also the whole model when there is too little data to estimate from.
 # Per field, the values are for levels 1.. (level 0, missing, carries no evidence).
 _PRIOR_M = {
-    "name": (0.005, 0.025, 0.05, 0.06, 0.06, 0.15, 0.15, 0.30, 0.20),
+    "name": (0.005, 0.025, 0.05, 0.06, 0.06, 0.05, 0.15, 0.15, 0.30, 0.20),
     "sex": (0.03, 0.97),
     "birth": (0.002, 0.048, 0.08, 0.12, 0.10, 0.03, 0.62),
     "nik": (0.01, 0.06, 0.02, 0.01, 0.90),
@@ -68,7 +68,7 @@ _PRIOR_M = {
     "village": (0.03, 0.05, 0.10, 0.82),
 }
 _PRIOR_U = {
-    "name": (0.85, 0.05, 0.08, 0.008, 0.002, 0.005, 0.004, 0.0005, 0.00005),
+    "name": (0.85, 0.05, 0.08, 0.008, 0.002, 0.01, 0.005, 0.004, 0.0005, 0.00005),
     "sex": (0.5, 0.5),
     "birth": (0.80, 0.13, 0.03, 0.03, 0.005, 0.0002, 0.0003),
     "nik": (0.998, 0.001, 0.001, 0.0005, 0.000001),
