@@ -4,7 +4,10 @@ What is measured: N referrals (default 10,000) created by a district officer and
 their provider, over HTTP, against the referral service as deployed: `uvicorn referral.bootstrap:build --factory`
 in its own process with its default configuration (outbox relay to Kafka, consumers, jobs), one worker.
 Nine in ten go issue -> acknowledge -> accept -> record a service -> complete; one in ten issue -> acknowledge ->
-decline. `--concurrency` clients (default 32) each take one referral at a time through its steps.
+decline. The officer issues (`POST /referrals`); the provider takes every later step through the provider API
+(`POST /provider/referrals/{id}/acknowledge|accept|decline|complete`, the service record pushed to
+`/provider/referrals/{id}/service-records` with an Idempotency-Key): a provider token reaches only those routes.
+`--concurrency` clients (default 32) each take one referral at a time through its steps.
 
 Before the clock starts, one eligible provider (vetted 9, an MoU for the service type and district) is set up
 through the directory's handlers. The referrals rest on an officer's consent override (audited): the consent
@@ -100,16 +103,19 @@ class Lifecycles:
                 "provider_id": self.provider_id, "service_types": [SERVICE_TYPE],
                 "consent_override_reason": "consent form signed on the visit"}):
             return
-        path = f"/referrals/{self.issued[-1]}"
+        path = f"/provider/referrals/{self.issued[-1]}"
         steps: list[tuple[str, str, dict[str, object] | None]] = [("acknowledge", "acknowledge", None)]
         if n % 10 == 9:
             steps.append(("decline", "decline", {"reason": "no_capacity"}))
         else:
-            service = {"service_type": SERVICE_TYPE, "delivered_on": dt.date.today().isoformat()}
-            steps += [("accept", "accept", None), ("record_service", "services", service),
+            service = {"service_type": SERVICE_TYPE, "delivered_on": dt.date.today().isoformat(),
+                       "attendance": "attended", "outcome": "achieved"}
+            steps += [("accept", "accept", None), ("record_service", "service-records", service),
                       ("complete", "complete", None)]
         for operation, step, body in steps:
-            if not await self.timed(client, operation, f"{path}/{step}", self.provider, body):
+            # A service record is pushed with its Idempotency-Key, as a provider's client does (docs/providers.md).
+            who = self.provider | {"Idempotency-Key": uuid.uuid4().hex} if step == "service-records" else self.provider
+            if not await self.timed(client, operation, f"{path}/{step}", who, body):
                 return
 
     async def worker(self, client: httpx.AsyncClient) -> None:
