@@ -246,6 +246,11 @@ def _bulk_parameters(saved: Sequence[Referral]) -> dict[str, list[Any]]:
     return columns
 
 
+_BY_ID = select(referrals.c.document, referrals.c.version).where(referrals.c.referral_id == bindparam("referral_id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+"""A referral by id, built once (its cache key too): every lifecycle move and push reads one."""
+
+
 def _in_scope(scope: Sequence[str]) -> ColumnElement[bool]:
     """Districts inside the scope's region codes, as `Principal.covers_region` decides (no scope: nothing)."""
     district = referrals.c.district
@@ -264,8 +269,8 @@ class SqlReferrals(Referrals):
 
     async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
         """One primary-key look-up."""
-        query = select(referrals.c.document, referrals.c.version).where(referrals.c.referral_id == referral_id)
-        row = (await self.session.execute(query.with_for_update() if for_update else query)).one_or_none()
+        row = (await self.session.execute(_BY_ID_FOR_UPDATE if for_update else _BY_ID,
+                                          {"referral_id": referral_id})).one_or_none()
         return None if row is None else _loaded(row)
 
     async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Referral]:
