@@ -9,7 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from reporting.adapters.indicator_tables import LIVE
 from reporting.adapters.orm import delivery
 from reporting.bootstrap import MIGRATIONS
 from reporting.domain.facts import ChildEvent, Merge, ReferralEvent
@@ -72,5 +74,9 @@ async def test_the_sql_counters_equal_the_indicators_of_all_the_facts(
             referrals = [f for f in facts if isinstance(f, ReferralEvent)]
             report = await referral_figures(ReferralFigures("ID"), uow)
             assert (report.funnel, report.timeliness) == (funnel(referrals, "ID"), timeliness(referrals, "ID"))
+            counts = LIVE.counters
+            for table in (counts.cells, counts.coverage, counts.funnel, counts.durations, counts.coverage_months):
+                zeros = select(func.count()).select_from(table).where(table.c.value == 0)
+                assert (await uow.session.execute(zeros)).scalar_one() == 0, (seed, table.name)  # deleted when at 0
         await database.dispose()
 

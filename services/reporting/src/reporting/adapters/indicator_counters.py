@@ -16,9 +16,25 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, delete, func, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import UserDefinedType
 
 from reporting.adapters.indicator_tables import CounterTables
 from reporting.domain.cells import CellKey, RegionLevel
@@ -104,6 +120,18 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 MONTH_FIELDS = (*CoverageKey._fields[:5], "month")
+
+
+class _TidArray(UserDefinedType[Any]):
+    """PostgreSQL's tid[] (row ids), to cast text to."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        return "TID[]"
+
+
+TID_ARRAY = _TidArray()
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -197,7 +225,7 @@ class SqlIndicatorCounters(IndicatorCounters):
     async def _add(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Add each row's value to its counter, then delete the counters that reached zero: on PostgreSQL the upsert
         names them (RETURNING) and they go by key; on SQLite its partial index on the zeros finds them."""
-        key = [str(c.name) for c in table.primary_key.columns]  # str: pydantic's JSON encoder is slow on quoted_name
+        key = [c.name for c in table.primary_key.columns]
         if self.session.get_bind().dialect.name != "postgresql":
             await self._upsert(table, rows, key, add=True)
             await self.session.execute(delete(table).where(table.c.value == 0))
@@ -207,13 +235,13 @@ class SqlIndicatorCounters(IndicatorCounters):
         statement = postgresql.insert(table).from_select(names, rowset)
         statement = statement.on_conflict_do_update(index_elements=key,
                                                     set_={"value": table.c.value + statement.excluded.value})
-        moved = statement.returning(*(table.c[name] for name in key), table.c.value).cte("moved")
-        zeros = [dict(zip(key, row, strict=True)) for row in await self.session.execute(
-            select(*(moved.c[name] for name in key)).where(moved.c.value == 0), parameters)]
-        if zeros:
-            gone, parameters = from_arrays(table, key, zeros)
-            columns = tuple_(*(table.c[name] for name in key))
-            await self.session.execute(delete(table).where(columns.in_(gone), table.c.value == 0), parameters)
+        moved = statement.returning(literal_column("ctid").label("ctid"), table.c.value).cte("moved")
+        zeros = list((await self.session.execute(
+            select(cast(moved.c.ctid, Text)).where(moved.c.value == 0), parameters)).scalars())
+        if zeros:  # by their row ids (a TID scan): this transaction holds those rows locked, so the ids stay theirs
+            await self.session.execute(delete(table).where(
+                literal_column("ctid") == any_(cast(bindparam("zeros", zeros, type_=postgresql.ARRAY(Text)),
+                                                    TID_ARRAY)), table.c.value == 0))
 
     async def _upsert(self, table: Table, rows: Sequence[Mapping[str, Any]], key: list[str], *, add: bool) -> None:
         if not rows:
