@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fhir.resources.R4B.task import Task
@@ -27,6 +27,15 @@ from referral.domain.deadlines import next_due_at
 from referral.domain.errors import Invalid
 from referral.domain.lifecycle import ReferralStatus
 from referral.domain.referrals import Referral
+from referral.entrypoints.http.fhir_openapi import (
+    CURSOR,
+    FHIR_ID,
+    FHIR_ID_FORM,
+    LAST_UPDATED,
+    SEARCH_PARAMETERS,
+    STATUS_LIST,
+    TASK_UPDATE,
+)
 from referral.entrypoints.http.fhir_schemas import (
     MEDIA_TYPE,
     PATCH_MEDIA_TYPE,
@@ -115,6 +124,8 @@ async def fhir_provider(principal: Annotated[Principal, Depends(require(Role.PRO
 
 Provider = Annotated[Principal, Depends(fhir_provider)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+FhirId = Annotated[str, Path(json_schema_extra={"pattern": FHIR_ID})]
+"""A FHIR id; another is no resource of ours (404)."""
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     "4XX": {"description": "Refused: an OperationOutcome naming the element and the reason",
             "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}}
@@ -138,7 +149,7 @@ def _versioned(referral: Referral) -> dict[str, str]:
 
 
 def _referral_id(fhir_id: str) -> str:
-    if not fhir_id or len(fhir_id) > 64:
+    if not FHIR_ID_FORM.fullmatch(fhir_id):  # every id we give is a FHIR id
         raise FhirError(404, "not-found", "no such resource")
     return fm.our_id(fhir_id)
 
@@ -150,14 +161,14 @@ async def metadata() -> Response:
 
 
 @router.get("/Task/{task_id}", summary="A referral's Task (audited)", responses=_RESOURCE)
-async def read_task(task_id: str, principal: Provider, request: Request) -> Response:
+async def read_task(task_id: FhirId, principal: Provider, request: Request) -> Response:
     """The Task of one of your referrals, with its version as ETag."""
     referral = await _run(request, handlers.read_referral, ReadReferral(principal, _referral_id(task_id)))
     return fhir_response(_task(request, referral), headers=_versioned(referral))
 
 
 @router.get("/ServiceRequest/{request_id}", summary="A referral's ServiceRequest (audited)", responses=_RESOURCE)
-async def read_service_request(request_id: str, principal: Provider, request: Request) -> Response:
+async def read_service_request(request_id: FhirId, principal: Provider, request: Request) -> Response:
     """What one of your referrals asks for."""
     referral = await _run(request, handlers.read_referral, ReadReferral(principal, _referral_id(request_id)))
     return fhir_response(fm.service_request(referral), headers=_versioned(referral))
@@ -166,10 +177,12 @@ async def read_service_request(request_id: str, principal: Provider, request: Re
 @router.get("/Task", summary="Search your Tasks (audited)", responses=_RESOURCE)
 async def search_tasks(
     principal: Provider, request: Request, *, owner: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[str | None, Query(max_length=200)] = None,
-    last_updated: Annotated[str | None, Query(alias="_lastUpdated", max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=200, json_schema_extra=SEARCH_PARAMETERS["status"])] = None,
+    last_updated: Annotated[str | None, Query(alias="_lastUpdated", max_length=40,
+                                              json_schema_extra=SEARCH_PARAMETERS["_lastUpdated"])] = None,
     count: Annotated[int, Query(alias="_count", ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(alias="_cursor", max_length=200)] = None,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=200,
+                                        json_schema_extra=SEARCH_PARAMETERS["_cursor"])] = None,
 ) -> Response:
     """Your Tasks in the order they last changed (the provider sync's lossless stream), a page at a time."""
     query = {"owner": owner, "status": status, "_lastUpdated": last_updated, "_count": str(count)}
@@ -190,9 +203,9 @@ def _statuses(status: str | None) -> frozenset[ReferralStatus] | None:
     """Our statuses behind the Task status codes asked for (a code none maps to finds nothing)."""
     if status is None:
         return None
-    codes = frozenset(code.strip() for code in status.split(",") if code.strip())
-    if not codes or codes - fm.TASK_STATUSES:
+    if not STATUS_LIST.fullmatch(status):
         raise FhirError(400, "value", "status: not a code of http://hl7.org/fhir/task-status", ["status"])
+    codes = frozenset(status.split(","))
     return frozenset(ours for ours, code in fm.TASK_STATUS.items() if code in codes)
 
 
@@ -201,6 +214,8 @@ def _position(cursor: str | None) -> SyncPosition | None:
     if cursor is None:
         return None
     try:
+        if not CURSOR.fullmatch(cursor):
+            raise Invalid("_cursor", "not URL-safe base64")
         return SyncPosition.of_token(cursor, "_cursor")
     except Invalid:
         raise FhirError(400, "value", "_cursor: not a cursor of a next link we gave", ["_cursor"]) from None
@@ -211,7 +226,13 @@ def _updated_after(value: str | None) -> dt.datetime | None:
         return None
     if not value.startswith("gt"):
         raise FhirError(400, "not-supported", "_lastUpdated: only the gt prefix is supported", ["_lastUpdated"])
-    return instant(value[2:], "_lastUpdated") + dt.timedelta(microseconds=1)
+    if not LAST_UPDATED.fullmatch(value):
+        raise FhirError(400, "value", "_lastUpdated: not gt and a FHIR date or instant from 1900", ["_lastUpdated"])
+    moment = instant(value[2:], "_lastUpdated")
+    try:
+        return moment.astimezone(dt.UTC) + dt.timedelta(microseconds=1)
+    except OverflowError:  # the last microsecond of 9999 (UTC): nothing changed after it
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _version(if_match: str | None) -> int | None:
@@ -245,12 +266,13 @@ async def _answer_update(request: Request, principal: Principal, task_id: str, i
 
 
 _PATCH_BODY = {"requestBody": {"required": True, "content": {PATCH_MEDIA_TYPE: {"schema": {"type": "array"}}}}}
-_PUT_BODY = {"requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}}}
+_PUT_BODY = {"requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": TASK_UPDATE},
+                                                             "application/json": {"schema": TASK_UPDATE}}}}
 
 
 @router.patch("/Task/{task_id}", summary="Move a referral by a JSON Patch on its Task's status",
               responses=_RESOURCE, openapi_extra=_PATCH_BODY)
-async def patch_task(task_id: str, principal: Provider, request: Request, if_match: IfMatch = None) -> Response:
+async def patch_task(task_id: FhirId, principal: Provider, request: Request, if_match: IfMatch = None) -> Response:
     """JSON Patch on /status, /statusReason and /businessStatus, checked against the state machine (422 when it
     refuses); If-Match `W/"<versionId>"` optional (412 when stale)."""
     operations = await _body(request, (PATCH_MEDIA_TYPE,))
@@ -266,7 +288,7 @@ async def patch_task(task_id: str, principal: Provider, request: Request, if_mat
 
 @router.put("/Task/{task_id}", summary="Move a referral by sending its Task with a new status",
             responses=_RESOURCE, openapi_extra=_PUT_BODY)
-async def put_task(task_id: str, principal: Provider, request: Request, if_match: IfMatch = None) -> Response:
+async def put_task(task_id: FhirId, principal: Provider, request: Request, if_match: IfMatch = None) -> Response:
     """The whole Task; only status, statusReason and businessStatus may differ from the current one (422 names
     any other element changed); checked against the state machine."""
     sent = parse_task(await _body(request, (MEDIA_TYPE, "application/json")))
