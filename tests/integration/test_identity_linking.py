@@ -31,10 +31,10 @@ SOURCE = "simpul-registry"
 NIK = "3509114203140001"  # Wuluhan, 2 March 2014, female
 SITI = {"full_name": "Siti Aminah", "sex": "female", "birth_date": dt.date(2014, 3, 2),
         "birth_date_precision": "day", "village_code": KESILIR}
-# In the default model's review band (0.90-0.95) against SITI_WITH_MOTHER: the same birth date and village, a name
-# written differently and another mother's name: a sister, or the same girl written quite differently.
+# In the default model's review band (0.90-0.95) against SITI_WITH_MOTHER: the same name and village, the day and
+# month of birth swapped and another mother's name: another girl, or the same girl written quite differently.
 SITI_WITH_MOTHER = SITI | {"mother_name": "Sumarni"}
-SITI_UNSURE = {"full_name": "Siti Amini", "sex": "female", "birth_date": dt.date(2014, 3, 2),
+SITI_UNSURE = {"full_name": "Siti Aminah", "sex": "female", "birth_date": dt.date(2014, 2, 3),
                "birth_date_precision": "day", "mother_name": "Ratna", "village_code": KESILIR}
 BAMBANG = {"full_name": "Bambang Sutrisno", "sex": "male", "birth_date": dt.date(2010, 5, 5),
            "birth_date_precision": "day", "village_code": KESILIR}

@@ -82,7 +82,7 @@ async def test_an_unsure_pair_is_reviewed_with_reasons_and_accepting_links_it(
         fields = {c["field"]: c for c in candidate["contributions"]}
         assert fields["name"]["weight"] > 0
         assert fields["mother"]["weight"] < 0
-        assert review["record"]["details"]["full_name"] == "Siti Amini"
+        assert review["record"]["details"]["birth_date"] == "2014-02-03"
         assert candidate["records"][0]["source_record_id"] == "r-1"
 
         accepted = await client.post(f"/reviews/{queued['review_id']}/accept", json={"person_id": siti_person},
