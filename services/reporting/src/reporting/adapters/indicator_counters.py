@@ -217,27 +217,29 @@ class SqlIndicatorCounters(IndicatorCounters):
                                      (tables.funnel, deltas.funnel, FunnelKey._fields),
                                      (tables.durations, deltas.durations, DurationKey._fields),
                                      (tables.coverage_months, {k: v for k, v in months.items() if v}, MONTH_FIELDS)):
-            columns = (*names, "value")
-            rows = [dict(zip(columns, (*key, value), strict=True)) for key, value in counts.items()]
-            if rows:
-                await self._add(table, rows)
+            if counts:
+                await self._add(table, (*names, "value"), counts)
 
-    async def _add(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Add each row's value to its counter, then delete the counters that reached zero: on PostgreSQL the upsert
-        names them (RETURNING) and they go by key; on SQLite its partial index on the zeros finds them."""
+    async def _add(self, table: Table, names: Sequence[str], counts: Mapping[Any, int]) -> None:
+        """Add each count to its counter (`names`: the key's columns, then "value"), then delete the counters that
+        reached zero: on PostgreSQL the upsert returns them; on SQLite its partial index on the zeros finds them."""
         key = [c.name for c in table.primary_key.columns]
         if self.session.get_bind().dialect.name != "postgresql":
+            rows = [dict(zip(names, (*counter, value), strict=True)) for counter, value in counts.items()]
             await self._upsert(table, rows, key, add=True)
             await self.session.execute(delete(table).where(table.c.value == 0))
             return
-        names = list(rows[0])
-        rowset, parameters = from_arrays(table, names, rows)
-        statement = postgresql.insert(table).from_select(names, rowset)
+        # one array per column (unnest): no row dicts, no JSON document, for the most rows a batch writes
+        columns = [*zip(*counts, strict=True), list(counts.values())]
+        arrays = [bindparam(f"{name}_values", list(values), type_=postgresql.ARRAY(table.c[name].type))
+                  for name, values in zip(names, columns, strict=True)]
+        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+        statement = postgresql.insert(table).from_select(names, select(*(unnested.c[name] for name in names)))
         statement = statement.on_conflict_do_update(index_elements=key,
                                                     set_={"value": table.c.value + statement.excluded.value})
         moved = statement.returning(literal_column("ctid").label("ctid"), table.c.value).cte("moved")
         zeros = list((await self.session.execute(
-            select(cast(moved.c.ctid, Text)).where(moved.c.value == 0), parameters)).scalars())
+            select(cast(moved.c.ctid, Text)).where(moved.c.value == 0))).scalars())
         if zeros:  # by their row ids (a TID scan): this transaction holds those rows locked, so the ids stay theirs
             await self.session.execute(delete(table).where(
                 literal_column("ctid") == any_(cast(bindparam("zeros", zeros, type_=postgresql.ARRAY(Text)),

@@ -56,7 +56,7 @@ class Contribution:
     def of(cls, slots: Iterable[Slot] = (), coverage: Iterable[Step] = (), funnel: Iterable[FunnelSlot] = (),
            durations: Iterable[Duration] = ()) -> Contribution:
         """A contribution with its parts in a fixed order."""
-        return cls(tuple(sorted(slots, key=_order)), tuple(sorted(coverage, key=_order)),
+        return cls(tuple(sorted(slots, key=_slot_order)), tuple(sorted(coverage, key=_order)),
                    tuple(sorted(funnel)), tuple(sorted(durations)))
 
     def __bool__(self) -> bool:
@@ -65,6 +65,12 @@ class Contribution:
 
 def _order(item: tuple[object, ...]) -> tuple[str, ...]:
     return tuple("" if part is None else str(part) for part in item)
+
+
+def _slot_order(slot: Slot) -> tuple[str, ...]:
+    # `_order` of a slot (its parts are text or None), without a generator: slots are sorted for every person counted
+    indicator, period, region, sex, band = slot
+    return indicator, period, region, sex or "", band or ""
 
 
 UNKNOWN = "-"
