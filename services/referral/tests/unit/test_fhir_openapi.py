@@ -71,3 +71,18 @@ async def test_a_task_update_is_documented_as_the_task_the_facade_reads(client: 
     [path_id] = [p for p in operation["parameters"] if p["name"] == "task_id"]
     assert re.search(path_id["schema"]["pattern"], tid(4))
     assert not re.search(path_id["schema"]["pattern"], "a_b")
+
+
+async def test_a_json_patch_is_documented_and_checked_before_its_preconditions(
+        client: httpx.AsyncClient) -> None:  # noqa: F811
+    document = await _document(client)
+    content = document["paths"]["/fhir/Task/{task_id}"]["patch"]["requestBody"]["content"]
+    validator = Draft202012Validator(content["application/json-patch+json"]["schema"])
+    assert not list(validator.iter_errors([{"op": "replace", "path": "/status", "value": "accepted"},
+                                           {"op": "remove", "path": "/statusReason"}]))
+    for operations in ([], [{"op": "move", "path": "/status"}], [{"op": "add", "path": "/status"}],
+                       [{"op": "replace", "path": "/owner", "value": {}}], [{"path": "/status", "value": 1}]):
+        assert list(validator.iter_errors(operations)), operations
+        answer = await client.patch(f"/fhir/Task/{tid(4)}", json=operations, headers=ME | {
+            "Content-Type": "application/json-patch+json", "If-Match": "not-a-version"})
+        assert answer.status_code in (400, 422), (operations, answer.text)  # the body's fault, not a 412

@@ -31,6 +31,7 @@ from referral.entrypoints.http.fhir_openapi import (
     CURSOR,
     FHIR_ID,
     FHIR_ID_FORM,
+    JSON_PATCH,
     LAST_UPDATED,
     SEARCH_PARAMETERS,
     STATUS_LIST,
@@ -43,6 +44,7 @@ from referral.entrypoints.http.fhir_schemas import (
     apply_patch,
     capability_statement,
     changed_elements,
+    check_patch,
     fhir_response,
     instant,
     outcome,
@@ -265,7 +267,7 @@ async def _answer_update(request: Request, principal: Principal, task_id: str, i
     return fhir_response(_task(request, referral), headers=_versioned(referral))
 
 
-_PATCH_BODY = {"requestBody": {"required": True, "content": {PATCH_MEDIA_TYPE: {"schema": {"type": "array"}}}}}
+_PATCH_BODY = {"requestBody": {"required": True, "content": {PATCH_MEDIA_TYPE: {"schema": JSON_PATCH}}}}
 _PUT_BODY = {"requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": TASK_UPDATE},
                                                              "application/json": {"schema": TASK_UPDATE}}}}
 
@@ -278,6 +280,7 @@ async def patch_task(task_id: FhirId, principal: Provider, request: Request, if_
     operations = await _body(request, (PATCH_MEDIA_TYPE,))
     if not isinstance(operations, list):  # the request's own checks come before its preconditions (RFC 9110 §13.2.1)
         raise FhirError(400, "structure", "the body must be a JSON Patch: an array of operations")
+    check_patch(operations)
 
     def wanted(referral: Referral) -> Task:
         document = _task(request, referral).model_dump(mode="json")

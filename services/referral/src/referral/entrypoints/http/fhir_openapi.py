@@ -87,3 +87,13 @@ TASK_UPDATE: dict[str, Any] = {
     }, ("resourceType", "id", "status", "intent")),
 }
 """The body of `PUT /fhir/Task/{id}`: every element the façade's Task carries, each in its FHIR form."""
+
+_PATCHED = {"type": "string", "pattern": r"^/(status|statusReason|businessStatus)(/[^/]*)*$"}
+JSON_PATCH: dict[str, Any] = {
+    "title": "JSON Patch", "description": "RFC 6902 operations on the Task's status, statusReason and "
+    "businessStatus (422 names any other element); what the patched Task must be is the PUT body's rule.",
+    "type": "array", "minItems": 1, "items": {"anyOf": [
+        {"type": "object", "required": ["op", "path"], "properties": {"op": {"const": "remove"}, "path": _PATCHED}},
+        {"type": "object", "required": ["op", "path", "value"],
+         "properties": {"op": {"enum": ["add", "replace", "test"]}, "path": _PATCHED, "value": {}}}]}}
+"""The body of `PATCH /fhir/Task/{id}`, as the route checks it before it reads the Task."""

@@ -124,6 +124,14 @@ def _elements(resource: Task) -> dict[str, Any]:
     return document
 
 
+def check_patch(operations: object) -> None:
+    """A JSON Patch's form (RFC 6902 operations on the patchable elements), checked before the Task is read."""
+    if not isinstance(operations, list) or not operations:
+        raise FhirError(400, "structure", "a JSON Patch is a non-empty array of operations")
+    for number, operation in enumerate(operations):
+        _checked(operation, number)
+
+
 def apply_patch(document: dict[str, Any], operations: object) -> dict[str, Any]:
     """A JSON Patch (RFC 6902: add, remove, replace, test) applied to a Task's JSON, only on the patchable elements."""
     if not isinstance(operations, list) or not operations:
