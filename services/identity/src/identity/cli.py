@@ -42,7 +42,8 @@ def dedupe(
     model: Annotated[
         Path | None,
         typer.Option(
-            help="Match parameters (JSON): used if the file exists, else estimated from the input and stored there"
+            help="Match parameters (JSON): used if the file exists, else estimated from the input (the shipped "
+            "default model while the input holds too few sure pairs to settle them) and stored there"
         ),
     ] = None,
 ) -> None:
