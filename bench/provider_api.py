@@ -44,11 +44,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -105,6 +106,8 @@ class Run:
     recorded: int = 0
     failures: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    service_cpu: float = 0.0
+    """CPU seconds the service's process spent meanwhile (its relay, consumers and jobs included)."""
     retries: list[str] = dataclasses.field(default_factory=list)
     """Requests sent again after the connection dropped (as docs/providers.md tells a provider: the same request
     with the same Idempotency-Key), by error type."""
@@ -225,6 +228,20 @@ async def recorded_events(bootstrap: str, topic: str, expected: int, wait_second
         await asyncio.sleep(1.0)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (from /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(pid: int, pushes: Awaitable[Run]) -> Run:
+    """The pushes' run, with the CPU time the service spent on it."""
+    before = cpu_seconds(pid)
+    run = await pushes
+    run.service_cpu = cpu_seconds(pid) - before
+    return run
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     """The q-quantile (nearest rank) of the values, in milliseconds."""
     if not values:
@@ -246,6 +263,9 @@ def report(args: argparse.Namespace, single: Run, batch: Run, sync: tuple[int, i
     print(f"batch pushes:  {batch.recorded:,} records in {batch.seconds:.1f} s, batches of {args.batch_size} by "
           f"{args.batch_concurrency} clients: {batch_rate:,.0f} records/s, p50 {quantile(batch.latencies, 0.5):.0f} "
           f"ms per batch")
+    print(f"service CPU:   {1000 * single.service_cpu / max(single.recorded, 1):.2f} ms per single push, "
+          f"{1000 * batch.service_cpu / max(batch.recorded, 1):.2f} ms per record in a batch (relay, consumers and "
+          f"jobs included; the machine's load: {os.getloadavg()[0]:.1f})")
     print(f"sync:          {synced:,} referrals in {pages} pages, {sync_seconds:.2f} s "
           f"({synced / sync_seconds if sync_seconds else 0:,.0f} referrals/s)")
     expected = single.recorded + batch.recorded
@@ -281,13 +301,15 @@ async def bench(url: str, bootstrap: str, args: argparse.Namespace, workdir: Pat
     service.start()
     try:
         await service.wait_ready()
+        assert service.process is not None
+        pid = service.process.pid
         connections = max(args.concurrency, args.batch_concurrency)
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         async with httpx.AsyncClient(base_url=service.url, limits=limits, timeout=120.0) as client:
             progress(f"{args.records:,} single pushes, {args.concurrency} at a time ...")
-            single = await single_pushes(client, args)
+            single = await measured(pid, single_pushes(client, args))
             progress(f"{args.batch_records:,} records in batches of {args.batch_size} ...")
-            batch = await batch_pushes(client, args)
+            batch = await measured(pid, batch_pushes(client, args))
             progress("syncing every referral ...")
             sync = await sync_all(client)
         progress("counting the events on the topic ...")

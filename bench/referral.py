@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 import sys
 import tempfile
 import time
@@ -78,6 +79,7 @@ class Lifecycles:
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.failures: list[str] = []
         self.issued: list[str] = []
+        self.service_cpu = 0.0  # CPU seconds of the service's process during the run
 
     async def timed(self, client: httpx.AsyncClient, operation: str, path: str, who: dict[str, str],
                     body: dict[str, object] | None = None) -> bool:
@@ -144,6 +146,12 @@ async def events_published(bootstrap: str, topic: str, expected: int, wait_secon
         await asyncio.sleep(1.0)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (from /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     """The q-quantile (nearest rank) of the values, in milliseconds."""
     ordered = sorted(values)
@@ -155,6 +163,8 @@ def report(run: Lifecycles, seconds: float, referrals: int, events: int, concurr
     everything = [t for op in OPERATIONS for t in run.latencies[op]]
     rate, p95 = len(everything) / seconds, quantile(everything, 0.95)
     print(f"referrals {referrals}, concurrency {concurrency}, store {store}, one uvicorn worker; {seconds:.1f} s")
+    print(f"service CPU {1000 * run.service_cpu / max(len(everything), 1):.2f} ms per request (relay, consumers and "
+          f"jobs included; the machine's load: {os.getloadavg()[0]:.1f})")
     print(f"{'operation':<16}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     for name, values in [*((op, run.latencies[op]) for op in OPERATIONS), ("all", everything)]:
         if values:
@@ -191,9 +201,10 @@ async def bench(url: str, bootstrap: str, args: argparse.Namespace, workdir: Pat
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
         async with httpx.AsyncClient(base_url=service.url, limits=limits, timeout=60.0) as client:
             progress(f"{args.referrals} referrals through their lifecycle, {args.concurrency} at a time ...")
-            started = time.perf_counter()
+            assert service.process is not None
+            started, cpu = time.perf_counter(), cpu_seconds(service.process.pid)
             await asyncio.gather(*(run.worker(client) for _ in range(args.concurrency)))
-            seconds = time.perf_counter() - started
+            seconds, run.service_cpu = time.perf_counter() - started, cpu_seconds(service.process.pid) - cpu
         declined = len(run.latencies["decline"])
         expected = (args.referrals - declined) * EVENTS_COMPLETED + declined * EVENTS_DECLINED
         progress("counting the events on the topic ...")
