@@ -186,15 +186,18 @@ def _netted(old: Mapping[str, Contribution], new: Mapping[str, Contribution]) ->
     for unit in old.keys() | new.keys():
         before, after = old.get(unit, EMPTY), new.get(unit, EMPTY)
         if before != after:
-            slots.subtract(before.slots)
-            slots.update(after.slots)
-            coverage.subtract(before.coverage)
-            coverage.update(after.coverage)
-            funnel.subtract(before.funnel)
-            funnel.update(after.funnel)
-            durations.subtract(before.durations)
-            durations.update(after.durations)
+            _net(slots, before.slots, after.slots)
+            _net(coverage, before.coverage, after.coverage)
+            _net(funnel, before.funnel, after.funnel)
+            _net(durations, before.durations, after.durations)
     return slots, coverage, funnel, durations
+
+
+def _net(counts: Counter[K], was: Iterable[K], now: Iterable[K]) -> None:
+    for part in was:  # plain loops: Counter.subtract/update check for a Mapping on every call
+        counts[part] -= 1
+    for part in now:
+        counts[part] += 1
 
 
 @functools.lru_cache(maxsize=1 << 16)
