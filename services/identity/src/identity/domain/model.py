@@ -190,7 +190,9 @@ class MatchModel:
         """Parameters stored by `to_json`; ValueError if they do not fit this version's fields and levels."""
         document = json.loads(text)
         if document.get("format") != FORMAT_VERSION:
-            raise ValueError(f"model format {document.get('format')!r}, expected {FORMAT_VERSION}")
+            raise ValueError(f"model format {document.get('format')!r}, expected {FORMAT_VERSION}: a model estimated "
+                             "by an older version; estimate it again (`simpul identity estimate`) or unset "
+                             "IDENTITY_MATCH_MODEL_PATH to use the shipped default")
         fields = document["fields"]
         for f in FIELDS:
             if fields.get(f.name, {}).get("levels") != list(f.levels):
