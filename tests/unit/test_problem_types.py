@@ -7,7 +7,6 @@ import re
 import httpx
 from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -15,6 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from simpul_platform import problems
 from simpul_platform.errors import Conflict, NotFound
 from simpul_platform.problems import Problem, install_problem_handlers
+from simpul_platform.telemetry import ServerSpans
 
 URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")  # RFC 3986 section 2
 
@@ -75,7 +75,7 @@ async def test_a_500_carries_the_trace_id_it_promises() -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     app = _app()
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    app.add_middleware(ServerSpans, tracer_provider=provider)  # as create_app traces every request
     response = await _get(app, "/boom")
     body = response.json()
     assert response.status_code == 500
