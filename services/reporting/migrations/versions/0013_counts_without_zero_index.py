@@ -1,6 +1,7 @@
 """PostgreSQL: the counter tables lose their partial index on the rows at zero, so that updating a count can be a
 heap-only update (an index on `value` made every update write new entries in every index of the table); a move
-now deletes the rows it brought to zero by their row ids (returned by its upsert). SQLite keeps the index (it finds the zeros there).
+now deletes the rows it brought to zero by their row ids (returned by its upsert). SQLite keeps the index (it
+finds the zeros there).
 
 Revision ID: 0013
 Revises: 0012
