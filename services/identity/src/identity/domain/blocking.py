@@ -10,7 +10,7 @@ specific keys.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Container, Iterable, Sequence
 from functools import cache
 
@@ -64,22 +64,40 @@ def _informative(tokens: tuple[str, ...], common: Container[str]) -> set[str]:
 
 
 def candidate_pairs(keys_of: Sequence[Iterable[str]], max_block: int = MAX_BLOCK) -> tuple[IntArray, IntArray]:
-    """Distinct row pairs (left < right) sharing at least one key, blocks above max_block skipped."""
-    blocks: defaultdict[str, list[int]] = defaultdict(list)
-    for row, keys in enumerate(keys_of):
-        for key in keys:
-            blocks[key].append(row)
+    """Distinct row pairs (left < right) sharing at least one key, blocks above max_block skipped, in the order
+    of their codes (left * rows + right). Vectorised: the keys are interned, the rows sorted by key (stably, so
+    each block's rows stay in row order), and the blocks of one size paired in one step."""
+    size = len(keys_of)
+    ids: dict[str, int] = {}
+    key_ids: list[int] = []
+    counts: list[int] = []
+    for row_keys in keys_of:
+        before = len(key_ids)
+        key_ids += [ids.setdefault(key, len(ids)) for key in row_keys]
+        counts.append(len(key_ids) - before)
+    if not key_ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    keys = np.array(key_ids, dtype=np.int64)
+    rows = np.repeat(np.arange(size, dtype=np.int64), counts)
+    order = np.argsort(keys, kind="stable")
+    keys, rows = keys[order], rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    sizes = np.diff(np.append(starts, len(keys)))
     lefts, rights = [], []
-    for rows in blocks.values():
-        if 2 <= len(rows) <= max_block:
-            members = np.array(rows, dtype=np.int64)
-            upper, lower = _pair_positions(len(rows))
-            lefts.append(members[upper])
-            rights.append(members[lower])
+    for block_size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block)]).tolist():
+        members = rows[starts[sizes == block_size][:, None] + np.arange(block_size)]
+        upper, lower = _pair_positions(block_size)
+        lefts.append(members[:, upper].ravel())
+        rights.append(members[:, lower].ravel())
     if not lefts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes = np.unique(np.concatenate(lefts) * len(keys_of) + np.concatenate(rights))
-    return codes // len(keys_of), codes % len(keys_of)
+    codes = np.concatenate(lefts) * size + np.concatenate(rights)
+    codes.sort()  # then drop repeats: faster than np.unique's hashing on millions of codes
+    distinct = np.empty(len(codes), dtype=np.bool_)
+    distinct[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=distinct[1:])
+    codes = codes[distinct]
+    return codes // size, codes % size
 
 
 @cache
