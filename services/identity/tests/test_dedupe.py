@@ -145,3 +145,30 @@ def test_estimation_recovers_the_parameters_of_synthetic_pairs() -> None:
     assert abs(estimated.prior - matches / (matches + non_matches)) < 0.02
     restored = MatchModel.from_json(estimated.to_json())
     assert np.allclose(restored.m[name], estimated.m[name], atol=1e-6)
+
+
+def test_pairs_compared_in_worker_processes_give_the_same_persons_and_scores(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import identity.service_layer.dedupe as dedupe  # noqa: PLC0415
+
+    records = [
+        _record("a", full_name="Muhammad Rizki Pratama", nik="3509110203140001"),
+        _record("b", full_name="MOH. RIZKY PRATAMA", nik="3509110203140001"),
+        _record("c", full_name="Moehamad Rizki Pratama", birth_date="2014-02-03"),
+        _record("d", full_name="Hasan"),
+        _record("e", full_name="Husain"),
+        _record("f", full_name="Rizki Pratama", birth_date="2015-03-02"),
+    ]
+    in_this_process: list[int] = []
+    original = dedupe.compare
+    monkeypatch.setattr(dedupe, "CHUNK", 2)  # several chunks of pairs
+    monkeypatch.setattr(dedupe, "compare", lambda pairs: in_this_process.append(len(pairs.left)) or original(pairs))
+    alone = dedupe_records(records, workers=1)
+    assert len(in_this_process) > 2
+    in_this_process.clear()
+    pooled = dedupe_records(records, workers=2)
+    assert in_this_process == []  # every chunk was compared in a worker
+    assert (pooled.person_of, pooled.score_of, pooled.decision_of) == (
+        alone.person_of,
+        alone.score_of,
+        alone.decision_of,
+    )

@@ -13,7 +13,6 @@ apart are marked for review: a person is never formed on review-band evidence al
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,11 +146,11 @@ class Clusters:
 class _Groups:
     """Union-find over rows, with each group's own NIKs and members, checking constraints before a merge."""
 
-    def __init__(self, size: int, niks: IntArray, cannot: dict[int, list[int]]) -> None:
+    def __init__(self, size: int, niks: IntArray, cannot: tuple[list[int], list[int]]) -> None:
         self.parent = list(range(size))
         self.members: dict[int, list[int]] = {}
         self.niks: dict[int, set[int]] = {row: {int(niks[row])} for row in np.flatnonzero(niks).tolist()}
-        self.cannot = cannot
+        self.starts, self.cannot = cannot  # row r cannot join the rows cannot[starts[r]:starts[r + 1]]
 
     def find(self, row: int) -> int:
         root = row
@@ -172,8 +171,9 @@ class _Groups:
         if not self.niks_agree(a, b):
             return False
         small, large = (a, b) if len(self.members.get(a, [a])) <= len(self.members.get(b, [b])) else (b, a)
-        return not any(
-            self.find(other) == large for row in self.members.get(small, [small]) for other in self.cannot.get(row, ())
+        starts, cannot, rows_of_large = self.starts, self.cannot, set(self.members.get(large, [large]))
+        return all(
+            rows_of_large.isdisjoint(cannot[starts[row] : starts[row + 1]]) for row in self.members.get(small, [small])
         )
 
     def merge(self, a: int, b: int) -> None:
@@ -185,16 +185,12 @@ class _Groups:
 
 def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: float, review: float) -> Clusters:
     """Group rows into persons; own_niks holds each row's own NIK (0 if none or not the child's)."""
-    cannot: dict[int, list[int]] = defaultdict(list)
     # Only rows that some pair may link can end in a merged group: the others' constraints never matter.
     linking = pairs.certain | ((pairs.probability >= auto_link) & ~pairs.vetoed)
     linkable = np.zeros(size, dtype=np.bool_)
     linkable[pairs.left[linking]] = linkable[pairs.right[linking]] = True
     apart = (pairs.vetoed | pairs.against) & linkable[pairs.left] & linkable[pairs.right]
-    for left, right in zip(pairs.left[apart].tolist(), pairs.right[apart].tolist(), strict=True):
-        cannot[left].append(right)
-        cannot[right].append(left)
-    groups = _Groups(size, own_niks, cannot)
+    groups = _Groups(size, own_niks, _by_row(size, pairs.left[apart], pairs.right[apart]))
     score = np.zeros(size, dtype=np.float64)
     in_review = np.zeros(size, dtype=np.bool_)
     sure = np.flatnonzero(pairs.certain)
@@ -225,6 +221,14 @@ def cluster(size: int, pairs: ScoredPairs, own_niks: IntArray, *, auto_link: flo
         for is_linked, reviewed in zip(linked.tolist(), in_review.tolist(), strict=True)
     ]
     return Clusters(label, score, decision)
+
+
+def _by_row(size: int, left: IntArray, right: IntArray) -> tuple[list[int], list[int]]:
+    """Each row's partners in these pairs, both ways, as a compressed list: row r's are at starts[r]:starts[r+1]."""
+    rows, partners = np.concatenate((left, right)), np.concatenate((right, left))
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=size), out=starts[1:])
+    return starts.tolist(), partners[np.argsort(rows, kind="stable")].tolist()
 
 
 def _strongest_first(pairs: ScoredPairs, chosen: IntArray) -> zip[tuple[int, int, float]]:

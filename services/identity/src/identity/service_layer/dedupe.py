@@ -3,7 +3,9 @@
 `read_records` refuses a file whose header is wrong and counts unusable values (treated as empty) per column;
 `dedupe_records` blocks, compares, estimates the model (unless one is given; the shipped default while the input
 holds too few sure pairs to settle it), scores (with the data's own match rate,
-given model or not: see `model.pair_match_rate`) and clusters;
+given model or not: see `model.pair_match_rate`) and clusters; the candidate pairs are compared in chunks on
+`workers` processes (default: every CPU this process may use; 1 compares in this process), which changes nothing
+but the time;
 `write_clusters` writes `record_id,person_id` (and score, decision) for every input record, in input order.
 """
 
@@ -11,8 +13,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,15 +140,20 @@ def _parse(rows: csv.Reader) -> ReadRecords:  # type: ignore[name-defined]
 
 
 def dedupe_records(
-    records: Sequence[Record], *, model: MatchModel | None = None, progress: Progress | None = None
+    records: Sequence[Record],
+    *,
+    model: MatchModel | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> DedupeResult:
-    """One person per child: block, compare, estimate the model (unless given), score, cluster."""
+    """One person per child: block, compare, estimate the model (unless given), score, cluster; `workers`
+    processes compare the pairs (None: one per usable CPU)."""
     report = progress or (lambda _stage, _done, _total: None)
     table = RecordTable.of(records)
     common = common_tokens(records)
     left, right = candidate_pairs([blocking_keys(record, common) for record in records])
     report("blocking", len(records), len(records))
-    levels = _compare_in_chunks(table, left, right, report)
+    levels = _compare_in_chunks(table, left, right, report, workers or _usable_cpus())
     all_pairs = Pairs(table, left, table, right)
     conflicts, fitting = nik_conflicts(all_pairs), fitting_nik(all_pairs)
     rate = _match_rate(table, levels)
@@ -186,13 +196,44 @@ def write_clusters(result: DedupeResult, path: Path, *, with_scores: bool = Fals
             writer.writerow((record_id, person_id, *extra))
 
 
-def _compare_in_chunks(table: RecordTable, left: IntArray, right: IntArray, report: Progress) -> Levels:
+def _compare_in_chunks(table: RecordTable, left: IntArray, right: IntArray, report: Progress, workers: int) -> Levels:
     levels = np.zeros((len(left), len(FIELDS)), dtype=np.int8)
-    for start in range(0, len(left), CHUNK):
-        stop = min(start + CHUNK, len(left))
+    bounds = [(start, min(start + CHUNK, len(left))) for start in range(0, len(left), CHUNK)]
+    if workers > 1 and len(bounds) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Forked workers read the table and pairs from this process's memory (set before the fork, not pickled)
+        # and send back only the levels, chunk by chunk in order.
+        global _SHARED  # noqa: PLW0603
+        _SHARED = (table, left, right)
+        try:
+            with ProcessPoolExecutor(min(workers, len(bounds)), mp_context=multiprocessing.get_context("fork")) as pool:
+                for (start, stop), chunk in zip(bounds, pool.map(_compare_shared, bounds), strict=True):
+                    levels[start:stop] = chunk
+                    report("comparing", stop, len(left))
+        finally:
+            _SHARED = None
+        return levels
+    for start, stop in bounds:
         levels[start:stop] = compare(Pairs(table, left[start:stop], table, right[start:stop]))
         report("comparing", stop, len(left))
     return levels
+
+
+_SHARED: tuple[RecordTable, IntArray, IntArray] | None = None
+
+
+def _compare_shared(bounds: tuple[int, int]) -> Levels:
+    if _SHARED is None:
+        raise RuntimeError("no pairs to compare: _compare_in_chunks sets them before the fork")
+    table, left, right = _SHARED
+    start, stop = bounds
+    return compare(Pairs(table, left[start:stop], table, right[start:stop]))
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _match_rate(table: RecordTable, candidates: Levels) -> float | None:
