@@ -153,12 +153,16 @@ def dedupe_records(
     common = common_tokens(records)
     left, right = candidate_pairs([blocking_keys(record, common) for record in records])
     report("blocking", len(records), len(records))
-    levels = _compare_in_chunks(table, left, right, report, workers or _usable_cpus())
+    # Estimating compares random pairs too: drawn now, so that workers compare them beside the candidates.
+    random_pairs = None if model is not None else _random_pairs(table.size)
+    levels, random_levels = _compare_in_chunks(
+        table, left, right, report, workers or _usable_cpus(), random_pairs=random_pairs
+    )
     all_pairs = Pairs(table, left, table, right)
     conflicts, fitting = nik_conflicts(all_pairs), fitting_nik(all_pairs)
     rate = _match_rate(table, levels)
     if model is None:
-        model = _estimated(table, levels, conflicts, rate)
+        model = _estimated(table, levels, conflicts, rate, random_levels)
     report("estimating", 1, 1)
     weights = model.scores(levels, evidence(levels, fitting), prior=rate)
     sure = certain(levels, fitting)
@@ -196,37 +200,51 @@ def write_clusters(result: DedupeResult, path: Path, *, with_scores: bool = Fals
             writer.writerow((record_id, person_id, *extra))
 
 
-def _compare_in_chunks(table: RecordTable, left: IntArray, right: IntArray, report: Progress, workers: int) -> Levels:
+def _compare_in_chunks(
+    table: RecordTable,
+    left: IntArray,
+    right: IntArray,
+    report: Progress,
+    workers: int,
+    *,
+    random_pairs: tuple[IntArray, IntArray] | None = None,
+) -> tuple[Levels, Levels | None]:
+    """The candidates' levels; and the random pairs' when there is a pool to compare them in (else None: compared
+    later in this process, only if the estimate needs them)."""
     levels = np.zeros((len(left), len(FIELDS)), dtype=np.int8)
     bounds = [(start, min(start + CHUNK, len(left))) for start in range(0, len(left), CHUNK)]
     if workers > 1 and len(bounds) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # Forked workers read the table and pairs from this process's memory (set before the fork, not pickled)
         # and send back only the levels, chunk by chunk in order.
         global _SHARED  # noqa: PLW0603
-        _SHARED = (table, left, right)
+        _SHARED = (table, (left, right), random_pairs)
         try:
             with ProcessPoolExecutor(min(workers, len(bounds)), mp_context=multiprocessing.get_context("fork")) as pool:
-                for (start, stop), chunk in zip(bounds, pool.map(_compare_shared, bounds), strict=True):
+                random = None if random_pairs is None else pool.submit(_compare_shared, (1, 0, len(random_pairs[0])))
+                chunks = pool.map(_compare_shared, [(0, start, stop) for start, stop in bounds])
+                for (start, stop), chunk in zip(bounds, chunks, strict=True):
                     levels[start:stop] = chunk
                     report("comparing", stop, len(left))
+                return levels, None if random is None else random.result()
         finally:
             _SHARED = None
-        return levels
     for start, stop in bounds:
         levels[start:stop] = compare(Pairs(table, left[start:stop], table, right[start:stop]))
         report("comparing", stop, len(left))
-    return levels
+    return levels, None
 
 
-_SHARED: tuple[RecordTable, IntArray, IntArray] | None = None
+_SHARED: tuple[RecordTable, tuple[IntArray, IntArray], tuple[IntArray, IntArray] | None] | None = None
 
 
-def _compare_shared(bounds: tuple[int, int]) -> Levels:
+def _compare_shared(task: tuple[int, int, int]) -> Levels:
+    """In a worker: the levels of pairs start:stop of the candidates (which 0) or of the random pairs (1)."""
     if _SHARED is None:
         raise RuntimeError("no pairs to compare: _compare_in_chunks sets them before the fork")
-    table, left, right = _SHARED
-    start, stop = bounds
-    return compare(Pairs(table, left[start:stop], table, right[start:stop]))
+    table, candidates, random_pairs = _SHARED
+    which, start, stop = task
+    pairs = candidates if which == 0 or random_pairs is None else random_pairs
+    return compare(Pairs(table, pairs[0][start:stop], table, pairs[1][start:stop]))
 
 
 def _usable_cpus() -> int:
@@ -243,23 +261,31 @@ def _match_rate(table: RecordTable, candidates: Levels) -> float | None:
 
 
 def _estimated(table: RecordTable, candidates: Levels, conflicts: npt.NDArray[np.bool_],
-               rate: float | None) -> MatchModel:
-    """Parameters from this data when there is enough of it, else the shipped default model."""
+               rate: float | None, random_levels: Levels | None = None) -> MatchModel:
+    """Parameters from this data when there is enough of it, else the shipped default model; `random_levels`
+    those of `_random_pairs` if already compared."""
     sure_matches = candidates[:, FIELD_INDEX["nik"]] == NIK_SAME
     if rate is None or min(sure_matches.sum(), conflicts.sum()) < MIN_PAIRS_TO_ESTIMATE:
         return MatchModel.default()
-    generator = np.random.default_rng(20240601)  # fixed: the same input gives the same persons
-    left = generator.integers(0, table.size, RANDOM_PAIRS)
-    right = generator.integers(0, table.size, RANDOM_PAIRS)
-    keep = left != right
-    random_pairs = compare(Pairs(table, left[keep], table, right[keep]))
+    if random_levels is None:
+        left, right = _random_pairs(table.size)
+        random_levels = compare(Pairs(table, left, table, right))
     return estimate(
         candidates,
         sure_matches=sure_matches,
         sure_non_matches=conflicts,
-        random_pairs=random_pairs,
+        random_pairs=random_levels,
         pair_match_rate=rate,
     )
+
+
+def _random_pairs(size: int) -> tuple[IntArray, IntArray]:
+    """The pairs of rows for the estimate's u parameters: fixed, so the same input gives the same persons."""
+    generator = np.random.default_rng(20240601)
+    left = generator.integers(0, size, RANDOM_PAIRS)
+    right = generator.integers(0, size, RANDOM_PAIRS)
+    keep = left != right
+    return left[keep], right[keep]
 
 
 def _person_id(first_record_id: str) -> str:
