@@ -149,7 +149,8 @@ async def _current_persons(session: AsyncSession, versions: list[str]) -> dict[s
 def record_match(key: RecordKey, person_id: str, pair: PairCandidate) -> RecordMatch:
     """One record pair: forbidden when a rule vetoes it or the model finds it strongly two children, unless the
     pair is certain (as `PersonIndex.decide` rules)."""
-    return RecordMatch(key, person_id, pair.probability, (pair.vetoed or pair.against) and not pair.certain)
+    return RecordMatch(key, person_id, pair.probability, (pair.vetoed or pair.against) and not pair.certain,
+                       pair.certain)
 
 
 def by_person(pairs: Iterable[tuple[str, PairCandidate]]) -> list[Candidate]:
@@ -167,5 +168,6 @@ def by_person(pairs: Iterable[tuple[str, PairCandidate]]) -> list[Candidate]:
             best[person] = pair
     ranked = sorted(best.items(), key=lambda item: -item[1].probability)
     return [Candidate(person, pair.probability, person in vetoed - certain,
-                      tuple(Contribution(f, level, weight) for f, level, weight in pair.contributions))
+                      tuple(Contribution(f, level, weight) for f, level, weight in pair.contributions),
+                      person in certain, person in vetoed)
             for person, pair in ranked[:MAX_CANDIDATES]]

@@ -108,17 +108,21 @@ class Candidate:
     score: float
     vetoed: bool
     contributions: tuple[Contribution, ...]
+    certain: bool = False  # some pair with the person is certain (see `clustering.certain`)
+    kept_apart: bool = False  # some pair with the person is vetoed or strongly against (certain or not)
 
 
 @dataclass(frozen=True, slots=True)
 class RecordMatch:
     """Another record a record may be the same child as: its person now, the pair's match probability, and whether
-    a rule (siblings, two own NIKs) or strong evidence against forbids joining the two."""
+    a rule (siblings, two own NIKs) or strong evidence against forbids joining the two, and whether the pair is
+    certain (one fitting NIK, or agreement on everything: see `clustering.certain`)."""
 
     key: RecordKey
     person_id: str
     score: float
     vetoed: bool
+    certain: bool = False
 
 
 @dataclass(frozen=True, slots=True)
