@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Sequence
+
 import typer
 
 app = typer.Typer(help="Simpul: SPRPA data exchange. Run `simpul COMMAND --help` for details.", no_args_is_help=True)
@@ -38,26 +41,90 @@ def api_docs(check: bool = typer.Option(False, "--check", help="Fail if the comm
         typer.echo(f"wrote contracts/{path}")
 
 
-def _mount() -> None:
-    from identity.cli import identity_app
+def _infra() -> typer.Typer:
+    from simpul_infra.cli import app as infra_app
+
+    return infra_app
+
+
+def _contracts() -> typer.Typer:
+    from simpul_contracts.cli import app as contracts_app
+
+    return contracts_app
+
+
+def _dlq() -> typer.Typer:
+    from simpul_platform.cli import dlq_app
+
+    return dlq_app
+
+
+def _auth() -> typer.Typer:
+    from simpul_platform.cli import auth_app
+
+    return auth_app
+
+
+def _keys() -> typer.Typer:
+    from simpul.keys import keys_app
+
+    return keys_app
+
+
+def _regions() -> typer.Typer:
     from registry.cli import regions_app
+
+    return regions_app
+
+
+def _identity() -> typer.Typer:
+    from identity.cli import identity_app
+
+    return identity_app
+
+
+def _registry() -> typer.Typer:
     from registry.cli.erasure import ERASE_COMMAND  # noqa: F401 - adds `registry erase` to the survey app
     from registry.cli.survey import registry_app
+
+    return registry_app
+
+
+def _reporting() -> typer.Typer:
     from reporting.cli import reporting_app
-    from simpul.keys import keys_app
-    from simpul_contracts.cli import app as contracts_app
-    from simpul_infra.cli import app as infra_app
-    from simpul_platform.cli import auth_app, dlq_app
 
-    app.add_typer(infra_app, name="infra", help="Local Kafka, PostgreSQL and topics, without Docker.")
-    app.add_typer(contracts_app, name="contracts", help="Event contracts: snapshots, compatibility, releases.")
-    app.add_typer(dlq_app, name="dlq")
-    app.add_typer(auth_app, name="auth")
-    app.add_typer(keys_app, name="keys")
-    app.add_typer(regions_app, name="regions", help="Region reference data: import the official Kemendagri lists.")
-    app.add_typer(identity_app, name="identity", help="Identity: deduplicate child records into persons.")
-    app.add_typer(registry_app, name="registry", help="Children in bulk: import a survey, write its template.")
-    app.add_typer(reporting_app, name="reporting", help="Reporting: rebuild the indicators from the topics.")
+    return reporting_app
 
 
-_mount()
+# Each group's module is imported only when needed: a service's CLI imports its HTTP stack, and importing all of
+# them took ~9 s before any command ran. `simpul identity dedupe ...` loads identity's group alone; help, no
+# arguments or anything else loads them all.
+GROUPS: dict[str, tuple[Callable[[], typer.Typer], str | None]] = {
+    "infra": (_infra, "Local Kafka, PostgreSQL and topics, without Docker."),
+    "contracts": (_contracts, "Event contracts: snapshots, compatibility, releases."),
+    "dlq": (_dlq, None),
+    "auth": (_auth, None),
+    "keys": (_keys, None),
+    "regions": (_regions, "Region reference data: import the official Kemendagri lists."),
+    "identity": (_identity, "Identity: deduplicate child records into persons."),
+    "registry": (_registry, "Children in bulk: import a survey, write its template."),
+    "reporting": (_reporting, "Reporting: rebuild the indicators from the topics."),
+}
+
+
+def groups_needed(argv: Sequence[str]) -> list[str]:
+    """The groups a command line needs: the one it names first, else every group (help, completion, tests)."""
+    first = next((word for word in argv[1:] if not word.startswith("-")), None)
+    return [first] if first in GROUPS else list(GROUPS)
+
+
+def _mount(names: Sequence[str]) -> None:
+    for name in names:
+        load, help_text = GROUPS[name]
+        if help_text is None:
+            app.add_typer(load(), name=name)
+        else:
+            app.add_typer(load(), name=name, help=help_text)
+
+
+_mount(groups_needed(sys.argv))
