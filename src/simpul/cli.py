@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import typer
 
@@ -41,74 +42,20 @@ def api_docs(check: bool = typer.Option(False, "--check", help="Fail if the comm
         typer.echo(f"wrote contracts/{path}")
 
 
-def _infra() -> typer.Typer:
-    from simpul_infra.cli import app as infra_app
-
-    return infra_app
-
-
-def _contracts() -> typer.Typer:
-    from simpul_contracts.cli import app as contracts_app
-
-    return contracts_app
-
-
-def _dlq() -> typer.Typer:
-    from simpul_platform.cli import dlq_app
-
-    return dlq_app
-
-
-def _auth() -> typer.Typer:
-    from simpul_platform.cli import auth_app
-
-    return auth_app
-
-
-def _keys() -> typer.Typer:
-    from simpul.keys import keys_app
-
-    return keys_app
-
-
-def _regions() -> typer.Typer:
-    from registry.cli import regions_app
-
-    return regions_app
-
-
-def _identity() -> typer.Typer:
-    from identity.cli import identity_app
-
-    return identity_app
-
-
-def _registry() -> typer.Typer:
-    from registry.cli.erasure import ERASE_COMMAND  # noqa: F401 - adds `registry erase` to the survey app
-    from registry.cli.survey import registry_app
-
-    return registry_app
-
-
-def _reporting() -> typer.Typer:
-    from reporting.cli import reporting_app
-
-    return reporting_app
-
-
 # Each group's module is imported only when needed: a service's CLI imports its HTTP stack, and importing all of
 # them took ~9 s before any command ran. `simpul identity dedupe ...` loads identity's group alone; help, no
-# arguments or anything else loads them all.
-GROUPS: dict[str, tuple[Callable[[], typer.Typer], str | None]] = {
-    "infra": (_infra, "Local Kafka, PostgreSQL and topics, without Docker."),
-    "contracts": (_contracts, "Event contracts: snapshots, compatibility, releases."),
-    "dlq": (_dlq, None),
-    "auth": (_auth, None),
-    "keys": (_keys, None),
-    "regions": (_regions, "Region reference data: import the official Kemendagri lists."),
-    "identity": (_identity, "Identity: deduplicate child records into persons."),
-    "registry": (_registry, "Children in bulk: import a survey, write its template."),
-    "reporting": (_reporting, "Reporting: rebuild the indicators from the topics."),
+# arguments or anything else loads them all. Name: ("module:attribute", help, or None for the group's own).
+GROUPS: dict[str, tuple[str, str | None]] = {
+    "infra": ("simpul_infra.cli:app", "Local Kafka, PostgreSQL and topics, without Docker."),
+    "contracts": ("simpul_contracts.cli:app", "Event contracts: snapshots, compatibility, releases."),
+    "dlq": ("simpul_platform.cli:dlq_app", None),
+    "auth": ("simpul_platform.cli:auth_app", None),
+    "keys": ("simpul.keys:keys_app", None),
+    "regions": ("registry.cli:regions_app", "Region reference data: import the official Kemendagri lists."),
+    "identity": ("identity.cli:identity_app", "Identity: deduplicate child records into persons."),
+    # registry.cli.erasure adds `registry erase` to the survey app it re-exports.
+    "registry": ("registry.cli.erasure:registry_app", "Children in bulk: import a survey, write its template."),
+    "reporting": ("reporting.cli:reporting_app", "Reporting: rebuild the indicators from the topics."),
 }
 
 
@@ -120,11 +67,13 @@ def groups_needed(argv: Sequence[str]) -> list[str]:
 
 def _mount(names: Sequence[str]) -> None:
     for name in names:
-        load, help_text = GROUPS[name]
+        target, help_text = GROUPS[name]
+        module, attribute = target.split(":")
+        group = getattr(importlib.import_module(module), attribute)
         if help_text is None:
-            app.add_typer(load(), name=name)
+            app.add_typer(group, name=name)
         else:
-            app.add_typer(load(), name=name, help=help_text)
+            app.add_typer(group, name=name, help=help_text)
 
 
 _mount(groups_needed(sys.argv))
