@@ -13,6 +13,7 @@ from referral.domain.person_link import PersonLink
 from referral.domain.referrals import Referral
 from referral.service_layer.fake import FakeReferralUnitOfWork
 from referral.service_layer.handlers.child_details import erase_children_details, keep_child_details
+from simpul_contracts.events.referral import referrals as wire
 from simpul_platform.unit_of_work import execute
 
 T0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -27,7 +28,8 @@ def _details(as_of: dt.datetime) -> ChildDetails:
 
 
 async def _erase(uow: FakeReferralUnitOfWork, child_id: str = "c1") -> None:
-    command = EraseChildrenDetails((Withdrawal(child_id, ERASED_AT),), ("data_subject_request",), (f"p-{child_id}",))
+    command = EraseChildrenDetails((Withdrawal(child_id, ERASED_AT),), ("data_subject_request",), (f"p-{child_id}",),
+                                   ERASED_AT + dt.timedelta(seconds=3))
     await execute(uow, erase_children_details, command)
 
 
@@ -84,3 +86,56 @@ async def test_an_erasure_replaces_the_free_texts_of_the_childs_referrals_only()
     assert "Siti" not in repr((erased.history, erased.service_records, erased.request))
     assert [step.status for step in erased.history] == [ReferralStatus.ISSUED, ReferralStatus.DECLINED]
     assert "Siti" in repr(other.history)
+
+
+OPEN_STEPS = {"r-c1-issued": (), "r-c1-acknowledged": (ReferralStatus.ACKNOWLEDGED,),
+              "r-c1-accepted": (ReferralStatus.ACKNOWLEDGED, ReferralStatus.ACCEPTED),
+              "r-c1-in-service": (ReferralStatus.ACKNOWLEDGED, ReferralStatus.ACCEPTED, ReferralStatus.IN_SERVICE)}
+TERMINAL_STEPS = {"r-c1-completed": (ReferralStatus.ACCEPTED, ReferralStatus.IN_SERVICE, ReferralStatus.COMPLETED),
+                  "r-c1-declined": (ReferralStatus.DECLINED,), "r-c1-revoked": (ReferralStatus.REVOKED,),
+                  "r-c1-expired": (ReferralStatus.EXPIRED,)}
+
+
+def _in_status(referral_id: str, child_id: str, *steps: ReferralStatus) -> Referral:
+    request = ReferralRequest(referral_id=referral_id, child_id=child_id, person_id="p-c1", district="35.09",
+                              service_types=("child.school_re_entry",), consent=Override("officer", "Siti's uncle"))
+    history = [Step(ReferralStatus.ISSUED, "officer", T0), *(Step(status, "lpa", T0) for status in steps)]
+    return Referral(request, "lpa-jember", history, PersonLink("p-c1"))
+
+
+async def _stored(uow: FakeReferralUnitOfWork, *referrals: Referral) -> None:
+    async with uow:
+        for referral in referrals:
+            await uow.referrals.save(referral)
+        await uow.commit()
+
+
+async def test_an_erasure_revokes_the_childs_open_referrals_by_the_system_and_tells_the_provider() -> None:
+    uow = FakeReferralUnitOfWork()
+    await _stored(uow, *(_in_status(rid, "c1", *steps) for rid, steps in {**OPEN_STEPS, **TERMINAL_STEPS}.items()),
+                  _in_status("r-c2-issued", "c2"))  # the same person's other record: not this erasure's
+    before = {rid: r.history for rid, r in uow.referrals.referrals.items()}
+    await _erase(uow)
+    after = uow.referrals.referrals
+    for referral_id in OPEN_STEPS:
+        last = after[referral_id].history[-1]
+        assert (last.status, last.by, last.reason) == (ReferralStatus.REVOKED, "system", "district_decision")
+    assert {rid: after[rid].history for rid in TERMINAL_STEPS} == {rid: before[rid] for rid in TERMINAL_STEPS}
+    assert (after["r-c2-issued"].history, after["r-c2-issued"].version) == (before["r-c2-issued"], 1)
+    revoked = [e for e in uow.published if isinstance(e, wire.ReferralRevokedV1)]
+    assert sorted((e.referral_id, e.reason, e.by) for e in revoked) == sorted(
+        (rid, wire.RevocationReason.DISTRICT_DECISION, "system") for rid in OPEN_STEPS)
+    assert "Siti" not in repr(uow.published)
+    [audited] = [a for a in uow.audited if a.resource == "referral"]
+    assert (audited.action, audited.subject, sorted(audited.resource_ids), audited.reason) == (
+        "revoke", "system", sorted(OPEN_STEPS), "registry erasure: data_subject_request")
+
+
+async def test_a_redelivered_erasure_revokes_nothing_more() -> None:
+    uow = FakeReferralUnitOfWork()
+    await _stored(uow, _in_status("r-c1-issued", "c1"))
+    await _erase(uow)
+    published, version = len(uow.published), uow.referrals.referrals["r-c1-issued"].version
+    await _erase(uow)
+    assert (len(uow.published), uow.referrals.referrals["r-c1-issued"].version) == (published, version)
+    assert [a.resource for a in uow.audited].count("referral") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from functools import singledispatch
 from typing import Any
@@ -193,10 +194,11 @@ def child_details(event: ChildReferralDetailsRecordedV1) -> ChildDetails:
         consent_given_on=event.consent_given_on, as_of=event.recorded_at)
 
 
-def erasures(events: Sequence[ChildErasedV1]) -> EraseChildrenDetails:
-    """The registry's erasures of children, as of their moments, with their reason codes and person ids."""
+def erasures(events: Sequence[ChildErasedV1], at: dt.datetime) -> EraseChildrenDetails:
+    """The registry's erasures of children, as of their moments, with their reason codes and person ids (open
+    referrals revoked at `at`)."""
     return EraseChildrenDetails(tuple(Withdrawal(child_id=e.child_id, as_of=e.erased_at) for e in events),
-                                tuple(e.reason.value for e in events), tuple(e.person_id for e in events))
+                                tuple(e.reason.value for e in events), tuple(e.person_id for e in events), at)
 
 
 def details_withdrawal(event: ChildReferralDetailsWithdrawnV1) -> Withdrawal:

@@ -1,8 +1,9 @@
 """What goes back to the district: referrals re-routed from a provider that left, overdue, declined or expired.
 
 A suspension or offboarding revokes the provider's open referrals (they return to the district queue, and the
-provider is told by the revocation); a consent withdrawal revokes the child's open referrals. A referral leaves the
-queue when the district re-refers the child (the new referral links to it) or the referral is answered.
+provider is told by the revocation); a consent withdrawal or the registry's erasure of the child revokes the child's
+open referrals. A referral leaves the queue when the district re-refers the child (the new referral links to it) or
+the referral is answered.
 """
 
 from __future__ import annotations
@@ -34,13 +35,18 @@ def return_to_district(provider: Provider, referrals: Iterable[Referral], at: dt
     reason = REROUTING.get(provider.status)
     if reason is None:
         return []
-    return [referral for referral in referrals
-            if referral.provider_id == provider.provider_id and referral.revoke_if_open(reason, at)]
+    return revoke_open((referral for referral in referrals if referral.provider_id == provider.provider_id),
+                       reason, at)
 
 
 def withdraw_consent(referrals: Iterable[Referral], at: dt.datetime) -> list[Referral]:
     """Revoke the child's open referrals after the guardian withdrew consent for referral; the ones revoked."""
-    return [referral for referral in referrals if referral.revoke_if_open(RevocationReason.CONSENT_WITHDRAWN, at)]
+    return revoke_open(referrals, RevocationReason.CONSENT_WITHDRAWN, at)
+
+
+def revoke_open(referrals: Iterable[Referral], reason: RevocationReason, at: dt.datetime) -> list[Referral]:
+    """Revoke by rule, as the system, those of the referrals still open; the ones revoked (terminal ones stay)."""
+    return [referral for referral in referrals if referral.revoke_if_open(reason, at)]
 
 
 def queue_reason(referral: Referral, rereferred: bool = False) -> QueueReason | None:

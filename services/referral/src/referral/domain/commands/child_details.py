@@ -28,11 +28,13 @@ class WithdrawChildDetails:
 @dataclass(frozen=True)
 class EraseChildrenDetails:
     """The registry erased these children (ChildErasedV1, `reasons` codes): forget their details for good, and the
-    free texts of their referrals (found by the child's person id, when identity had linked it)."""
+    free texts of their referrals (found by the child's person id, when identity had linked it); their open
+    referrals are revoked at `at`."""
 
     erasures: tuple[Withdrawal, ...]
     reasons: tuple[str, ...]
     person_ids: tuple[str | None, ...]
+    at: dt.datetime
 
 
 @dataclass(frozen=True)

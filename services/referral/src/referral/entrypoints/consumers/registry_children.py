@@ -23,4 +23,4 @@ def register(runtime: ServiceRuntime, unit_of_work: Callable[[], ReferralUnitOfW
     """Subscribe referral to the registry's child events it acts on."""
     runtime.consume(TOPIC, {ConsentChangedV1: consent_changed(clock),
                             CaseStatusChangedV1: case_status_changed(settings),
-                            ChildErasedV1: child_erased}, unit_of_work)
+                            ChildErasedV1: child_erased(clock)}, unit_of_work)

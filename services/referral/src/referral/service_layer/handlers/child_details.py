@@ -1,9 +1,11 @@
 """Use cases of the `child_details` area (see the package's docstring): keep the registry's minimal details of a
-child while consent holds, forget them on withdrawal or after the retention, and let a district officer read them,
-audited. The provider API reuses `read_child_details` with its own scope rule."""
+child while consent holds, forget them on withdrawal or after the retention (or for good on the registry's erasure,
+which also revokes the child's open referrals), and let a district officer read them, audited. The provider API
+reuses `read_child_details` with its own scope rule."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from referral.domain.child_details import (
@@ -14,7 +16,7 @@ from referral.domain.child_details import (
     erasable,
     latest_per_child,
 )
-from referral.domain.child_erasure import erase_free_texts
+from referral.domain.child_erasure import ERASURE_REVOCATION, erase_free_texts
 from referral.domain.commands.child_details import (
     EraseChildrenDetails,
     EraseExpiredChildDetails,
@@ -22,7 +24,10 @@ from referral.domain.commands.child_details import (
     ReadChildDetails,
     WithdrawChildDetails,
 )
+from referral.domain.district_queue import revoke_open
 from referral.domain.errors import Forbidden
+from referral.domain.referrals import Referral
+from referral.service_layer.handlers.referrals import save_and_publish
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.unit_of_work import Access
 
@@ -62,7 +67,7 @@ async def erase_children_details(command: EraseChildrenDetails, uow: ReferralUni
     moment and the one held, so no details event from before the erasure brings them back (ADR 0004)."""
     held = await uow.child_details.held({erasure.child_id for erasure in command.erasures})
     for erasure, reason, person_id in zip(command.erasures, command.reasons, command.person_ids, strict=True):
-        await _erase_referral_texts(uow, erasure.child_id, person_id)
+        await _erase_referrals(uow, await _referrals_of(uow, erasure.child_id, person_id), reason, command.at)
         before = held.get(erasure.child_id)
         as_of = max(erasure.as_of, before.as_of) if before else erasure.as_of
         await uow.child_details.withdraw(Withdrawal(erasure.child_id, as_of))
@@ -71,11 +76,21 @@ async def erase_children_details(command: EraseChildrenDetails, uow: ReferralUni
                          resource_ids=(erasure.child_id,), reason=f"registry erasure: {reason}"))
 
 
-async def _erase_referral_texts(uow: ReferralUnitOfWork, child_id: str, person_id: str | None) -> None:
-    """The free texts of the child's referrals (a referral always names the child's person)."""
-    for referral in await uow.referrals.of_person(person_id) if person_id else ():
-        if referral.request.child_id == child_id and erase_free_texts(referral):
-            await uow.referrals.save(referral)
+async def _referrals_of(uow: ReferralUnitOfWork, child_id: str, person_id: str | None) -> list[Referral]:
+    """The child's referrals, locked (a referral always names the child's person)."""
+    of_person = await uow.referrals.of_person(person_id) if person_id else []
+    return [referral for referral in of_person if referral.request.child_id == child_id]
+
+
+async def _erase_referrals(uow: ReferralUnitOfWork, referrals: list[Referral], reason: str, at: dt.datetime) -> None:
+    """Replace the referrals' free texts and revoke the open ones (their providers are told), one save each; the
+    revocations are audited with the erasure's reason code. A redelivered erasure finds nothing left to change."""
+    texts_erased = {referral.referral_id for referral in referrals if erase_free_texts(referral)}
+    revoked = tuple(referral.referral_id for referral in revoke_open(referrals, ERASURE_REVOCATION, at))
+    await save_and_publish(uow, [r for r in referrals if r.referral_id in texts_erased.union(revoked)])
+    if revoked:
+        uow.audit(Access(subject=SYSTEM, role="service", action="revoke", resource="referral",
+                         resource_ids=revoked, reason=f"registry erasure: {reason}"))
 
 
 async def erase_expired_child_details(command: EraseExpiredChildDetails, uow: ReferralUnitOfWork) -> ErasureRound:

@@ -62,6 +62,16 @@ def publish(uow: ReferralUnitOfWork, referral: Referral) -> None:
     uow.publish(*contract_mapping.referral_events(events))
 
 
+async def save_and_publish(uow: ReferralUnitOfWork, referrals: Iterable[Referral]) -> int:
+    """Save each changed referral and queue its new events (a revocation tells the provider); how many."""
+    saved = 0
+    for referral in referrals:
+        await uow.referrals.save(referral)
+        publish(uow, referral)
+        saved += 1
+    return saved
+
+
 async def issue_referral(command: IssueReferral, uow: ReferralUnitOfWork) -> Referral:
     """Refer a child: consent gate (recorded consent, or an officer's audited override with a reason), then the
     eligibility gate on the provider (each refusal names its rule), then issue and announce."""
@@ -209,8 +219,6 @@ async def record_consent_decisions(command: RecordConsentDecisions, uow: Referra
         await uow.consents.save(state)
         if state.given:
             continue
-        for referral in withdraw_consent(await uow.referrals.open_of_child(state.child_id), command.at):
-            await uow.referrals.save(referral)
-            publish(uow, referral)
-            revoked += 1
+        revoked += await save_and_publish(uow, withdraw_consent(await uow.referrals.open_of_child(state.child_id),
+                                                                command.at))
     return revoked
