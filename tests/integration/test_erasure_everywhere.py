@@ -1,7 +1,8 @@
 """Erasure across services (issue 13 point 2) on the real broker and PostgreSQL: a child who went through identity
 (linked) and referral (referred, minimal details delivered) is erased by a district officer; then no table of any
 service's database, no record a compacted log keeps, and no log line holds any of the child's values, the sealed
-ciphertexts taken before are gone, and reporting's figures are unchanged.
+ciphertexts taken before are gone, the child's open referral is revoked by the system (ReferralRevokedV1 on
+referral.referral.v1, reason `district_decision`), and reporting's figures are unchanged but for that revocation.
 
 Kafka's compaction does not run within a test: the restricted topics still hold the superseded records, so the
 log check is on what a compacted log keeps, the latest record per key (for the child, the tombstone), and every
@@ -23,6 +24,7 @@ from simpul_infra.catalogue import load_catalogue
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
 from tests.support.referral_directory import DISTRICT, SERVICE_TYPE, GateState, provider_in_state
+from tests.support.referral_referrals import referral_events
 from tests.support.reporting_service import caught_up
 from tests.support.stack import KESILIR, Stack, eventually, running, settings_for, token
 
@@ -42,6 +44,7 @@ CADRE = token(Role.CADRE, KESILIR, subject="kader-kesilir")
 OFFICER = token(Role.DISTRICT_OFFICER, DISTRICT, subject="officer-jember")
 REPORTING_OFFICER = token(Role.DISTRICT_OFFICER, "35")
 SERVICES = ("registry", "identity", "referral", "reporting")
+REVOKED, REVOKED_FIGURE = "simpul.referral.referral-revoked.v1", "referrals_revoked"
 SEALED = {"registry": ("children", ("nik", "kk_number")), "identity": (
     "source_records", ("full_name", "birth_date", "nik", "kk_number", "mother_name")),
     "referral": ("child_details", ("details",))}
@@ -61,7 +64,7 @@ async def test_an_erased_child_leaves_nothing_identifying_in_any_table_topic_or_
         assert (await registry.post(f"/children/{child_id}/consent", headers=CADRE, json={
             "purpose": "referral", "decision": "given", "decided_on": "2026-11-30"})).status_code == 201
         person_id = await _linked(registry, child_id)
-        await _referred(stack, child_id, person_id)
+        referral_id = await _referred(stack, child_id, person_id)
         await eventually(lambda: _details_readable(referral, child_id))
         await _settled(urls, kafka_bootstrap, namespace)
         figures = await _figures(stack.clients["reporting"])
@@ -85,7 +88,13 @@ async def test_an_erased_child_leaves_nothing_identifying_in_any_table_topic_or_
             assert refused.json()["errors"][0]["field"] == "child_id"
         await eventually(lambda: _obeyed(urls, child_id))
         await _settled(urls, kafka_bootstrap, namespace)
-        assert await _figures(stack.clients["reporting"]) == figures  # an erased child still counts
+        revocations = [(body["referral_id"], body["reason"], body["by"])
+                       for kind, body in await referral_events(kafka_bootstrap, namespace) if kind == REVOKED]
+        assert revocations == [(referral_id, "district_decision", "system")]
+        assert await _rows(urls["referral"], "SELECT status FROM referrals") == [("revoked",)]
+        after = await _figures(stack.clients["reporting"])
+        assert [f for f in after if f[0] != REVOKED_FIGURE] == figures  # an erased child still counts
+        assert {f[4] for f in after if f[0] == REVOKED_FIGURE} == {1}  # its open referral revoked
         assert (await referral.get(f"/children/{child_id}/details", headers=OFFICER)).status_code == 404
 
     for name, url in urls.items():
@@ -111,7 +120,7 @@ async def _linked(registry: httpx.AsyncClient, child_id: str) -> str:
     return await eventually(person)
 
 
-async def _referred(stack: Stack, child_id: str, person_id: str) -> None:
+async def _referred(stack: Stack, child_id: str, person_id: str) -> str:
     units = stack.apps["referral"].state.wiring.unit_of_work
     provider_id = await provider_in_state(units, GateState.ELIGIBLE, on=dt.datetime.now(dt.UTC).date())
     body = {"child_id": child_id, "person_id": person_id, "district": DISTRICT, "provider_id": provider_id,
@@ -122,6 +131,7 @@ async def _referred(stack: Stack, child_id: str, person_id: str) -> None:
         return answer if answer.status_code != 409 or "consent" not in answer.text else None
     answer = await eventually(created)
     assert answer.status_code == 201, answer.text
+    return str(answer.json()["referral_id"])
 
 
 async def _details_readable(referral: httpx.AsyncClient, child_id: str) -> bool:
