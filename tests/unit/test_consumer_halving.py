@@ -77,7 +77,8 @@ def _ids(numbers: Sequence[int]) -> set[str]:
     return {str(n) for n in numbers}
 
 
-def _record(n: int) -> Record:
+def linked_record(n: int) -> Record:
+    """Record `n` of a batch: a RecordLinkedV1 at offset n whose source record id is `str(n)`."""
     event = RecordLinkedV1(source_system="s", source_record_id=str(n), person_id="p", reason=LinkReason.NEW_PERSON,
                            linked_at=dt.datetime.now(dt.UTC))
     value = event.to_bytes()
@@ -107,7 +108,7 @@ def _no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def _run(size: int, failures: Failures) -> tuple[Ledger, Letters]:
     ledger, letters = Ledger(), Letters()
-    await _consumer(ledger, letters, failures).process([_record(n) for n in range(size)])
+    await _consumer(ledger, letters, failures).process([linked_record(n) for n in range(size)])
     return ledger, letters
 
 
@@ -157,7 +158,7 @@ async def test_an_event_that_fails_once_is_applied_in_a_smaller_piece_not_dead_l
 
 async def test_an_outage_in_the_second_half_re_raises_and_the_redelivery_skips_the_committed_halves() -> None:
     ledger, letters, failures = Ledger(), Letters(), Failures(poison=[300], outage=[1500])
-    consumer, records = _consumer(ledger, letters, failures), [_record(n) for n in range(BATCH)]
+    consumer, records = _consumer(ledger, letters, failures), [linked_record(n) for n in range(BATCH)]
     with pytest.raises(ConnectionRefusedError):
         await consumer.process(records)
     committed = list(ledger.applied_records)
