@@ -140,6 +140,8 @@ async def test_the_open_referrals_of_a_provider_a_child_and_a_person(new_uow: Ca
     async with new_uow() as uow:
         assert [r.referral_id for r in await uow.referrals.open_of_provider("lpa")] == ["r1", "r2"]
         assert [r.referral_id for r in await uow.referrals.open_of_child("c1")] == ["r1", "r2"]
+        assert [r.referral_id for r in await uow.referrals.of_child("c1")] == ["r0", "r1", "r2"]
+        assert [r.referral_id for r in await uow.referrals.of_child("c2")] == ["r3"]
         assert [r.referral_id for r in await uow.referrals.of_person("p1")] == ["r0", "r1", "r2"]
         assert [r.referral_id for r in await uow.referrals.of_person("p2")] == ["r3"]
 

@@ -28,7 +28,7 @@ def _details(as_of: dt.datetime) -> ChildDetails:
 
 
 async def _erase(uow: FakeReferralUnitOfWork, child_id: str = "c1") -> None:
-    command = EraseChildrenDetails((Withdrawal(child_id, ERASED_AT),), ("data_subject_request",), (f"p-{child_id}",),
+    command = EraseChildrenDetails((Withdrawal(child_id, ERASED_AT),), ("data_subject_request",),
                                    ERASED_AT + dt.timedelta(seconds=3))
     await execute(uow, erase_children_details, command)
 
@@ -139,3 +139,16 @@ async def test_a_redelivered_erasure_revokes_nothing_more() -> None:
     await _erase(uow)
     assert (len(uow.published), uow.referrals.referrals["r-c1-issued"].version) == (published, version)
     assert [a.resource for a in uow.audited].count("referral") == 1
+
+
+async def test_an_erasure_finds_the_childs_referrals_whatever_person_they_follow_now() -> None:
+    # The erasure event names the person identity last gave the child; a merge since then (or a link that never
+    # reached registry) leaves the referrals under another person id: they are the child's all the same.
+    uow = FakeReferralUnitOfWork()
+    moved = _in_status("r-c1-issued", "c1")
+    moved.person = PersonLink("p-merged")
+    await _stored(uow, moved, _referral("c1", 1))
+    await _erase(uow)
+    revoked, texts = uow.referrals.referrals["r-c1-issued"], uow.referrals.referrals["r-c1-1"]
+    assert revoked.history[-1].status == ReferralStatus.REVOKED
+    assert "Siti" not in repr((revoked.request, texts.history, texts.service_records, texts.request))

@@ -195,10 +195,10 @@ def child_details(event: ChildReferralDetailsRecordedV1) -> ChildDetails:
 
 
 def erasures(events: Sequence[ChildErasedV1], at: dt.datetime) -> EraseChildrenDetails:
-    """The registry's erasures of children, as of their moments, with their reason codes and person ids (open
-    referrals revoked at `at`)."""
+    """The registry's erasures of children, as of their moments, with their reason codes (open referrals revoked
+    at `at`)."""
     return EraseChildrenDetails(tuple(Withdrawal(child_id=e.child_id, as_of=e.erased_at) for e in events),
-                                tuple(e.reason.value for e in events), tuple(e.person_id for e in events), at)
+                                tuple(e.reason.value for e in events), at)
 
 
 def details_withdrawal(event: ChildReferralDetailsWithdrawnV1) -> Withdrawal:

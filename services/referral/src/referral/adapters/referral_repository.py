@@ -150,6 +150,11 @@ class Referrals(abc.ABC):
         closure)."""
 
     @abc.abstractmethod
+    async def of_child(self, child_id: str) -> list[Referral]:
+        """Every referral of the child (a registry record), open or closed, whatever person it follows now, oldest
+        first, locked for this transaction (the registry's erasure of the child)."""
+
+    @abc.abstractmethod
     async def of_person(self, person_id: str) -> list[Referral]:
         """Every referral whose current person id is `person_id` (identity merges move them), oldest first, locked
         for this transaction."""
@@ -323,6 +328,10 @@ class SqlReferrals(Referrals):
         """The child's open referrals, locked."""
         return await self._locked(and_(referrals.c.child_id == child_id, referrals.c.is_open))
 
+    async def of_child(self, child_id: str) -> list[Referral]:
+        """The child's referrals, locked."""
+        return await self._locked(referrals.c.child_id == child_id)
+
     async def of_person(self, person_id: str) -> list[Referral]:
         """The person's referrals, locked."""
         return await self._locked(referrals.c.person_id == person_id)
@@ -414,6 +423,10 @@ class InMemoryReferrals(Referrals):
     async def open_of_child(self, child_id: str) -> list[Referral]:
         """The child's open referrals, oldest first."""
         return self._where(lambda r: r.request.child_id == child_id and r.status in OPEN)
+
+    async def of_child(self, child_id: str) -> list[Referral]:
+        """The child's referrals, oldest first."""
+        return self._where(lambda r: r.request.child_id == child_id)
 
     async def of_person(self, person_id: str) -> list[Referral]:
         """The person's referrals, oldest first."""

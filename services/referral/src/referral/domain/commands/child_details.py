@@ -28,12 +28,11 @@ class WithdrawChildDetails:
 @dataclass(frozen=True)
 class EraseChildrenDetails:
     """The registry erased these children (ChildErasedV1, `reasons` codes): forget their details for good, and the
-    free texts of their referrals (found by the child's person id, when identity had linked it); their open
-    referrals are revoked at `at`."""
+    free texts of their referrals (the referrals of the child's record, whatever person they follow now); their
+    open referrals are revoked at `at`."""
 
     erasures: tuple[Withdrawal, ...]
     reasons: tuple[str, ...]
-    person_ids: tuple[str | None, ...]
     at: dt.datetime
 
 

@@ -66,20 +66,14 @@ async def erase_children_details(command: EraseChildrenDetails, uow: ReferralUni
     """The registry erased the children: forget their details whatever is held, and keep the later of the erasure's
     moment and the one held, so no details event from before the erasure brings them back (ADR 0004)."""
     held = await uow.child_details.held({erasure.child_id for erasure in command.erasures})
-    for erasure, reason, person_id in zip(command.erasures, command.reasons, command.person_ids, strict=True):
-        await _erase_referrals(uow, await _referrals_of(uow, erasure.child_id, person_id), reason, command.at)
+    for erasure, reason in zip(command.erasures, command.reasons, strict=True):
+        await _erase_referrals(uow, await uow.referrals.of_child(erasure.child_id), reason, command.at)
         before = held.get(erasure.child_id)
         as_of = max(erasure.as_of, before.as_of) if before else erasure.as_of
         await uow.child_details.withdraw(Withdrawal(erasure.child_id, as_of))
         held[erasure.child_id] = Held(erasure.child_id, as_of, None)
         uow.audit(Access(subject=SYSTEM, role="service", action="erase_child_details", resource="child",
                          resource_ids=(erasure.child_id,), reason=f"registry erasure: {reason}"))
-
-
-async def _referrals_of(uow: ReferralUnitOfWork, child_id: str, person_id: str | None) -> list[Referral]:
-    """The child's referrals, locked (a referral always names the child's person)."""
-    of_person = await uow.referrals.of_person(person_id) if person_id else []
-    return [referral for referral in of_person if referral.request.child_id == child_id]
 
 
 async def _erase_referrals(uow: ReferralUnitOfWork, referrals: list[Referral], reason: str, at: dt.datetime) -> None:

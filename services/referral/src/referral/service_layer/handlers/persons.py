@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from referral.adapters.contract_mapping import referral_events
 from referral.domain.commands.persons import FollowMerges, FollowUnmerges, RecordCaseStatuses, RecordKnownPersons
 from referral.domain.model import latest_per_record
-from referral.domain.referrals import Referral
+from referral.service_layer.handlers.referrals import save_and_publish
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ async def follow_merges(command: FollowMerges, uow: ReferralUnitOfWork) -> int:
     for merge in command.merges:
         for referral in await uow.referrals.of_person(merge.retired_person_id):
             if referral.follow_merge(merge.merge_id, merge.retired_person_id, merge.surviving_person_id, merge.at):
-                await _save(uow, referral)
+                await save_and_publish(uow, [referral])
                 moved += 1
     return moved
 
@@ -54,7 +53,7 @@ async def follow_unmerges(command: FollowUnmerges, uow: ReferralUnitOfWork) -> i
             before = referral.person
             moved += referral.follow_unmerge(unmerge.merge_id, unmerge.at)
             if referral.person != before:
-                await _save(uow, referral)
+                await save_and_publish(uow, [referral])
     return moved
 
 
@@ -71,12 +70,6 @@ async def record_case_statuses(command: RecordCaseStatuses, uow: ReferralUnitOfW
             referral.record_case_status(status.closed, status.changed_at,
                                         command.closure.revokes_in(referral.request.district))
             if (referral.case_closed, referral.status) != before:
-                await _save(uow, referral)
+                await save_and_publish(uow, [referral])
                 changed += 1
     return changed
-
-
-async def _save(uow: ReferralUnitOfWork, referral: Referral) -> None:
-    await uow.referrals.save(referral)
-    events, referral.events = referral.events, []
-    uow.publish(*referral_events(events))
