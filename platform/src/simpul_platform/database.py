@@ -20,7 +20,7 @@ class Database:
         # hide_parameters: errors and logs never carry row values. JSON columns are written and read by pydantic's
         # Rust codec, several times faster than the standard library's for the many small documents of a bulk
         # import and of the outbox (the relay reads every event's headers back).
-        options: dict[str, Any] = {"hide_parameters": True, "json_serializer": _json,
+        options: dict[str, Any] = {"hide_parameters": True, "json_serializer": json_text,
                                    "json_deserializer": pydantic_core.from_json}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, pool_pre_ping=True)
@@ -48,7 +48,9 @@ class Database:
         await self.engine.dispose()
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A JSON column's text, as the engine writes it (pydantic's Rust codec: compact, UTF-8 unescaped); for
+    statements that pass a document as a bound string (a bulk `CAST(:document AS json)`)."""
     return pydantic_core.to_json(value).decode()
 
 

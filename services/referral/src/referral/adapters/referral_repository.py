@@ -12,7 +12,6 @@ import abc
 import copy
 import datetime as dt
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +52,7 @@ from referral.domain.district_queue import QueueReason, queue_reason
 from referral.domain.errors import Conflict
 from referral.domain.lifecycle import OPEN, ReferralStatus
 from referral.domain.referrals import Referral
+from simpul_platform.database import json_text
 from simpul_platform.upsert import upsert
 
 referrals = Table(
@@ -246,7 +246,7 @@ _BULK_UPDATE = text(
 def _bulk_parameters(saved: Sequence[Referral]) -> dict[str, list[Any]]:
     rows = [_row(referral, referral.version + 1) for referral in saved]
     columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in _ROW_COLUMNS}
-    columns["document"] = [json.dumps(document, separators=(",", ":")) for document in columns["document"]]
+    columns["document"] = [json_text(document) for document in columns["document"]]
     columns["old_version"] = [referral.version for referral in saved]
     return columns
 
