@@ -6,11 +6,16 @@ with a dozen keys each cost about 12 bytes per key. A probe is compared with eve
 keys (blocks larger than MAX_BLOCK skipped, as in the batch), scored with the stored model and the match rate of
 the indexed records (counted as they are added, as batch dedupe counts it over its input), and the candidates
 come back per person with each field's contribution so a reviewer sees why.
+
+`forget` blanks a label's rows (a record's superseded or erased details): its columns hold only missing values,
+its NIK and token counts are taken back, and it is never a candidate again. Its blocking-key hashes stay in the
+blocks until their next fold drops them; the token and name strings it interned stay in the shared `Vocabulary`
+(linked to no row any more). The rows themselves are not reused: the table keeps growing by one row per version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,9 +51,10 @@ class Candidate:
 class _Blocks:
     """Key hash -> rows: sorted arrays plus a dict of recent additions."""
 
-    __slots__ = ("_keys", "_recent", "_recent_size", "_rows")
+    __slots__ = ("_keys", "_live", "_recent", "_recent_size", "_rows")
 
-    def __init__(self) -> None:
+    def __init__(self, live: Callable[[npt.NDArray[np.int32]], npt.NDArray[np.bool_]]) -> None:
+        self._live = live  # which rows are still held: a fold drops the keys of forgotten ones
         self._keys = np.zeros(0, dtype=np.int64)
         self._rows = np.zeros(0, dtype=np.int32)
         self._recent: dict[int, list[int]] = {}
@@ -79,6 +85,8 @@ class _Blocks:
 
     def _merge(self, hashes: IntArray, rows: npt.NDArray[np.int32]) -> None:
         keys, values = np.concatenate([self._keys, hashes]), np.concatenate([self._rows, rows])
+        held = self._live(values)
+        keys, values = keys[held], values[held]
         order = np.argsort(keys, kind="stable")
         self._keys, self._rows = keys[order], values[order]
 
@@ -111,15 +119,19 @@ class PersonIndex:
         self._common = common
         self._table = RecordTable(Vocabulary())
         self._probe = RecordTable(self._table.vocabulary, 1)
-        self._blocks = _Blocks()
+        self._blocks = _Blocks(self._held)
         self._person_ids: list[str] = []
         self._person_number: dict[str, int] = {}
-        self._person_of_row = np.zeros(1024, dtype=np.int32)
+        self._person_of_row = np.zeros(1024, dtype=np.int32)  # -1: the row was forgotten
+        self._first_row = np.zeros(1024, dtype=np.int32)  # person number -> its first row
+        self._more_rows: dict[int, list[int]] = {}  # person number -> its further rows (labels of several records)
+        self._forgotten = 0
         self._own_niks: dict[int, int] = {}  # a child's own NIK -> records holding it
         self._same_nik_pairs = 0
 
     def __len__(self) -> int:
-        return self._table.size
+        """The records held (forgotten ones not counted)."""
+        return self._table.size - self._forgotten
 
     def add(self, record: Record, person_id: str) -> None:
         """Index a record of a person (a new person or one already indexed)."""
@@ -133,9 +145,23 @@ class PersonIndex:
             self._append(record, person_id)
         self._blocks.add_many([blocking_keys(record, self._common) for record in records], first)
 
+    def forget(self, person_id: str) -> None:
+        """Blank every row of a label (missing values only, NIK and token counts taken back) so that it is never a
+        candidate again, as if it had never been added; an unknown label is a no-op."""
+        number = self._person_number.pop(person_id, None)
+        if number is None:
+            return
+        self._person_ids[number] = ""
+        for row in (int(self._first_row[number]), *self._more_rows.pop(number, ())):
+            self._uncount_nik(row)
+            self._table.blank(row)
+            self._person_of_row[row] = -1
+            self._forgotten += 1
+
     def candidates(self, record: Record, limit: int = MAX_CANDIDATES) -> list[Candidate]:
         """The persons this record may be, most likely first, at most `limit`."""
         rows = self._blocks.rows(blocking_keys(record, self._common))
+        rows = rows[self._person_of_row[rows] >= 0]
         if not len(rows):
             return []
         self._probe.size = 0
@@ -173,7 +199,7 @@ class PersonIndex:
     def match_rate(self) -> float | None:
         """The chance that two indexed records are one child, as batch dedupe counts it over the same records
         (`model.pair_match_rate`); None (the model's prior) while too few records share a child's own NIK."""
-        return pair_match_rate(self._same_nik_pairs, sum(self._own_niks.values()), self._table.size)
+        return pair_match_rate(self._same_nik_pairs, sum(self._own_niks.values()), len(self))
 
     def decide(self, candidates: Sequence[Candidate]) -> tuple[str, str | None]:
         """(decision, person): `linked` to the best candidate above the auto-link threshold that no rule forbids and
@@ -193,7 +219,11 @@ class PersonIndex:
             for name in RecordTable.__slots__
             if isinstance(getattr(self._table, name), np.ndarray)
         )
-        return int(table + self._blocks.nbytes + self._person_of_row.nbytes)
+        return int(table + self._blocks.nbytes + self._person_of_row.nbytes + self._first_row.nbytes)
+
+    def _held(self, rows: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+        held: npt.NDArray[np.bool_] = self._person_of_row[rows] >= 0
+        return held
 
     def _append(self, record: Record, person_id: str) -> int:
         row = self._table.append(record)
@@ -205,7 +235,25 @@ class PersonIndex:
         if number is None:
             number = self._person_number[person_id] = len(self._person_ids)
             self._person_ids.append(person_id)
-        if row >= len(self._person_of_row):
-            self._person_of_row = np.concatenate([self._person_of_row, np.zeros_like(self._person_of_row)])
+            self._first_row = _fitting(self._first_row, number)
+            self._first_row[number] = row
+        else:
+            self._more_rows.setdefault(number, []).append(row)
+        self._person_of_row = _fitting(self._person_of_row, row)
         self._person_of_row[row] = number
         return row
+
+    def _uncount_nik(self, row: int) -> None:
+        """Take a row's own NIK out of the counts `match_rate` uses, as if it had never been added."""
+        if not self._table.nik_childs[row]:
+            return
+        nik = int(self._table.nik[row])
+        holding = self._own_niks.pop(nik) - 1
+        self._same_nik_pairs -= holding
+        if holding:
+            self._own_niks[nik] = holding
+
+
+def _fitting(array: npt.NDArray[np.int32], position: int) -> npt.NDArray[np.int32]:
+    """The array, doubled when `position` lies beyond its end."""
+    return array if position < len(array) else np.concatenate([array, np.zeros_like(array)])

@@ -60,6 +60,12 @@ class Vocabulary:
             self._counts[token_id] += 1
             self._total += 1
 
+    def uncount(self, token_ids: Iterable[int]) -> None:
+        """Take back the counts of a forgotten row's tokens (the strings stay interned)."""
+        for token_id in token_ids:
+            self._counts[token_id] -= 1
+            self._total -= 1
+
     def weights(self, token_ids: npt.NDArray[np.int32]) -> npt.NDArray[np.float32]:
         """Bits of information of each token id; padding (-1) weighs 0, an unseen token as seen once."""
         counts = self._counts[token_ids].astype(np.float32)
@@ -169,31 +175,45 @@ class RecordTable:
         ordered[row] = self.vocabulary.id_of(" ".join(sorted(name.tokens))) if name.tokens else -1
         return ids
 
-    def _grow(self) -> None:
-        for name in (
-            "tokens",
-            "mother",
-            "name_key",
-            "mother_key",
-            "name_sorted",
-            "mother_sorted",
-            "sex",
-            "year",
-            "month",
-            "day",
-            "nik",
-            "nik_childs",
-            "nik_dated",
-            "nik_fits",
-            "kk",
-            "village",
-        ):
+    def blank(self, row: int) -> None:
+        """Overwrite a counted row (`append`) with missing values, taking its tokens' counts back: nothing of its
+        record stays in the columns and the frequencies are as if it had never been added."""
+        self.vocabulary.uncount(int(i) for i in (*self.tokens[row], *self.mother[row]) if i >= 0)
+        for name in _COLUMNS:
             column = getattr(self, name)
-            grown = np.full(
-                (len(column) * 2, *column.shape[1:]), -1 if column.dtype == np.int32 else 0, dtype=column.dtype
-            )
+            column[row] = _missing(column)
+
+    def _grow(self) -> None:
+        for name in _COLUMNS:
+            column = getattr(self, name)
+            grown = np.full((len(column) * 2, *column.shape[1:]), _missing(column), dtype=column.dtype)
             grown[: len(column)] = column
             setattr(self, name, grown)
+
+
+_COLUMNS = (
+    "tokens",
+    "mother",
+    "name_key",
+    "mother_key",
+    "name_sorted",
+    "mother_sorted",
+    "sex",
+    "year",
+    "month",
+    "day",
+    "nik",
+    "nik_childs",
+    "nik_dated",
+    "nik_fits",
+    "kk",
+    "village",
+)
+
+
+def _missing(column: npt.NDArray[np.generic]) -> int:
+    """A column's missing value: -1 for token and name ids (padding), 0 for the rest."""
+    return -1 if column.dtype == np.int32 else 0
 
 
 def _agrees(birth: BirthDate | None, encoded: BirthDate) -> bool:
