@@ -1,8 +1,10 @@
 """One suite, three stores: identity's fake unit of work and the SQL one on PostgreSQL and on SQLite agree, on
-every repository and on the link lock's promise that the matcher sees what was committed and nothing rolled back."""
+every repository and on the link lock's promise that the matcher sees what was committed and nothing rolled back;
+on SQL, the matching index of every replica forgets superseded, rolled-back and erased details."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -11,13 +13,14 @@ import pytest
 
 from identity.adapters.record_index import IndexedMatcher
 from identity.bootstrap import MIGRATIONS
-from identity.domain.commands import LinkRecords, RecordSeen
+from identity.domain.commands import EraseRecords, LinkRecords, RecordErased, RecordSeen
 from identity.domain.decisions import Decision, DecisionKind
 from identity.domain.model import MatchModel
 from identity.domain.person import Merge, Person
 from identity.domain.review import Review
 from identity.domain.source_records import Candidate, Contribution, Details, RecordKey, SourceRecord, Thresholds
 from identity.service_layer.fake import FakeIdentityUnitOfWork
+from identity.service_layer.handlers.erasure import erase_records
 from identity.service_layer.handlers.linking import link_records
 from identity.service_layer.unit_of_work import IdentityUnitOfWork, SqlIdentityUnitOfWork
 from simpul_platform.database import Database
@@ -29,25 +32,49 @@ KESILIR = "35.09.11.2007"
 AT = dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)
 SITI = Details("Siti Aminah", "female", KESILIR, dt.date(2014, 3, 2), "day", "3509114203140001", None, "Sulastri")
 BAMBANG = Details("Bambang Sutrisno", "male", KESILIR, dt.date(2010, 5, 5), "day")
+# Siti's details as the registry corrected them: another NIK (her own, a day later) and KK.
+SITI_CORRECTED = Details("Siti Aminah", "female", KESILIR, dt.date(2014, 3, 3), "day", "3509114303140001",
+                         "3509110101090001", "Sulastri")
 NewUow = Callable[[], IdentityUnitOfWork]
+Replica = tuple[IndexedMatcher, NewUow]
+MODEL = MatchModel.default()
+THRESHOLDS = Thresholds(MODEL.auto_link, MODEL.review)
+SQL_STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["fake", *SQL_STORES])
 async def new_uow(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[NewUow]:
     """A factory of units of work over one fresh store: the fake, or the SQL one on SQLite or PostgreSQL."""
-    model = MatchModel.default()
-    thresholds = Thresholds(model.auto_link, model.review)
     if request.param == "fake":
-        fake = FakeIdentityUnitOfWork(model, thresholds)
+        fake = FakeIdentityUnitOfWork(MODEL, THRESHOLDS)
         yield lambda: fake
         return
+    async with _sql_database(request, tmp_path) as database:
+        yield _replica(database)[1]
+
+
+@pytest.fixture(params=SQL_STORES)
+async def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], Replica]]:
+    """Replicas over one fresh SQL store: each call a new process's matcher and a factory of its units of work."""
+    async with _sql_database(request, tmp_path) as database:
+        yield lambda: _replica(database)
+
+
+@contextlib.asynccontextmanager
+async def _sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     url = (f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}" if request.param == "sqlite"
            else request.getfixturevalue("make_database")("identity"))
     await upgrade(url, MIGRATIONS)
     database = Database(url, keyring=development_keyring())
-    matcher = IndexedMatcher(database, model, thresholds)
-    yield lambda: SqlIdentityUnitOfWork(database, matcher, b"contract-suite-nik-digest-key-of-32-bytes")
-    await database.dispose()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def _replica(database: Database) -> Replica:
+    matcher = IndexedMatcher(database, MODEL, THRESHOLDS)
+    return matcher, lambda: SqlIdentityUnitOfWork(database, matcher, b"contract-suite-nik-digest-key-of-32-bytes")
 
 
 def key(record_id: str) -> RecordKey:
@@ -207,3 +234,51 @@ async def test_record_keys_and_record_matches_name_each_record_and_its_person(ne
     assert keys == [key("r-1"), key("r-2"), key("r-3")]
     assert [(m.key, m.person_id, m.vetoed) for m in matches] == [(key("r-2"), "per_s", False)]
     assert matches[0].score >= uow.matcher.thresholds.auto_link
+
+
+def held_niks(matcher: IndexedMatcher) -> set[str]:
+    """The NIKs any row of the replica's index holds (a blanked row holds none)."""
+    assert matcher._index is not None
+    table = matcher._index._table
+    return {str(nik) for nik in table.nik[: table.size].tolist() if nik}
+
+
+async def test_a_records_superseded_details_leave_the_index_of_every_replica(replicas: Callable[[], Replica]) -> None:
+    (matcher, new_uow), (other, other_uow) = replicas(), replicas()
+    await stored(new_uow, "per_s", record("r-1", "per_s"))
+    async with other_uow() as uow:
+        await uow.matcher.candidates(key("r-2"), SITI)
+    assert held_niks(other) == {SITI.nik}
+    async with new_uow() as uow:  # corrected, then rolled back: the stored details stay, the correction goes
+        await uow.records.get(key("r-1"))
+        await uow.records.save(record("r-1", "per_s", SITI_CORRECTED))
+    assert held_niks(matcher) == {SITI.nik}
+    async with new_uow() as uow:
+        assert [c.person_id for c in await uow.matcher.candidates(key("r-2"), SITI)] == ["per_s"]
+        await uow.records.get(key("r-1"))
+        await uow.records.save(record("r-1", "per_s", SITI_CORRECTED))
+        await uow.commit()
+    assert held_niks(matcher) == {SITI_CORRECTED.nik}
+    assert list(matcher._labels.values()) == [key("r-1")]  # one version held: the current one
+    async with new_uow() as uow:
+        assert [c.person_id for c in await uow.matcher.candidates(key("r-2"), SITI_CORRECTED)] == ["per_s"]
+    async with other_uow() as uow:  # the other replica's next use reads the correction
+        assert [c.person_id for c in await uow.matcher.candidates(key("r-2"), SITI_CORRECTED)] == ["per_s"]
+    assert held_niks(other) == {SITI_CORRECTED.nik}
+    assert list(other._labels.values()) == [key("r-1")]
+
+
+async def test_an_erasure_leaves_the_index_of_every_replica(replicas: Callable[[], Replica]) -> None:
+    (erasing, erasing_uow), (other, other_uow) = replicas(), replicas()
+    await stored(erasing_uow, "per_s", record("r-1", "per_s"))
+    await stored(other_uow, "per_c", record("r-2", "per_c", SITI_CORRECTED))  # this replica reads r-1 first
+    assert held_niks(erasing) == {SITI.nik}
+    assert held_niks(other) == {SITI.nik, SITI_CORRECTED.nik}
+    erasure = EraseRecords((RecordErased(key("r-1"), KESILIR, "data_subject_request", AT),))
+    await execute(erasing_uow(), erase_records, erasure)
+    assert held_niks(erasing) == set()  # at once here (this replica never read r-2)
+    assert SITI.nik in held_niks(other)  # until its next use
+    async with other_uow() as uow:  # which reads the erasure
+        await uow.matcher.candidates(key("r-3"), SITI)
+    assert held_niks(other) == {SITI_CORRECTED.nik}
+    assert key("r-1") not in other._labels.values()

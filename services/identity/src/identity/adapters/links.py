@@ -3,7 +3,9 @@
 Every identity transaction that reads or writes records, persons or reviews first takes the link lock (an update
 of the single `link_clock` row, held until commit; see `record_index` for why). `LinkLock` takes it once, at the
 first repository call, and gives the clock value that stamps the details written. `SessionMatcher` catches the
-process's `IndexedMatcher` up under that lock before its first use in the transaction.
+process's `IndexedMatcher` up under that lock before its first use in the transaction, and tells it, once the
+transaction ends, what it wrote: settled when committed (superseded and erased details forgotten), forgotten when
+rolled back.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class LinkLock:
             self._clock = int((await self.session.execute(statement)).scalar_one())
         return self._clock
 
+    @property
+    def clock(self) -> int | None:
+        """This transaction's clock value, once it holds the lock."""
+        return self._clock
+
 
 class SessionMatcher:
     """The `Matcher` port over the process's index, for one transaction."""
@@ -39,6 +46,7 @@ class SessionMatcher:
         self.indexed, self.lock = indexed, lock
         self.thresholds: Thresholds = indexed.thresholds
         self._ready = False
+        self._written: list[tuple[RecordKey, str | None]] = []  # (record, version; None: erased), in order
 
     async def ready(self) -> None:
         """Hold the lock and catch the index up with every record committed before (once per transaction)."""
@@ -60,3 +68,21 @@ class SessionMatcher:
     def add(self, key: RecordKey, version: str, details: Details) -> None:
         """Index details this transaction wrote (later records of the same transaction see them)."""
         self.indexed.add(key, version, details)
+        self._written.append((key, version))
+
+    def erased(self, key: RecordKey) -> None:
+        """This transaction erased the record: its details are forgotten when it commits."""
+        self._written.append((key, None))
+
+    def committed(self) -> None:
+        """The transaction committed: forget the versions what it wrote superseded (erased ones included)."""
+        written, self._written = self._written, []
+        if self.lock.clock is not None:
+            for key, version in written:
+                self.indexed.settle(key, version, self.lock.clock)
+
+    def rolled_back(self) -> None:
+        """The transaction did not commit: forget the details it wrote (the versions it superseded stay)."""
+        written, self._written = self._written, []
+        for _, version in written:
+            self.indexed.forget(version)

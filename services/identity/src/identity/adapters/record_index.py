@@ -16,9 +16,17 @@ How it stays correct, with one replica or many:
   events of the same batch see them.
 - At start the index is empty and the first `prepare` loads every record from the database: the rebuild. A replica
   that restarts, or takes over partitions in a rebalance, needs nothing else.
+- Superseded and erased details are forgotten (`PersonIndex.forget`: the row blanked, never a candidate again), on
+  every replica: the index knows each record's current version, and `settle` forgets every other. A transaction of
+  this process settles what it wrote when it commits (details it wrote and then rolled back are forgotten instead);
+  `prepare` also reads erased rows (no version) and settles every row it reads, so other replicas' updates and
+  erasures reach this index at its next use. A version forgotten by mistake (a commit whose outcome was unknown) is
+  read again by `prepare`, which reads every row above the last clock value it saw.
 Speed is given up for this: one linking transaction at a time across the deployment, each a few milliseconds of
-matching. Details of records superseded since the last rebuild stay in memory (as dropped candidates) until the
-next restart.
+matching. What a forgotten row leaves, linked to no record: its blank row (the table keeps one per version until the
+next restart), the salted hashes of its blocking keys until the blocks next fold, and the token and name strings it
+interned in the index's shared vocabulary, which are not removed (no reference count: a probe interns strings too)
+until the next restart.
 """
 
 from __future__ import annotations
@@ -83,27 +91,33 @@ class IndexedMatcher:
     thresholds: Thresholds
     _index: PersonIndex | None = None
     _seen_seq: int = -1
-    _labels: dict[str, RecordKey] = field(default_factory=dict)
+    _labels: dict[str, RecordKey] = field(default_factory=dict)  # indexed version -> its record
+    _current: dict[RecordKey, str] = field(default_factory=dict)  # record -> its committed version indexed here
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def prepare(self) -> None:
-        """Index every record committed since the last call (all of them the first time)."""
+        """Index every record committed since the last call (all of them the first time), forgetting the versions
+        they superseded and the details of records erased since."""
         async with self._catching_up:
             index = self._index if self._index is not None else PersonIndex(self.model)
+            c = source_records.c
+            query = select(source_records).where(c.feature_seq > self._seen_seq).order_by(c.feature_seq)
+            if self._index is None:  # the rebuild: an erased record has nothing to forget yet
+                query = query.where(c.feature_version.is_not(None))
             async with self.database.session() as session:
-                query = (select(source_records).where(source_records.c.feature_seq > self._seen_seq,
-                                                      source_records.c.feature_version.is_not(None))
-                         .order_by(source_records.c.feature_seq))
                 for rows in (await session.execute(query)).partitions(LOAD_CHUNK):
                     self._load(index, rows)
             self._index = index
 
     def _load(self, index: PersonIndex, rows: Sequence[Row[Any]]) -> None:
-        fresh = [row for row in rows if row.feature_version not in self._labels]
+        fresh = [row for row in rows if row.feature_version is not None and row.feature_version not in self._labels]
         keys = [RecordKey(row.source_system, row.source_record_id) for row in fresh]
         index.add_many([as_record(key, details_of(row)) for key, row in zip(keys, fresh, strict=True)],
                        [row.feature_version for row in fresh])
         self._labels.update((row.feature_version, key) for key, row in zip(keys, fresh, strict=True))
+        self._index = index
+        for row in rows:
+            self._replace(RecordKey(row.source_system, row.source_record_id), row.feature_version)
         if rows:
             self._seen_seq = max(self._seen_seq, *(int(row.feature_seq) for row in rows))
 
@@ -117,6 +131,29 @@ class IndexedMatcher:
             raise RuntimeError("prepare() the matcher before adding records")
         self._index.add(as_record(key, details), version)
         self._labels[version] = key
+
+    def settle(self, key: RecordKey, version: str | None, seq: int) -> None:
+        """A transaction of this process committed the record's `version` (None: erased) at clock value `seq`:
+        forget the version it superseded. When `prepare` has read past `seq`, the record's row as read there is
+        the truth, and only this version may be stale."""
+        if seq <= self._seen_seq:
+            if self._current.get(key) != version:
+                self.forget(version)
+        else:
+            self._replace(key, version)
+
+    def forget(self, version: str | None) -> None:
+        """Blank a version's details in the index (unknown versions and None are ignored)."""
+        if version is not None and self._labels.pop(version, None) is not None and self._index is not None:
+            self._index.forget(version)
+
+    def _replace(self, key: RecordKey, version: str | None) -> None:
+        """The record's committed details are now `version` (None: erased): forget any other indexed here."""
+        held = self._current.pop(key, None)
+        if held != version:
+            self.forget(held)
+        if version is not None:
+            self._current[key] = version
 
     async def candidates(self, session: AsyncSession, key: RecordKey, details: Details) -> list[Candidate]:
         """The persons the record may be, through records other than itself, most likely first."""

@@ -78,9 +78,11 @@ class SqlSourceRecords(repositories.SourceRecords):
         self.matcher.add(record.key, version, details)
 
     async def erase(self, record: SourceRecord) -> None:
-        """Store the erased record: no details, no matching version (the index drops it), its person kept."""
+        """Store the erased record: no details, no matching version (the index forgets it at commit), its person
+        kept."""
         await self._write(record.key, erased_values(record, await self.lock.hold()))
         await erase_decision_reasons(self.session, record)
+        self.matcher.erased(record.key)
 
     async def _write(self, key: RecordKey, values: dict[str, Any]) -> None:
         """Update the row read in this transaction, or insert a new one."""

@@ -2,6 +2,7 @@
 
 Every unit of work that reads or writes records, persons or reviews does so under the link lock (the SQL
 repositories take it at their first call), so linking, reviews and merges never interleave, on one replica or many.
+When it ends, the process's matching index hears what it wrote (see `links.SessionMatcher`).
 """
 
 from __future__ import annotations
@@ -38,12 +39,24 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork, IdentityUnitOfWork):
                  after_commit: Callable[[], None] = lambda: None) -> None:
         super().__init__(database, orm.delivery, orm.audit_log, after_commit)
         self.indexed, self.digest_key = matcher, digest_key
+        self._session_matcher: SessionMatcher | None = None
 
     def repositories(self, session: AsyncSession) -> None:
         """Identity's repositories over the session, sharing one link lock."""
         lock = LinkLock(session)
         matcher = SessionMatcher(self.indexed, lock)
-        self.matcher = matcher
+        self.matcher = self._session_matcher = matcher
         self.records = SqlSourceRecords(lock, matcher, self.digest_key)
         self.persons, self.reviews = SqlPersons(lock), SqlReviews(lock)
         self.decisions, self.merges = SqlDecisions(lock), SqlMerges(lock)
+
+    async def _commit(self) -> None:
+        await super()._commit()
+        if self._session_matcher is not None:
+            self._session_matcher.committed()
+
+    async def rollback(self) -> None:
+        """Undo the open transaction, if any, and forget the details it wrote from the matching index."""
+        await super().rollback()
+        if self._session_matcher is not None:
+            self._session_matcher.rolled_back()
