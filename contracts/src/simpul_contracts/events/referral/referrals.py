@@ -81,7 +81,8 @@ class RevocationReason(enum.StrEnum):
     """Why a referral was taken back from its provider: `consent_withdrawn` (the guardian withdrew consent for
     referral), `provider_suspended`, `provider_offboarded` (the referral returns to the district queue),
     `case_closed` (the registry closed the child's case and the district revokes on closure), `district_decision`
-    (a district officer's decision; the officer's note stays in referral)."""
+    (a district officer's decision, including the erasure of the child from the registry, which only a district
+    officer may order; the officer's note stays in referral, an erasure's reason in the audit log)."""
 
     CONSENT_WITHDRAWN = "consent_withdrawn"
     PROVIDER_SUSPENDED = "provider_suspended"
