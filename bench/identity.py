@@ -20,11 +20,12 @@ checks of the issue are printed as PASS/FAIL lines and everything goes to .local
 `--vary` draws each seed's generator settings (`generator.Variation.drawn`: typo and respelling rates, dropped and
 reordered name parts, short forms, share of missing NIKs, moves, twins) and prints, per group, the spread over
 seeds (min / median / max) of precision, recall, F1, the F1 margin over Splink and the review share.
-`--write-default-model` regenerates the identity service's shipped default model (see
-`identity_support/default_model.py`) and exits.
+`--live` runs bench/identity_live.py instead (the live path through registry, the broker and identity's consumer,
+against batch and Splink, at `--children`). `--write-default-model` regenerates the identity service's shipped
+default model (see `identity_support/default_model.py`) and exits.
 
 Run:  .venv/bin/python bench/identity.py [--children 20000] [--dev-seeds 1,2,3] [--heldout-seeds 101,102,103]
-          [--skip-splink] [--speed-records 100000] [--realtime] [--vary] [--write-default-model]
+          [--skip-splink] [--speed-records 100000] [--realtime] [--vary] [--write-default-model] [--live]
 """
 
 from __future__ import annotations
@@ -402,6 +403,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--speed-records", type=int, default=100_000, help="0 skips the speed run")
     parser.add_argument("--realtime", action="store_true")
+    parser.add_argument("--live", action="store_true",
+                        help="the live path at --children instead (bench/identity_live.py: registry, broker, "
+                             "identity's consumer; Splink unless --skip-splink)")
     parser.add_argument("--vary", action="store_true", help="draw each seed's generator settings (see the docstring)")
     parser.add_argument("--write-default-model", action="store_true", help="regenerate the shipped default model")
     return parser.parse_args()
@@ -420,6 +424,11 @@ def speed_run(records: int, use_cli: bool, skip_splink: bool) -> dict[str, Any]:
 
 def main() -> None:
     args = parse_args()
+    if args.live:
+        from bench import identity_live  # noqa: PLC0415
+
+        identity_live.main(["--children", str(args.children), *([] if args.skip_splink else ["--splink"])])
+        return
     if args.write_default_model:
         from bench.identity_support import default_model  # noqa: PLC0415
 
