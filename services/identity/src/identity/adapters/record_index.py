@@ -99,15 +99,14 @@ class IndexedMatcher:
         """Index every record committed since the last call (all of them the first time), forgetting the versions
         they superseded and the details of records erased since."""
         async with self._catching_up:
-            index = self._index if self._index is not None else PersonIndex(self.model)
             c = source_records.c
             query = select(source_records).where(c.feature_seq > self._seen_seq).order_by(c.feature_seq)
             if self._index is None:  # the rebuild: an erased record has nothing to forget yet
                 query = query.where(c.feature_version.is_not(None))
+                self._index = PersonIndex(self.model)  # kept as loaded so far should a chunk fail
             async with self.database.session() as session:
                 for rows in (await session.execute(query)).partitions(LOAD_CHUNK):
-                    self._load(index, rows)
-            self._index = index
+                    self._load(self._index, rows)
 
     def _load(self, index: PersonIndex, rows: Sequence[Row[Any]]) -> None:
         fresh = [row for row in rows if row.feature_version is not None and row.feature_version not in self._labels]
@@ -115,7 +114,6 @@ class IndexedMatcher:
         index.add_many([as_record(key, details_of(row)) for key, row in zip(keys, fresh, strict=True)],
                        [row.feature_version for row in fresh])
         self._labels.update((row.feature_version, key) for key, row in zip(keys, fresh, strict=True))
-        self._index = index
         for row in rows:
             self._replace(RecordKey(row.source_system, row.source_record_id), row.feature_version)
         if rows:

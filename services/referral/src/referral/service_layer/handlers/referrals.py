@@ -4,7 +4,7 @@ follow the guardians' consent (a withdrawal revokes the child's open referrals a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from referral.adapters import contract_mapping
 from referral.adapters.referral_repository import Queued, ReferralSearch
@@ -62,14 +62,12 @@ def publish(uow: ReferralUnitOfWork, referral: Referral) -> None:
     uow.publish(*contract_mapping.referral_events(events))
 
 
-async def save_and_publish(uow: ReferralUnitOfWork, referrals: Iterable[Referral]) -> int:
+async def save_and_publish(uow: ReferralUnitOfWork, referrals: Sequence[Referral]) -> int:
     """Save each changed referral and queue its new events (a revocation tells the provider); how many."""
-    saved = 0
     for referral in referrals:
         await uow.referrals.save(referral)
         publish(uow, referral)
-        saved += 1
-    return saved
+    return len(referrals)
 
 
 async def issue_referral(command: IssueReferral, uow: ReferralUnitOfWork) -> Referral:
@@ -164,8 +162,7 @@ async def _move(command: Step, uow: ReferralUnitOfWork, move: Callable[[Referral
     if command.expected_version is not None and command.expected_version != referral.version:
         raise Stale("If-Match", "the referral changed since you read it")
     move(referral)
-    await uow.referrals.save(referral)
-    publish(uow, referral)
+    await save_and_publish(uow, [referral])
     return referral
 
 

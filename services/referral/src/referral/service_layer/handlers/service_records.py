@@ -18,7 +18,7 @@ from referral.domain.errors import Forbidden
 from referral.domain.lifecycle import ServiceRecord
 from referral.domain.referrals import Referral
 from referral.domain.service_records import Attachment
-from referral.service_layer.handlers.referrals import PROVIDER_ROLE, ReferralNotFound, publish
+from referral.service_layer.handlers.referrals import PROVIDER_ROLE, ReferralNotFound, publish, save_and_publish
 from referral.service_layer.unit_of_work import ReferralUnitOfWork
 from simpul_platform.callers import Caller
 from simpul_platform.errors import DomainError
@@ -40,8 +40,7 @@ async def push_service_record(command: PushServiceRecord, uow: ReferralUnitOfWor
     referral = _of_provider(command.by, await uow.referrals.get(command.record.referral_id, for_update=True))
     record = _record(command.record, command.by, command.at)
     referral.record_service(record)
-    await uow.referrals.save(referral)
-    publish(uow, referral)
+    await save_and_publish(uow, [referral])
     return record
 
 
