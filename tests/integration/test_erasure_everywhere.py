@@ -37,9 +37,10 @@ CHILD = {
     "work": {"sectors": ["tobacco"], "tasks": "mengikat daun di gudang Joyoningrat", "hours_per_week": 12},
     "classification": {"classification": "child_labourer", "reason": "ditemukan di gudang Joyoningrat"},
 }
-# Every value that identifies the child, as it could appear anywhere (JSON, text, a log line).
+# Every value that identifies the child, as it could appear anywhere (JSON, text, a log line). Each is long or
+# shaped enough not to occur by chance in ids, timestamps or ciphertexts (a bare "7777" once did, in a database dump).
 VALUES = ("Wulandari", "Kusumaningtyas", "Ningtyas", "Zetaputri", "Sumarsih", "Pratiwiningrum", "Suryadiningrat",
-          "7777-4242", "7777", NIK, KK, "2015-04-18", "Joyoningrat")
+          "7777-4242", "813-7777", NIK, KK, "2015-04-18", "Joyoningrat")
 CADRE = token(Role.CADRE, KESILIR, subject="kader-kesilir")
 OFFICER = token(Role.DISTRICT_OFFICER, DISTRICT, subject="officer-jember")
 REPORTING_OFFICER = token(Role.DISTRICT_OFFICER, "35")
