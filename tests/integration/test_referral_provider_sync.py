@@ -70,7 +70,7 @@ class NaiveProviderChanges(ProviderChanges):
         query = (select(table.document, table.version, table.change_seq)
                  .where(table.provider_id == provider_id, table.change_seq > position.sequence)
                  .order_by(table.change_seq).limit(limit))
-        return [ChangedReferral(referral_of(row.document, row.version), SyncPosition(0, row.change_seq))
+        return [ChangedReferral(referral_of(row.document, row.version, []), SyncPosition(0, row.change_seq))
                 for row in await self.session.execute(query)]
 
 

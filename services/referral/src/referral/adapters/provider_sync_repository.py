@@ -31,13 +31,13 @@ import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, literal, literal_column, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.referral_documents import referral_of
 from referral.adapters.referral_repository import InMemoryReferrals, Referrals, referrals
+from referral.adapters.service_record_rows import records_of
 from referral.domain.commands.provider_sync import SyncPosition
 from referral.domain.referrals import Referral
 
@@ -78,19 +78,18 @@ class SqlProviderChanges(ProviderChanges):
         filters = [table.provider_id == provider_id, key > after, self._stable()]
         if updated_since is not None:
             filters.append(table.updated_at >= updated_since.astimezone(dt.UTC))
-        query = (select(table.document, table.version, table.change_xid, table.change_seq).where(*filters)
-                 .order_by(table.change_xid, table.change_seq).limit(limit))
-        return [_changed(row) for row in await self.session.execute(query)]
+        query = (select(table.referral_id, table.document, table.version, table.change_xid, table.change_seq)
+                 .where(*filters).order_by(table.change_xid, table.change_seq).limit(limit))
+        rows = (await self.session.execute(query)).all()
+        records = await records_of(self.session, [row.referral_id for row in rows])
+        return [ChangedReferral(referral_of(row.document, row.version, records.get(row.referral_id, [])),
+                                SyncPosition(row.change_xid, row.change_seq)) for row in rows]
 
     def _stable(self) -> ColumnElement[bool]:
         if self.session.get_bind().dialect.name == "postgresql":
             # A scalar subquery: evaluated once per statement (an InitPlan), so it bounds the index scan.
             return referrals.c.change_xid < select(literal_column(STABLE_WATERMARK)).scalar_subquery()
         return true()
-
-
-def _changed(row: Any) -> ChangedReferral:
-    return ChangedReferral(referral_of(row.document, row.version), SyncPosition(row.change_xid, row.change_seq))
 
 
 class InMemoryProviderChanges(ProviderChanges):

@@ -1,4 +1,5 @@
-"""A referral aggregate as the JSON document its row keeps, and back: every field, so a load is exact."""
+"""A referral aggregate as the JSON document its row keeps, and back: every field but the service records, which
+have rows of their own (`service_record_rows`), so a load is exact."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from referral.domain.lifecycle import ReferralRequest, ReferralStatus, ServiceRe
 from referral.domain.overrides import Override
 from referral.domain.person_link import PersonLink, PersonMove
 from referral.domain.referrals import Referral
-from referral.domain.service_records import Attachment, Attendance, Outcome
 
 Json = dict[str, Any]
 
 
 def document(referral: Referral) -> Json:
-    """The referral (without its unpublished events and version) as JSON values."""
+    """The referral (without its service records, unpublished events and version) as JSON values."""
     request = referral.request
     return {
         "request": {"referral_id": request.referral_id, "child_id": request.child_id,
@@ -29,14 +29,13 @@ def document(referral: Referral) -> Json:
         "person": {"person_id": referral.person.person_id, "undone": sorted(referral.person.undone),
                    "moves": [[m.merge_id, m.from_person_id, m.to_person_id] for m in referral.person.moves]},
         "previous_referral_id": referral.previous_referral_id,
-        "service_records": [_record(r) for r in referral.service_records],
         "fired_deadlines": sorted(referral.fired_deadlines),
         "case_closed": referral.case_closed,
     }
 
 
-def referral_of(values: Json, version: int) -> Referral:
-    """The aggregate a document describes, at the stored version."""
+def referral_of(values: Json, version: int, service_records: list[ServiceRecord]) -> Referral:
+    """The aggregate a document and its service records describe, at the stored version."""
     request = values["request"]
     person = values["person"]
     return Referral(
@@ -49,30 +48,11 @@ def referral_of(values: Json, version: int) -> Referral:
         person=PersonLink(person["person_id"], tuple(PersonMove(*move) for move in person["moves"]),
                           frozenset(person["undone"])),
         previous_referral_id=values["previous_referral_id"],
-        service_records=[_record_of(r) for r in values["service_records"]],
+        service_records=service_records,
         fired_deadlines=set(values["fired_deadlines"]),
         case_closed=values["case_closed"],
         version=version,
     )
-
-
-def _record(record: ServiceRecord) -> Json:
-    return {"service_type": record.service_type, "delivered_on": record.delivered_on.isoformat(),
-            "recorded_by": record.recorded_by, "recorded_at": record.recorded_at.isoformat(), "notes": record.notes,
-            "record_id": record.record_id, "attendance": str(record.attendance),
-            "outcome": None if record.outcome is None else str(record.outcome),
-            "attachments": [[a.url, a.sha256] for a in record.attachments]}
-
-
-def _record_of(values: Json) -> ServiceRecord:
-    # Records kept before they had ids, attendance and outcome load with the defaults (attended, no outcome).
-    outcome = values.get("outcome")
-    return ServiceRecord(values["service_type"], dt.date.fromisoformat(values["delivered_on"]), values["recorded_by"],
-                         _at(values["recorded_at"]), values["notes"],
-                         Attendance(values.get("attendance", Attendance.ATTENDED)),
-                         None if outcome is None else Outcome(outcome),
-                         tuple(Attachment(url, sha) for url, sha in values.get("attachments", ())),
-                         values.get("record_id", ""))
 
 
 def _basis(basis: ConsentBasis) -> Json:

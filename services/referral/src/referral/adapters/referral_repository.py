@@ -2,8 +2,9 @@
 The abstract repositories, their SQL versions and their in-memory versions (for the fake).
 
 Owned by the referrals area. The tables live here too, on `referral.adapters.orm.metadata`. A referral is one row:
-the columns the queries filter on, and the whole aggregate as a JSON document (`referral_documents`), so it loads
-with one look-up and saves with one statement.
+the columns the queries filter on, and the aggregate as a JSON document (`referral_documents`), so it loads with one
+look-up and saves with one statement; its service records are rows of their own (`service_record_rows`), loaded
+with it in one more query, and a save inserts only the records it added.
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
 from referral.adapters.referral_documents import document, referral_of
+from referral.adapters.service_record_rows import add_records, records_of, rewrite_records
 from referral.domain.child_details import last_closure
 from referral.domain.consent import ConsentState
 from referral.domain.district_queue import QueueReason, queue_reason
 from referral.domain.errors import Conflict
-from referral.domain.lifecycle import OPEN, ReferralStatus
+from referral.domain.lifecycle import OPEN, ReferralStatus, ServiceRecord
 from referral.domain.referrals import Referral
 from simpul_platform.database import json_text
 from simpul_platform.upsert import upsert
@@ -262,28 +264,26 @@ def _in_scope(scope: Sequence[str]) -> ColumnElement[bool]:
     return or_(False, *(or_(district == code, district.like(code + ".%")) for code in scope))
 
 
-def _loaded(row: Any) -> Referral:
-    return referral_of(row.document, row.version)
-
-
 class SqlReferrals(Referrals):
     """Referrals in the `referrals` table of the unit of work's session."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._stored: dict[str, tuple[ServiceRecord, ...]] = {}
+        """The service records in the rows of each referral loaded or saved here, as they are stored."""
 
     async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
-        """One primary-key look-up."""
+        """One primary-key look-up (and one for its service records)."""
         row = (await self.session.execute(_BY_ID_FOR_UPDATE if for_update else _BY_ID,
                                           {"referral_id": referral_id})).one_or_none()
-        return None if row is None else _loaded(row)
+        return None if row is None else (await self._loaded([row]))[0]
 
     async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Referral]:
         """One query (locking in id order with `for_update`)."""
         query = (select(referrals.c.referral_id, referrals.c.document, referrals.c.version)
                  .where(referrals.c.referral_id.in_(sorted(set(referral_ids)))).order_by(referrals.c.referral_id))
         rows = (await self.session.execute(query.with_for_update() if for_update else query)).all()
-        return {row.referral_id: _loaded(row) for row in rows}
+        return {referral.referral_id: referral for referral in await self._loaded(rows)}
 
     async def save(self, referral: Referral) -> None:
         """An insert for a new referral, else an update guarded by the version it was loaded at."""
@@ -300,6 +300,7 @@ class SqlReferrals(Referrals):
                 "old_referral_id": referral.referral_id, "old_version": referral.version})
             if getattr(result, "rowcount", 1) != 1:
                 raise Conflict("version", "the referral changed concurrently: read it again")
+        await self._save_records([referral])
         referral.version = version
 
     async def save_many(self, referrals_: Sequence[Referral]) -> None:
@@ -317,6 +318,7 @@ class SqlReferrals(Referrals):
         result = await self.session.execute(_BULK_UPDATE, _bulk_parameters(updated))
         if len(result.all()) != len(updated):
             raise Conflict("version", "a referral changed concurrently: read it again")
+        await self._save_records(updated)
         for referral in updated:
             referral.version += 1
 
@@ -339,7 +341,7 @@ class SqlReferrals(Referrals):
     async def closed_since(self, child_id: str) -> dt.datetime | None:
         """The child's referrals, unlocked (the child-details erasure job asks)."""
         query = select(referrals.c.document, referrals.c.version).where(referrals.c.child_id == child_id)
-        return last_closure([_loaded(row) for row in await self.session.execute(query)])
+        return last_closure(await self._loaded((await self.session.execute(query)).all()))
 
     async def search(self, search: ReferralSearch) -> list[Referral]:
         """One query over the indexed columns."""
@@ -351,7 +353,7 @@ class SqlReferrals(Referrals):
                 filters.append(column == str(value))
         query = (select(table.document, table.version).where(*filters)
                  .order_by(table.issued_at.desc(), table.referral_id).limit(search.limit).offset(search.offset))
-        return [_loaded(row) for row in await self.session.execute(query)]
+        return await self._loaded((await self.session.execute(query)).all())
 
     async def queue(self, scope: tuple[str, ...], limit: int = 100) -> list[Queued]:
         """Queued rows of the scope with no referral following them."""
@@ -361,12 +363,44 @@ class SqlReferrals(Referrals):
         query: Select[Any] = (select(table.document, table.version, table.queue_reason)
                               .where(_in_scope(scope), table.queue_reason.is_not(None), ~rereferred)
                               .order_by(table.issued_at, table.referral_id).limit(limit))
-        return [Queued(_loaded(row), QueueReason(row.queue_reason)) for row in await self.session.execute(query)]
+        rows = (await self.session.execute(query)).all()
+        return [Queued(referral, QueueReason(row.queue_reason))
+                for referral, row in zip(await self._loaded(rows), rows, strict=True)]
 
     async def _locked(self, condition: ColumnElement[bool]) -> list[Referral]:
         query = (select(referrals.c.document, referrals.c.version).where(condition)
                  .order_by(referrals.c.issued_at, referrals.c.referral_id).with_for_update())
-        return [_loaded(row) for row in await self.session.execute(query)]
+        return await self._loaded((await self.session.execute(query)).all())
+
+    async def _loaded(self, rows: Sequence[Any]) -> list[Referral]:
+        """The aggregates of referral rows (document and version), with their service records in one query."""
+        ids = [row.document["request"]["referral_id"] for row in rows]
+        records = await records_of(self.session, ids)
+        for referral_id in ids:
+            self._stored[referral_id] = tuple(records.get(referral_id, ()))
+        return [referral_of(row.document, row.version, list(self._stored[referral_id]))
+                for referral_id, row in zip(ids, rows, strict=True)]
+
+    async def _save_records(self, saved: Sequence[Referral]) -> None:
+        """Insert the records the referrals took since they were loaded; rewrite any stored one that changed."""
+        unknown = [r.referral_id for r in saved if r.version > 0 and r.referral_id not in self._stored]
+        for referral_id, records in (await records_of(self.session, unknown) if unknown else {}).items():
+            self._stored[referral_id] = tuple(records)
+        added: list[tuple[str, int, ServiceRecord]] = []
+        changed: list[tuple[str, int, ServiceRecord]] = []
+        for referral in saved:
+            referral_id, records = referral.referral_id, referral.service_records
+            stored = self._stored.get(referral_id, ())
+            if len(records) < len(stored):
+                raise RuntimeError(f"referral {referral_id}: a service record was removed (records are kept)")
+            changed += [(referral_id, position, record) for position, (record, before)
+                        in enumerate(zip(records[:len(stored)], stored, strict=True), start=1)
+                        if record is not before and record != before]
+            added += [(referral_id, position, record)
+                      for position, record in enumerate(records[len(stored):], start=len(stored) + 1)]
+            self._stored[referral_id] = tuple(records)
+        await add_records(self.session, added)
+        await rewrite_records(self.session, changed)
 
 
 class SqlConsents(Consents):
