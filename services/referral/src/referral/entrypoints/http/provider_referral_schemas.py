@@ -11,7 +11,7 @@ from referral.domain.child_details import ChildDetails
 from referral.domain.providers import Capacity, Provider
 from referral.domain.referrals import Referral
 from referral.entrypoints.http.child_details import GuardianRead
-from referral.entrypoints.http.referral_schemas import ReferralRead, referral_view
+from referral.entrypoints.http.referral_schemas import ReferralRead, referral_fields
 from referral.service_layer.handlers.provider_sync import ProviderReferral, ProviderReferralPage
 
 CURSOR_DOC = ("An opaque sync cursor (URL-safe base64) this API gave as `next`. Keep the last one and pass it back: "
@@ -65,7 +65,7 @@ class CapacityRead(BaseModel):
 
 def item_view(referral: Referral) -> ProviderReferralItem:
     """A referral of a sync page."""
-    return ProviderReferralItem(**referral_view(referral).model_dump(), etag=etag_of(referral))
+    return ProviderReferralItem(**referral_fields(referral), etag=etag_of(referral))
 
 
 def page_view(page: ProviderReferralPage) -> ProviderReferralPageRead:
@@ -86,7 +86,7 @@ def child_view(details: ChildDetails, today: dt.date) -> ChildRead:
 def provider_referral_view(found: ProviderReferral, today: dt.date) -> ProviderReferralRead:
     """A referral with its child."""
     child = None if found.child is None else child_view(found.child, today)
-    return ProviderReferralRead(**referral_view(found.referral).model_dump(), child=child)
+    return ProviderReferralRead(**referral_fields(found.referral), child=child)
 
 
 def capacity_view(provider: Provider) -> CapacityRead:
