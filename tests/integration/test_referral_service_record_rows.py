@@ -52,7 +52,8 @@ def _referral(referral_id: str) -> Referral:
 
 
 def _legacy_document(referral_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return document(_referral(referral_id)) | {"service_records": records}
+    today = document(_referral(referral_id))  # the document before 0013: records inside, no count
+    return {name: value for name, value in today.items() if name != "service_count"} | {"service_records": records}
 
 
 def _migrate(connection: sa.Connection, revision: str, down: bool = False) -> None:
@@ -83,14 +84,17 @@ async def test_the_migration_moves_the_records_out_of_the_documents_and_back(any
             await connection.run_sync(_insert, referral_id, values)
         await connection.run_sync(_migrate, "head")
         moved = await connection.run_sync(_documents)
-    assert all("service_records" not in values for values in moved.values())
-    async with AsyncSession(engine) as session, session.begin():
+    assert [("service_records" in values, values["service_count"]) for values in moved.values()] == [
+        (False, 2), (False, 0)]
+    async with AsyncSession(engine) as session:
+        loaded = await SqlReferrals(session).get_many(["ref_a", "ref_b"])
+        assert (loaded["ref_a"].service_records, loaded["ref_b"].service_records) == (EXPECTED, [])
+    pushed = ServiceRecord("child.education", dt.date(2026, 3, 17), "client-1", AT + dt.timedelta(days=15),
+                           "third", record_id="rec_3")
+    async with AsyncSession(engine) as session, session.begin():  # as a push loads: without the stored records
         repository = SqlReferrals(session)
-        loaded = await repository.get_many(["ref_a", "ref_b"], for_update=True)
-        assert loaded["ref_a"].service_records == EXPECTED
-        assert loaded["ref_b"].service_records == []
-        pushed = ServiceRecord("child.education", dt.date(2026, 3, 17), "client-1", AT + dt.timedelta(days=15),
-                               "third", record_id="rec_3")
+        loaded = await repository.get_many(["ref_a", "ref_b"], for_update=True, records=False)
+        assert [(r.service_records, r.service_count) for r in loaded.values()] == [([], 2), ([], 0)]
         loaded["ref_a"].record_service(pushed)
         await repository.save_many(list(loaded.values()))
     async with AsyncSession(engine) as session:
@@ -103,6 +107,7 @@ async def test_the_migration_moves_the_records_out_of_the_documents_and_back(any
         restored = await connection.run_sync(_documents)
     await engine.dispose()
     assert restored["ref_b"] == legacy["ref_b"]
+    assert "service_count" not in restored["ref_a"]
     assert restored["ref_a"]["service_records"][:2] == [
         {"record_id": "", "attendance": "attended", "outcome": None, "attachments": []} | LEGACY[0], LEGACY[1]]
 
@@ -113,7 +118,8 @@ async def test_an_erasure_rewrites_only_the_stored_records_that_changed(any_stor
         await connection.run_sync(_migrate, "head")
     async with AsyncSession(engine) as session, session.begin():
         referral = _referral("ref_c")
-        referral.service_records = list(EXPECTED)
+        for record in EXPECTED:
+            referral.record_service(record)
         await SqlReferrals(session).save(referral)
     async with AsyncSession(engine) as session, session.begin():
         repository = SqlReferrals(session)

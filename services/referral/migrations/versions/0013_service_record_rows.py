@@ -1,7 +1,7 @@
 """service records in their own table, out of the referral's document
 
 Each service record becomes a row of `service_records` (keyed by the referral and its position in it), and the
-referral's JSON document loses its `service_records` list: a push inserts one row instead of rewriting every earlier
+referral's JSON document trades its `service_records` list for their number (`service_count`): a push inserts one row instead of rewriting every earlier
 record with the referral. The records move in chunks of referrals; the downgrade puts them back into the documents.
 
 Revision ID: 0013
@@ -55,7 +55,9 @@ def upgrade() -> None:
         if rows:
             connection.execute(records.insert(), rows)
         _rewrite(connection, [(referral_id, {name: value for name, value in document.items()
-                                             if name != 'service_records'}) for referral_id, document in chunk])
+                                             if name != 'service_records'}
+                               | {'service_count': len(document.get('service_records', ()))})
+                              for referral_id, document in chunk])
 
 
 def downgrade() -> None:
@@ -68,7 +70,8 @@ def downgrade() -> None:
                  .order_by(records.c.referral_id, records.c.position))
         for row in connection.execute(query):
             found[row.referral_id].append(_record(row))
-        _rewrite(connection, [(referral_id, document | {'service_records': found[referral_id]})
+        _rewrite(connection, [(referral_id, {name: value for name, value in document.items()
+                                             if name != 'service_count'} | {'service_records': found[referral_id]})
                               for referral_id, document in chunk])
     op.drop_table('service_records')
 

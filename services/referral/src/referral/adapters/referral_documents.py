@@ -29,6 +29,7 @@ def document(referral: Referral) -> Json:
         "person": {"person_id": referral.person.person_id, "undone": sorted(referral.person.undone),
                    "moves": [[m.merge_id, m.from_person_id, m.to_person_id] for m in referral.person.moves]},
         "previous_referral_id": referral.previous_referral_id,
+        "service_count": referral.service_count,
         "fired_deadlines": sorted(referral.fired_deadlines),
         "case_closed": referral.case_closed,
     }
@@ -49,6 +50,7 @@ def referral_of(values: Json, version: int, service_records: list[ServiceRecord]
                           frozenset(person["undone"])),
         previous_referral_id=values["previous_referral_id"],
         service_records=service_records,
+        service_count=values["service_count"],
         fired_deadlines=set(values["fired_deadlines"]),
         case_closed=values["case_closed"],
         version=version,

@@ -4,7 +4,8 @@ The abstract repositories, their SQL versions and their in-memory versions (for 
 Owned by the referrals area. The tables live here too, on `referral.adapters.orm.metadata`. A referral is one row:
 the columns the queries filter on, and the aggregate as a JSON document (`referral_documents`), so it loads with one
 look-up and saves with one statement; its service records are rows of their own (`service_record_rows`), loaded
-with it in one more query, and a save inserts only the records it added.
+with it in one more query (or not at all: a push only adds records, and the document counts them), and a save
+inserts only the records it added.
 """
 
 from __future__ import annotations
@@ -117,15 +118,17 @@ class Referrals(abc.ABC):
     """Referrals by id, each loaded whole as the domain's `Referral` aggregate."""
 
     @abc.abstractmethod
-    async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
-        """The referral, if it exists (locked for this transaction with `for_update`)."""
+    async def get(self, referral_id: str, *, for_update: bool = False, records: bool = True) -> Referral | None:
+        """The referral, if it exists (locked for this transaction with `for_update`). `records=False` may leave
+        its stored service records out (`service_count` still counts them), for a caller that only adds some."""
 
-    async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Referral]:
+    async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False,
+                       records: bool = True) -> dict[str, Referral]:
         """The referrals of these ids that exist, by id (locked in id order with `for_update`, so two callers
-        never deadlock). One look-up per id unless a store does better."""
+        never deadlock; `records` as for `get`). One look-up per id unless a store does better."""
         found = {}
         for referral_id in sorted(set(referral_ids)):
-            referral = await self.get(referral_id, for_update=for_update)
+            referral = await self.get(referral_id, for_update=for_update, records=records)
             if referral is not None:
                 found[referral_id] = referral
         return found
@@ -269,21 +272,23 @@ class SqlReferrals(Referrals):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._stored: dict[str, tuple[ServiceRecord, ...]] = {}
-        """The service records in the rows of each referral loaded or saved here, as they are stored."""
+        self._stored: dict[str, tuple[int, tuple[ServiceRecord, ...]]] = {}
+        """For each referral loaded or saved here: how many service records its rows hold, and those of them
+        that the aggregate holds (all, or none when loaded without records), as they are stored."""
 
-    async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
-        """One primary-key look-up (and one for its service records)."""
+    async def get(self, referral_id: str, *, for_update: bool = False, records: bool = True) -> Referral | None:
+        """One primary-key look-up (and one for its service records, unless `records=False`)."""
         row = (await self.session.execute(_BY_ID_FOR_UPDATE if for_update else _BY_ID,
                                           {"referral_id": referral_id})).one_or_none()
-        return None if row is None else (await self._loaded([row]))[0]
+        return None if row is None else (await self._loaded([row], records))[0]
 
-    async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False) -> dict[str, Referral]:
-        """One query (locking in id order with `for_update`)."""
+    async def get_many(self, referral_ids: Sequence[str], *, for_update: bool = False,
+                       records: bool = True) -> dict[str, Referral]:
+        """One query (locking in id order with `for_update`), and one for the service records."""
         query = (select(referrals.c.referral_id, referrals.c.document, referrals.c.version)
                  .where(referrals.c.referral_id.in_(sorted(set(referral_ids)))).order_by(referrals.c.referral_id))
         rows = (await self.session.execute(query.with_for_update() if for_update else query)).all()
-        return {referral.referral_id: referral for referral in await self._loaded(rows)}
+        return {referral.referral_id: referral for referral in await self._loaded(rows, records)}
 
     async def save(self, referral: Referral) -> None:
         """An insert for a new referral, else an update guarded by the version it was loaded at."""
@@ -372,33 +377,39 @@ class SqlReferrals(Referrals):
                  .order_by(referrals.c.issued_at, referrals.c.referral_id).with_for_update())
         return await self._loaded((await self.session.execute(query)).all())
 
-    async def _loaded(self, rows: Sequence[Any]) -> list[Referral]:
-        """The aggregates of referral rows (document and version), with their service records in one query."""
-        ids = [row.document["request"]["referral_id"] for row in rows]
-        records = await records_of(self.session, ids)
-        for referral_id in ids:
-            self._stored[referral_id] = tuple(records.get(referral_id, ()))
-        return [referral_of(row.document, row.version, list(self._stored[referral_id]))
-                for referral_id, row in zip(ids, rows, strict=True)]
+    async def _loaded(self, rows: Sequence[Any], records: bool = True) -> list[Referral]:
+        """The aggregates of referral rows (document and version), with their service records in one query
+        (or without them)."""
+        loaded = [referral_of(row.document, row.version, []) for row in rows]
+        found = await records_of(self.session, [r.referral_id for r in loaded]) if records else {}
+        for referral in loaded:
+            referral.service_records = found.get(referral.referral_id, [])
+            self._stored[referral.referral_id] = (referral.service_count, tuple(referral.service_records))
+            if records and len(referral.service_records) != referral.service_count:
+                raise RuntimeError(f"referral {referral.referral_id}: its document counts {referral.service_count}"
+                                   f" service records, its rows hold {len(referral.service_records)}")
+        return loaded
 
     async def _save_records(self, saved: Sequence[Referral]) -> None:
-        """Insert the records the referrals took since they were loaded; rewrite any stored one that changed."""
+        """Insert the records the referrals took since they were loaded; rewrite any loaded one that changed."""
         unknown = [r.referral_id for r in saved if r.version > 0 and r.referral_id not in self._stored]
-        for referral_id, records in (await records_of(self.session, unknown) if unknown else {}).items():
-            self._stored[referral_id] = tuple(records)
+        found = await records_of(self.session, unknown) if unknown else {}
+        for referral_id in unknown:  # loaded by another unit of work: as stored now
+            self._stored[referral_id] = (len(found.get(referral_id, ())), tuple(found.get(referral_id, ())))
         added: list[tuple[str, int, ServiceRecord]] = []
         changed: list[tuple[str, int, ServiceRecord]] = []
         for referral in saved:
             referral_id, records = referral.referral_id, referral.service_records
-            stored = self._stored.get(referral_id, ())
-            if len(records) < len(stored):
-                raise RuntimeError(f"referral {referral_id}: a service record was removed (records are kept)")
+            count, held = self._stored.get(referral_id, (0, ()))
+            new = records[len(held):]
+            if len(records) < len(held) or referral.service_count != count + len(new):
+                raise RuntimeError(f"referral {referral_id}: service records removed, or added without "
+                                   "record_service (records are kept, and counted)")
             changed += [(referral_id, position, record) for position, (record, before)
-                        in enumerate(zip(records[:len(stored)], stored, strict=True), start=1)
+                        in enumerate(zip(records[:len(held)], held, strict=True), start=count - len(held) + 1)
                         if record is not before and record != before]
-            added += [(referral_id, position, record)
-                      for position, record in enumerate(records[len(stored):], start=len(stored) + 1)]
-            self._stored[referral_id] = tuple(records)
+            added += [(referral_id, position, record) for position, record in enumerate(new, start=count + 1)]
+            self._stored[referral_id] = (referral.service_count, tuple(records))
         await add_records(self.session, added)
         await rewrite_records(self.session, changed)
 
@@ -435,7 +446,7 @@ class InMemoryReferrals(Referrals):
         """Each referral's change sequence and time of its last save (the provider sync reads them)."""
         self.last_change = 0
 
-    async def get(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
+    async def get(self, referral_id: str, *, for_update: bool = False, records: bool = True) -> Referral | None:
         """A copy of the stored referral."""
         stored = self.referrals.get(referral_id)
         return None if stored is None else _copy(stored)

@@ -46,6 +46,10 @@ class Referral:
     person: PersonLink
     previous_referral_id: str | None = None
     service_records: list[ServiceRecord] = field(default_factory=list)
+    """The records loaded with the referral, then those recorded on it: all of them, except when the repository
+    loaded it without its stored records (as a push does: `service_count` still counts every one)."""
+    service_count: int = 0
+    """How many service records the referral has, stored or new."""
     fired_deadlines: set[str] = field(default_factory=set)
     case_closed: bool = False
     events: list[ev.ReferralEvent] = field(default_factory=list)
@@ -124,6 +128,7 @@ class Referral:
         if self.status is S.ACCEPTED:
             self.start_service(record.recorded_by, record.recorded_at)
         self.service_records.append(record)
+        self.service_count += 1
         self.events.append(ev.ServiceRecorded(**self._about(record.recorded_by, record.recorded_at),
                                               service_type=record.service_type, delivered_on=record.delivered_on,
                                               record_id=record.record_id or None, attendance=record.attendance,
@@ -132,7 +137,7 @@ class Referral:
     def complete(self, by: str, at: dt.datetime) -> None:
         """Close the loop: the services were delivered."""
         self._require({S.IN_SERVICE}, "complete")
-        if not self.service_records:
+        if not self.service_count:
             raise Conflict("service_records", "completion needs at least one service record")
         self._step({S.IN_SERVICE}, Step(S.COMPLETED, by, at), "complete")
         self.events.append(ev.ReferralCompleted(**self._about(by, at)))

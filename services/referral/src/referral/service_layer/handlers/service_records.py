@@ -2,7 +2,9 @@
 
 A record goes into the referral (whose events announce it: `ServiceRecorded`, and `ServiceStarted` first when the
 referral was accepted); the caller (the route, through `simpul_platform.idempotency.execute_once`) commits it with
-the Idempotency-Key in one transaction. A batch loads and locks its referrals once each, in id order (two batches
+the Idempotency-Key in one transaction. A push loads its referrals without their stored records (it only adds
+one, and the referral counts them), so its cost does not grow with a referral's records. A batch loads and locks
+its referrals once each, in id order (two batches
 never deadlock), applies every record in order, keeps a refusal (any `DomainError`) as that record's result, and
 saves each referral it changed once: the accepted records and their events commit together, the refused ones
 change nothing (the domain checks a record before it changes the referral).
@@ -37,7 +39,8 @@ class Pushed:
 async def push_service_record(command: PushServiceRecord, uow: ReferralUnitOfWork) -> ServiceRecord:
     """Record one service under one of the caller's referrals (another provider's is not found)."""
     _require_provider(command.by)
-    referral = _of_provider(command.by, await uow.referrals.get(command.record.referral_id, for_update=True))
+    referral = _of_provider(command.by, await uow.referrals.get(command.record.referral_id, for_update=True,
+                                                                records=False))
     record = _record(command.record, command.by, command.at)
     referral.record_service(record)
     await save_and_publish(uow, [referral])
@@ -47,7 +50,8 @@ async def push_service_record(command: PushServiceRecord, uow: ReferralUnitOfWor
 async def push_service_records(command: PushServiceRecords, uow: ReferralUnitOfWork) -> list[Pushed]:
     """Record each service of the batch that the rules take; one result per record, in order."""
     _require_provider(command.by)
-    loaded = await uow.referrals.get_many([r.referral_id for r in command.records], for_update=True)
+    loaded = await uow.referrals.get_many([r.referral_id for r in command.records], for_update=True,
+                                          records=False)
     changed: dict[str, Referral] = {}
     results = []
     for index, pushed in enumerate(command.records):
