@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, DateTime, Integer, String, Table, Text, and_, bindparam, insert, select
+from sqlalchemy import JSON, Column, Date, DateTime, Integer, String, Table, Text, and_, bindparam, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral.adapters.orm import metadata
 from referral.domain.lifecycle import ServiceRecord
 from referral.domain.service_records import Attachment, Attendance, Outcome
+from simpul_platform.bulk import insert_rows
 
 service_records = Table(
     "service_records",
@@ -59,11 +60,9 @@ async def records_of(session: AsyncSession, referral_ids: Collection[str]) -> di
 
 
 async def add_records(session: AsyncSession, added: Sequence[tuple[str, int, ServiceRecord]]) -> None:
-    """Insert records: (referral id, position, record) each."""
-    if added:
-        await session.execute(insert(service_records),
-                              [{"referral_id": referral_id, "position": position, **_row(record)}
-                               for referral_id, position, record in added])
+    """Insert records: (referral id, position, record) each (a batch's with COPY on PostgreSQL)."""
+    await insert_rows(session, service_records, [{"referral_id": referral_id, "position": position, **_row(record)}
+                                                 for referral_id, position, record in added])
 
 
 async def rewrite_records(session: AsyncSession, changed: Sequence[tuple[str, int, ServiceRecord]]) -> None:
