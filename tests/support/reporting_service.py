@@ -51,11 +51,8 @@ async def caught_up(bootstrap: str, namespace: str) -> bool:
         committed: dict[TopicPartition, OffsetAndMetadata] = {}
         for topic in TOPICS:  # one consumer group per topic
             committed |= await admin.list_consumer_group_offsets(consumer_group(namespace, "reporting", topic))
-        await consumer.topics()  # metadata of every topic: a topic it does not know would be skipped, not waited on
-        known = {topic: consumer.partitions_for_topic(namespace + topic) for topic in TOPICS}
-        if not all(known.values()):
-            return False
-        partitions = [TopicPartition(namespace + topic, p) for topic, numbers in known.items() for p in numbers or ()]
+        partitions = [TopicPartition(namespace + topic, p) for topic in TOPICS
+                      for p in consumer.partitions_for_topic(namespace + topic) or ()]
         ends = await consumer.end_offsets(partitions)
         return all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items() if end)
     finally:
