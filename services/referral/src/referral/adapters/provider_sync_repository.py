@@ -35,9 +35,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, literal, literal_column, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral.adapters.referral_documents import referral_of
-from referral.adapters.referral_repository import InMemoryReferrals, Referrals, referrals
-from referral.adapters.service_record_rows import records_of
+from referral.adapters.referral_repository import InMemoryReferrals, Referrals, referrals, referrals_of_rows
 from referral.domain.commands.provider_sync import SyncPosition
 from referral.domain.referrals import Referral
 
@@ -78,12 +76,11 @@ class SqlProviderChanges(ProviderChanges):
         filters = [table.provider_id == provider_id, key > after, self._stable()]
         if updated_since is not None:
             filters.append(table.updated_at >= updated_since.astimezone(dt.UTC))
-        query = (select(table.referral_id, table.document, table.version, table.change_xid, table.change_seq)
-                 .where(*filters).order_by(table.change_xid, table.change_seq).limit(limit))
+        query = (select(table.document, table.version, table.change_xid, table.change_seq).where(*filters)
+                 .order_by(table.change_xid, table.change_seq).limit(limit))
         rows = (await self.session.execute(query)).all()
-        records = await records_of(self.session, [row.referral_id for row in rows])
-        return [ChangedReferral(referral_of(row.document, row.version, records.get(row.referral_id, [])),
-                                SyncPosition(row.change_xid, row.change_seq)) for row in rows]
+        return [ChangedReferral(referral, SyncPosition(row.change_xid, row.change_seq))
+                for referral, row in zip(await referrals_of_rows(self.session, rows), rows, strict=True)]
 
     def _stable(self) -> ColumnElement[bool]:
         if self.session.get_bind().dialect.name == "postgresql":

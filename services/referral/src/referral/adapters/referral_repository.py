@@ -261,6 +261,19 @@ _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 """A referral by id, built once (its cache key too): every lifecycle move and push reads one."""
 
 
+async def referrals_of_rows(session: AsyncSession, rows: Sequence[Any], records: bool = True) -> list[Referral]:
+    """The aggregates of referral rows (document and version), with their service records in one query, or
+    without them (`service_count` still counts them)."""
+    loaded = [referral_of(row.document, row.version, []) for row in rows]
+    found = await records_of(session, [r.referral_id for r in loaded]) if records else {}
+    for referral in loaded:
+        referral.service_records = found.get(referral.referral_id, [])
+        if records and len(referral.service_records) != referral.service_count:
+            raise RuntimeError(f"referral {referral.referral_id}: its document counts {referral.service_count}"
+                               f" service records, its rows hold {len(referral.service_records)}")
+    return loaded
+
+
 def _in_scope(scope: Sequence[str]) -> ColumnElement[bool]:
     """Districts inside the scope's region codes, as `Principal.covers_region` decides (no scope: nothing)."""
     district = referrals.c.district
@@ -378,16 +391,10 @@ class SqlReferrals(Referrals):
         return await self._loaded((await self.session.execute(query)).all())
 
     async def _loaded(self, rows: Sequence[Any], records: bool = True) -> list[Referral]:
-        """The aggregates of referral rows (document and version), with their service records in one query
-        (or without them)."""
-        loaded = [referral_of(row.document, row.version, []) for row in rows]
-        found = await records_of(self.session, [r.referral_id for r in loaded]) if records else {}
+        """`referrals_of_rows`, noting which service records each aggregate holds as stored."""
+        loaded = await referrals_of_rows(self.session, rows, records)
         for referral in loaded:
-            referral.service_records = found.get(referral.referral_id, [])
             self._stored[referral.referral_id] = (referral.service_count, tuple(referral.service_records))
-            if records and len(referral.service_records) != referral.service_count:
-                raise RuntimeError(f"referral {referral.referral_id}: its document counts {referral.service_count}"
-                                   f" service records, its rows hold {len(referral.service_records)}")
         return loaded
 
     async def _save_records(self, saved: Sequence[Referral]) -> None:
@@ -405,6 +412,7 @@ class SqlReferrals(Referrals):
             if len(records) < len(held) or referral.service_count != count + len(new):
                 raise RuntimeError(f"referral {referral_id}: service records removed, or added without "
                                    "record_service (records are kept, and counted)")
+            # The held records are the last `len(held)` of the `count` stored (all of them, or none, after a load).
             changed += [(referral_id, position, record) for position, (record, before)
                         in enumerate(zip(records[:len(held)], held, strict=True), start=count - len(held) + 1)
                         if record is not before and record != before]
