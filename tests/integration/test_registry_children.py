@@ -11,11 +11,13 @@ import httpx
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from registry.adapters.orm import audit_log, children, delivery, idempotency_keys
+from registry.adapters.orm import audit_log, children, idempotency_keys
+from simpul_contracts.events import ChildIdentityRecordedV1, ChildRegisteredV1
 from simpul_platform.auth import Role
 from simpul_platform.topic_reader import read_topic
 from tests.support.database import scalar
 from tests.support.stack import KESILIR, eventually, running, settings_for, token
+from tests.support.topics import published_types
 
 SUKORENO = "35.09.27.2002"
 CADRE = token(Role.CADRE, KESILIR, subject="kader-kesilir")
@@ -124,7 +126,10 @@ async def test_idempotent_retries(make_database: Callable[..., str], kafka_boots
         assert other.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in other.json()["errors"]] == ["Idempotency-Key"]
         assert await scalar(url, select(func.count()).select_from(children)) == 1
-        assert await scalar(url, select(func.count()).select_from(delivery.outbox)) == 3  # identity x2 + registered
+        identity = await published_types(url, kafka_bootstrap, namespace, ChildIdentityRecordedV1.topic)
+        registered = await published_types(url, kafka_bootstrap, namespace, ChildRegisteredV1.topic)
+        assert identity.count(ChildIdentityRecordedV1.event_type) == 2  # the registration and the new name
+        assert registered.count(ChildRegisteredV1.event_type) == 1
         # The stored answer holds the NIK, sealed; the replay was a read of the child, audited as one.
         body = await scalar(url, select(idempotency_keys.c.body))
         assert NIK.encode() not in body

@@ -7,9 +7,9 @@ hold every committed event exactly once, and each key's events in `seq` order.
 What the design guarantees, and so what is asserted:
 - Per-key order: only the relay holding the outbox's advisory lock publishes; it sends in `seq` order on one
   idempotent producer (order kept per partition), and the relay taking over starts where the topic ends.
-- Nothing lost: a row is marked sent only after Kafka acknowledged it.
-- Nothing twice: the dead relay's published-but-unmarked rows are found on the topic's tail by the relay taking
-  over and marked, not republished. This holds because the killed process is gone (its PostgreSQL session ended,
+- Nothing lost: a row is deleted only after Kafka acknowledged it.
+- Nothing twice: the dead relay's published-but-undeleted rows are found on the topic's tail by the relay taking
+  over and deleted, not republished. This holds because the killed process is gone (its PostgreSQL session ended,
   which is what released the lock) before the standby reads the tail. It is NOT guaranteed for a relay that lost its
   lock while still running (its connection to PostgreSQL cut, not the process): it may still send the batches it had
   fetched, which would then appear twice (same event id; consumers' inboxes apply them once).
@@ -105,8 +105,13 @@ async def database(make_database: Callable[..., str]) -> str:
     return url
 
 
-async def _write(url: str, seed: int) -> None:
-    """Commit EVENTS_PER_WRITER probes in transactions of 1-40 events, each holding its keys' locks to commit."""
+Committed = dict[str, tuple[int, str]]  # event id -> (seq, key) of every committed probe
+
+
+async def _write(url: str, seed: int, committed: Committed) -> None:
+    """Commit EVENTS_PER_WRITER probes in transactions of 1-40 events, each holding its keys' locks to commit.
+
+    The relay deletes what it sent, so the writers keep the record of each probe's `seq` (noted once committed)."""
     chance = random.Random(seed)
     engine = create_async_engine(url)
     try:
@@ -120,7 +125,10 @@ async def _write(url: str, seed: int) -> None:
                 await connection.execute(text("SELECT pg_current_xact_id()"))
                 for key in sorted(set(keys)):  # the aggregate's row lock, taken in one order: no deadlock
                     await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-                await connection.execute(insert(OUTBOX), [_probe(key) for key in keys])
+                rows = await connection.execute(insert(OUTBOX).returning(OUTBOX.c.event_id, OUTBOX.c.seq, OUTBOX.c.key),
+                                                [_probe(key) for key in keys])
+                written = {row.event_id: (row.seq, row.key) for row in rows}
+            committed.update(written)
     finally:
         await engine.dispose()
 
@@ -130,20 +138,22 @@ def _probe(key: str) -> dict[str, object]:
                           dataschema="https://simpul.id/test")
     return {"event_id": envelope.id, "topic": TOPIC, "key": key, "event_type": envelope.type,
             "headers": envelope.header_values(), "payload": b"{}", "traceparent": None,
-            "created_at": datetime.now(UTC), "sent_at": None}
+            "created_at": datetime.now(UTC)}
 
 
-async def _count(url: str, *where: object) -> int:
+async def _left(url: str) -> int:
+    """How many rows the outbox still holds (unsent, or sent and not yet deleted)."""
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            return int((await connection.execute(select(func.count()).select_from(OUTBOX).where(*where))).scalar_one())
+            return int((await connection.execute(select(func.count()).select_from(OUTBOX))).scalar_one())
     finally:
         await engine.dispose()
 
 
-async def _count_is_at_least(url: str, count: int, *where: object) -> bool:
-    return await _count(url, *where) >= count
+async def _sent_at_least(url: str, count: int, committed: Committed) -> bool:
+    written = len(committed)  # before the count: a row committed in between is then counted as left, not sent
+    return written - await _left(url) >= count
 
 
 async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 120.0) -> None:
@@ -152,19 +162,9 @@ async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 120
             await asyncio.sleep(0.05)
 
 
-async def _seqs_by_event(url: str) -> dict[str, tuple[int, str]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(select(OUTBOX.c.event_id, OUTBOX.c.seq, OUTBOX.c.key))
-            return {row.event_id: (row.seq, row.key) for row in rows}
-    finally:
-        await engine.dispose()
-
-
-async def _kill_when_busy(url: str, relays: Sequence[RelayProcess]) -> RelayProcess:
-    """SIGKILL the publishing relay once a third of the events are marked sent."""
-    await _eventually(lambda: _count_is_at_least(url, KILL_AFTER_SENT, OUTBOX.c.sent_at.is_not(None)))
+async def _kill_when_busy(url: str, relays: Sequence[RelayProcess], committed: Committed) -> RelayProcess:
+    """SIGKILL the publishing relay once a third of the events are sent (acknowledged and deleted)."""
+    await _eventually(lambda: _sent_at_least(url, KILL_AFTER_SENT, committed))
     active = next((r for r in relays if "outbox relay: publishing" in r.text()), relays[0])
     active.process.send_signal(signal.SIGKILL)
     active.process.wait()
@@ -182,13 +182,13 @@ async def test_two_relays_one_killed_keep_per_key_commit_order_and_publish_each_
         relays.append(RelayProcess.start("relay-b", tmp_path, *args))
         await relays[1].wait_for(RUNNING)
 
-        writers = asyncio.gather(*(_write(database, seed) for seed in range(WRITERS)))
+        committed: Committed = {}
+        writers = asyncio.gather(*(_write(database, seed, committed) for seed in range(WRITERS)))
         try:
-            killed = await _kill_when_busy(database, relays)
+            killed = await _kill_when_busy(database, relays, committed)
         finally:
             await writers
-        await _eventually(lambda: _count_is_at_least(database, EVENTS, OUTBOX.c.sent_at.is_not(None)))
-        committed = await _seqs_by_event(database)
+        await _eventually(lambda: _sent_at_least(database, EVENTS, committed))
         records = await read_topic(kafka_bootstrap, namespace + TOPIC)
     finally:
         for relay in relays:

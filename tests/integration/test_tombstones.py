@@ -4,6 +4,7 @@ null value after the transaction's events, and a consumer of the topic skips it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
@@ -54,33 +55,47 @@ async def test_the_fake_keeps_tombstones_only_when_committed() -> None:
 @pytest.mark.postgres
 async def test_a_tombstone_reaches_kafka_as_a_null_value_and_takes_the_keys_rows_out_of_the_outbox(
         database: Database, kafka_bootstrap: str, namespace: str) -> None:
-    relay = OutboxRelay(database, tables.outbox, kafka_bootstrap, batch_size=10, poll_seconds=0.05,
+    async with _relaying(database, kafka_bootstrap, namespace) as relay:
+        async with SqlUnitOfWork(database, tables) as uow:
+            uow.publish(_event("1"))
+            await uow.commit()
+        await _published(relay, 1)
+    assert await _outbox(database) == []  # a row acknowledged by Kafka is deleted
+    async with SqlUnitOfWork(database, tables) as uow:  # no relay running: these stay unsent
+        uow.publish(_event("2"), _event("1"))
+        await uow.commit()
+    woken: list[int] = []
+    async with SqlUnitOfWork(database, tables, after_commit=lambda: woken.append(1)) as uow:
+        uow.tombstone(TOPIC, "s:1")
+        await uow.commit()
+    assert woken == [1]
+    # The key's unsent row is superseded and goes at once; the other key's stays.
+    assert await _outbox(database) == [("s:2", RecordLinkedV1.event_type, False), ("s:1", TOMBSTONE, True)]
+    async with _relaying(database, kafka_bootstrap, namespace) as relay:
+        await _published(relay, 2)
+    assert await _outbox(database) == []
+    records = [r for r in await read_topic(kafka_bootstrap, namespace + TOPIC) if r.key == b"s:1"]
+    assert [r.value is None for r in records] == [False, True]  # the tombstone is the key's latest record
+    assert not [name for name, _ in records[1].headers if name.startswith("ce_")]  # a tombstone is no CloudEvent
+
+
+@contextlib.asynccontextmanager
+async def _relaying(database: Database, bootstrap: str, namespace: str) -> AsyncIterator[OutboxRelay]:
+    relay = OutboxRelay(database, tables.outbox, bootstrap, batch_size=10, poll_seconds=0.05,
                         topic_namespace=namespace)
     task = asyncio.create_task(relay.run())
     try:
-        async with SqlUnitOfWork(database, tables) as uow:
-            uow.publish(_event("1"), _event("2"))
-            await uow.commit()
-        await _published(relay, 2)
-        woken: list[int] = []
-        async with SqlUnitOfWork(database, tables, after_commit=lambda: woken.append(1)) as uow:
-            uow.tombstone(TOPIC, "s:1")
-            await uow.commit()
-        assert woken == [1]
-        async with database.session() as session:
-            rows = (await session.execute(select(tables.outbox).order_by(tables.outbox.c.seq))).all()
-        # The key's sent row is gone at once (not at the end of its retention); the other key's stays.
-        assert [(r.key, r.event_type, r.payload is None) for r in rows] == [
-            ("s:2", RecordLinkedV1.event_type, False), ("s:1", TOMBSTONE, True)]
-        relay.wake()
-        await _published(relay, 3)
+        yield relay
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await relay.stop()
-    records = [r for r in await read_topic(kafka_bootstrap, namespace + TOPIC) if r.key == b"s:1"]
-    assert [r.value is None for r in records] == [False, True]  # the tombstone is the key's latest record
-    assert not [name for name, _ in records[1].headers if name.startswith("ce_")]  # a tombstone is no CloudEvent
+
+
+async def _outbox(database: Database) -> list[tuple[str, str, bool]]:
+    async with database.session() as session:
+        rows = (await session.execute(select(tables.outbox).order_by(tables.outbox.c.seq))).all()
+    return [(r.key, r.event_type, r.payload is None) for r in rows]
 
 
 async def _published(relay: OutboxRelay, count: int) -> None:

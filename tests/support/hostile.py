@@ -310,8 +310,9 @@ def secrets_of(value: Any) -> set[str]:
     return found
 
 
-async def snapshot(url: str, tables: Iterable[Table], counted: Iterable[Table] = ()) -> dict[str, Any]:
-    """Every row of `tables` and the row count of `counted` (tables whose rows a background task updates)."""
+async def snapshot(url: str, tables: Iterable[Table], written: Iterable[Table] = ()) -> dict[str, Any]:
+    """Every row of `tables`, and for `written` (tables a background task deletes from, on PostgreSQL) how many rows
+    were ever written: the last value their `seq` drew."""
     engine = create_async_engine(url)
     bind_keyring(engine.sync_engine, development_keyring())  # the services' keys under test: encrypted columns read
     try:
@@ -320,10 +321,9 @@ async def snapshot(url: str, tables: Iterable[Table], counted: Iterable[Table] =
             for table in tables:
                 rows = await connection.execute(select(table).order_by(*table.primary_key.columns))
                 state[table.name] = [tuple(row) for row in rows]
-            for table in counted:
-                state[f"{table.name} rows"] = (
-                    await connection.execute(select(func.count()).select_from(table))
-                ).scalar_one()
+            for table in written:
+                drawn = func.pg_sequence_last_value(func.pg_get_serial_sequence(table.name, "seq"))
+                state[f"{table.name} rows written"] = (await connection.execute(select(drawn))).scalar_one() or 0
             return state
     finally:
         await engine.dispose()

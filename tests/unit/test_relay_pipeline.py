@@ -1,9 +1,10 @@
 """The relay's pipeline on an embedded outbox and a fake producer whose acknowledgements the test hands out.
 
 What it shows: the next batch goes out while earlier acks are outstanding, at most `in_flight_batches` batches are
-out, a batch is marked sent only after all its record batches (one per partition) were acknowledged, sends follow
-commit (`seq`) order, and after a failed send the relay carries on with the rows the topic lacks: what was
-acknowledged is not sent again.
+out, a batch is deleted from the outbox only after all its record batches (one per partition) were acknowledged
+(and then nothing of it stays: restricted payloads leave the database once they are on Kafka), sends follow commit
+(`seq`) order, and after a failed send the relay carries on with the rows the topic lacks: what was acknowledged is
+not sent again.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class Setup:
     event_ids: list[str]
 
     async def unsent(self) -> int:
-        query = select(func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))
+        query = select(func.count()).select_from(self.outbox)  # the relay deletes what Kafka acknowledged
         async with self.database.session() as session:
             return int((await session.execute(query)).scalar_one())
 
@@ -167,7 +168,7 @@ def _record_batches(kafka: FakeKafka) -> int:
     return len({id(s.ack) for s in kafka.sent})
 
 
-async def test_sends_run_ahead_of_acks_up_to_the_bound_and_nothing_is_marked_before_its_ack(running: Setup) -> None:
+async def test_sends_run_ahead_of_acks_up_to_the_bound_and_nothing_is_deleted_before_its_ack(running: Setup) -> None:
     kafka = running.kafka
     await _until(lambda: len(kafka.sent) == 3 * BATCH)
     await asyncio.sleep(0.1)
@@ -175,13 +176,13 @@ async def test_sends_run_ahead_of_acks_up_to_the_bound_and_nothing_is_marked_bef
     assert await running.unsent() == 5 * BATCH
     assert _record_batches(kafka) == 6  # each relay batch is one record batch per partition
 
-    kafka.ack(1)  # one partition's part of the first batch: the batch is not marked yet
+    kafka.ack(1)  # one partition's part of the first batch: the batch is not deleted yet
     await asyncio.sleep(0.1)
     assert await running.unsent() == 5 * BATCH
     assert len(kafka.sent) == 3 * BATCH
 
     kafka.ack(1)
-    await _until(lambda: len(kafka.sent) == 4 * BATCH)  # one batch marked, so one more goes out
+    await _until(lambda: len(kafka.sent) == 4 * BATCH)  # one batch deleted, so one more goes out
     await _until(lambda: _unsent_is(running, 4 * BATCH))
 
     await _ack_all(running)

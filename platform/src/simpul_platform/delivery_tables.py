@@ -9,13 +9,11 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
-    text,
 )
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived outbox.
@@ -44,21 +42,7 @@ def delivery_tables(metadata: MetaData) -> DeliveryTables:
         Column("payload", LargeBinary),  # null: a tombstone (event_type "tombstone")
         Column("traceparent", String(64)),
         Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True)),
-        # Set with sent_at from the retention of the row's data class; the relay deletes rows past it.
-        Column("purge_after", DateTime(timezone=True)),
-        Index(
-            "ix_outbox_unsent",
-            "seq",
-            postgresql_where=text("sent_at IS NULL"),
-            sqlite_where=text("sent_at IS NULL"),
-        ),
-        Index(
-            "ix_outbox_purge_after",
-            "purge_after",
-            postgresql_where=text("purge_after IS NOT NULL"),
-            sqlite_where=text("purge_after IS NOT NULL"),
-        ),
+        # No sent flag: the relay deletes a row once Kafka acknowledged it (the topic is the record of what was sent).
     )
     processed = Table(
         "processed_events",

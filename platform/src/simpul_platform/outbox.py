@@ -44,8 +44,7 @@ class Outbox:
         """Queue tombstones in the caller's transaction (after what it queued before: they follow its events).
 
         A tombstone supersedes every earlier record of its key, so the outbox keeps none of them either: the key's
-        rows of that topic go now, sent or not (a row in flight is still published, and the tombstone follows it),
-        instead of at the end of their retention.
+        unsent rows of that topic go now (a row in flight is still published, and the tombstone follows it).
         """
         if not tombstones:
             return
@@ -55,7 +54,7 @@ class Outbox:
         traceparent, now = _traceparent(), datetime.now(UTC)
         await self._insert(session, [
             {"event_id": f"{TOMBSTONE}-{uuid.uuid4().hex}", "topic": t.topic, "key": t.key, "event_type": TOMBSTONE,
-             "headers": {}, "payload": None, "traceparent": traceparent, "created_at": now, "sent_at": None}
+             "headers": {}, "payload": None, "traceparent": traceparent, "created_at": now}
             for t in tombstones])
 
     async def _insert(self, session: AsyncSession, rows: list[dict[str, object]]) -> None:
@@ -84,5 +83,4 @@ def _row(event: Event, traceparent: str | None, now: datetime) -> dict[str, obje
         "payload": event.to_bytes(),
         "traceparent": traceparent,
         "created_at": now,
-        "sent_at": None,
     }

@@ -1,16 +1,19 @@
-"""The outbox relay: publishes committed outbox rows in order with an idempotent producer, then marks them sent.
+"""The outbox relay: publishes committed outbox rows in order with an idempotent producer, then deletes them.
 
 One relay per outbox publishes (`PublisherLock`); others stand by. The active relay pipelines: while the acks of
-earlier batches are awaited and those batches are marked sent, it already fetches and sends the next one.
+earlier batches are awaited and those batches are deleted, it already fetches and sends the next one.
 
 - Order: every send is issued by one task, in `seq` order, on one idempotent producer, which keeps the order per
   partition. A row that commits after rows with a higher `seq` were fetched goes out with the next batch. That never
   reorders one key: a key's next event is written only after its previous one committed (the aggregate's row lock),
   so whenever a fetch sees the later event it sees the earlier one too, and takes it first.
-- Crash safety: a row is marked sent only after Kafka acknowledged it. A relay killed in between leaves it unsent;
-  the relay that takes over finds it on the topic's tail (`relay_takeover`) and marks it without publishing again.
-- Mark-sent lags the sends. Rows are marked by `seq`, never by a high-water mark, which would also mark a
-  late-committed row that was never fetched.
+- Crash safety: a row is deleted only after Kafka acknowledged it. A relay killed in between leaves it in the
+  outbox; the relay that takes over finds it on the topic's tail (`relay_takeover`) and deletes it without
+  publishing again.
+- Deleting, not marking: the topic is the record of what was sent, so a sent row has nothing left to say, and
+  restricted payloads (names, NIK) leave the database as soon as they are on Kafka. A DELETE also costs PostgreSQL
+  a fraction of an UPDATE that writes the row anew with every index entry. The deletes lag the sends; rows go by
+  `seq`, never by a high-water mark, which would also take a late-committed row that was never fetched.
 - Fetching (PostgreSQL): the next fetch reads past the highest `seq` fetched so far (`_Cursor`), plus the `seq`s
   below it that may still commit late: the gaps between fetched `seq`s, and at activation everything under the
   first row fetched. A gap is given up only when it can no longer commit: every transaction that was running when
@@ -29,7 +32,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -45,10 +47,10 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
+    delete,
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,7 +58,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from simpul_platform.database import Database
 from simpul_platform.failpoints import failpoint
 from simpul_platform.metrics import METRICS
-from simpul_platform.outbox_retention import Retention, purge_due
 from simpul_platform.publisher_lock import PublisherLock
 from simpul_platform.relay_takeover import published_ids
 
@@ -68,7 +69,6 @@ GAP_GRACE_SECONDS = 1.0  # a gap under the high-water is kept at least this long
 MURMUR2_M = 0x5BD1E995
 MASK32 = 0xFFFFFFFF
 WORDS = [struct.Struct(f"<{n}I") for n in range(64)]  # little-endian 32-bit words of keys up to 255 bytes
-DEFAULT_RETENTION = Retention(kept=timedelta(days=7), restricted=timedelta(seconds=60))
 
 
 @dataclass
@@ -148,7 +148,7 @@ class _Cursor:
 
 @dataclass
 class _Pipeline:
-    """Batches between their send and their mark: at most `slots` of them; their rows are not fetched again."""
+    """Batches between their send and their deletion: at most `slots` of them; their rows are not fetched again."""
 
     slots: asyncio.Semaphore
     sent: asyncio.Queue[_Batch] = field(default_factory=asyncio.Queue)
@@ -157,7 +157,7 @@ class _Pipeline:
 
 
 class OutboxRelay:
-    """Moves outbox rows to Kafka in commit order; purges sent rows once their retention is over."""
+    """Moves outbox rows to Kafka in commit order, deleting each once Kafka acknowledged it."""
 
     def __init__(
         self,
@@ -170,9 +170,7 @@ class OutboxRelay:
         topic_namespace: str = "",
         max_batch_bytes: int = 256 * 1024,
         in_flight_batches: int = 4,
-        retention: Retention = DEFAULT_RETENTION,
         standby_seconds: float = 2.0,
-        purge_seconds: float = 5.0,
     ) -> None:
         self.database = database
         self.table = table
@@ -183,11 +181,9 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.topic_namespace = topic_namespace
         self.in_flight_batches = in_flight_batches
-        self.retention = retention
-        self.purge_seconds = purge_seconds
         self._arrays = not database.is_sqlite
         self.lock = PublisherLock(database, table.fullname, standby_seconds=standby_seconds)
-        self.published = 0  # rows acknowledged and marked sent by this relay
+        self.published = 0  # rows acknowledged and deleted by this relay
         self._wake = asyncio.Event()
         self._backlog_at = 0.0
         self._partitions: dict[str, list[int]] = {}
@@ -251,16 +247,10 @@ class OutboxRelay:
                     await self.stop()  # a fresh producer: nothing of a failed send lingers in it
                 await self._sleep(backoff)
 
-    async def purge_once(self) -> int:
-        """Delete one batch of sent rows past their retention; return how many went."""
-        async with self.database.session() as session, session.begin():
-            result = await session.execute(purge_due(self.table, datetime.now(UTC), self.batch_size))
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
     async def backlog(self) -> int:
         """How many committed events wait to be published."""
         async with self.database.session() as session:
-            query = select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))
+            query = select(func.count()).select_from(self.table)
             count = int((await session.execute(query)).scalar_one())
         METRICS.outbox_backlog.set(count)
         return count
@@ -270,14 +260,13 @@ class OutboxRelay:
         pipeline = _Pipeline(slots=asyncio.Semaphore(self.in_flight_batches))
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._fetch_and_send(connection, pipeline))
-            tasks.create_task(self._mark_acknowledged(pipeline))
-            tasks.create_task(self._purge_periodically())
+            tasks.create_task(self._delete_acknowledged(pipeline))
 
     async def _settle_takeover(self, connection: AsyncConnection) -> None:
-        """Mark sent what an earlier relay published without marking (see `relay_takeover`)."""
+        """Delete what an earlier relay published without deleting it (see `relay_takeover`)."""
         window = (self.in_flight_batches + 1) * self.batch_size
         c = self.table.c
-        query = select(c.seq, c.event_id, c.topic).where(c.sent_at.is_(None)).order_by(c.seq).limit(window)
+        query = select(c.seq, c.event_id, c.topic).order_by(c.seq).limit(window)
         unsent = (await connection.execute(query)).all()
         await connection.commit()
         if not unsent:
@@ -287,8 +276,8 @@ class OutboxRelay:
         )
         published = [row for row in unsent if row.event_id in on_topics]
         if published:
-            await self._mark_sent([row.seq for row in published], [row.topic for row in published])
-            log.info("outbox relay: %d events published before the takeover are marked sent", len(published))
+            await self._delete_sent([row.seq for row in published])
+            log.info("outbox relay: %d events published before the takeover are deleted", len(published))
 
     async def _fetch_and_send(self, connection: AsyncConnection, pipeline: _Pipeline) -> None:
         while True:
@@ -307,28 +296,23 @@ class OutboxRelay:
             if len(rows) == self.batch_size:
                 await self._measure_backlog()
 
-    async def _mark_acknowledged(self, pipeline: _Pipeline) -> None:
+    async def _delete_acknowledged(self, pipeline: _Pipeline) -> None:
         while True:
             batch = await pipeline.sent.get()
             await asyncio.gather(*batch.acks)
             failpoint("outbox.after_publish")
-            await self._mark_sent(batch.seqs, batch.topics)
+            await self._delete_sent(batch.seqs)
             pipeline.in_flight.difference_update(batch.seqs)
             pipeline.slots.release()
             self.published += len(batch.seqs)
             for topic, count in Counter(batch.topics).items():
                 METRICS.events_published.add(count, {"topic": self.topic_namespace + topic})
 
-    async def _purge_periodically(self) -> None:
-        while True:
-            if await self.purge_once() < self.batch_size:
-                await asyncio.sleep(self.purge_seconds)
-
     async def _fetch(self, connection: AsyncConnection, pipeline: _Pipeline) -> Sequence[Row[Any]]:
         c, in_flight = self.table.c, pipeline.in_flight
         # Only what is sent: timestamps and the other columns would be decoded for nothing.
         columns = c.seq, c.event_id, c.topic, c.key, c.headers, c.payload, c.traceparent
-        query = select(*columns).where(c.sent_at.is_(None)).order_by(c.seq).limit(self.batch_size)
+        query = select(*columns).order_by(c.seq).limit(self.batch_size)
         if not self._arrays:  # SQLite
             rows = (await connection.execute(query.where(c.seq.not_in(in_flight)) if in_flight else query)).all()
             await connection.commit()
@@ -344,13 +328,10 @@ class OutboxRelay:
             cursor.advance([row[0] for row in rows], self.batch_size, rows[0]._xmin, rows[0]._xmax)
         return rows
 
-    async def _mark_sent(self, seqs: Sequence[int], topics: Sequence[str]) -> None:
-        deadlines = self.retention.deadlines(zip(seqs, topics, strict=True), sent_at := datetime.now(UTC))
+    async def _delete_sent(self, seqs: Sequence[int]) -> None:
+        sent = self.table.c.seq == any_(_seqs(seqs, "seqs")) if self._arrays else self.table.c.seq.in_(seqs)
         async with self.database.session() as session, session.begin():
-            for purge_after, due in deadlines.items():
-                marked = self.table.c.seq == any_(_seqs(due, "seqs")) if self._arrays else self.table.c.seq.in_(due)
-                await session.execute(update(self.table).where(marked).values(sent_at=sent_at, purge_after=purge_after))
-
+            await session.execute(delete(self.table).where(sent))
 
     async def _measure_backlog(self) -> None:
         # Busy: measure what is still waiting, now and then (idle means zero).

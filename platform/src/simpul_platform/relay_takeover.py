@@ -1,9 +1,9 @@
-"""Taking over an outbox: what a relay that died had published but not yet marked sent is on the topics' tails.
+"""Taking over an outbox: what a relay that died had published but not yet deleted is on the topics' tails.
 
-The relay marks a row sent only after Kafka acknowledged it, so a relay killed between the two leaves published rows
-unsent. It had at most its in-flight window of rows out, sent in order, so those records are among the last
+The relay deletes a row only after Kafka acknowledged it, so a relay killed between the two leaves published rows
+in the outbox. It had at most its in-flight window of rows out, sent in order, so those records are among the last
 `depth` of each partition (the relay is the topics' only producer). The relay taking over reads those tails and
-marks the rows it finds sent instead of publishing them again.
+deletes the rows it finds instead of publishing them again.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
@@ -22,7 +21,6 @@ from simpul_platform.messaging import create_broker, subscribe
 from simpul_platform.migrations import upgrade
 from simpul_platform.outage import BrokerWatch
 from simpul_platform.outbox import Outbox
-from simpul_platform.outbox_retention import Retention
 from simpul_platform.relay import OutboxRelay
 from simpul_platform.settings import ServiceSettings
 from simpul_platform.unit_of_work import UnitOfWork
@@ -193,8 +191,6 @@ def build_runtime(
         poll_seconds=settings.outbox_poll_seconds,
         topic_namespace=settings.topic_namespace,
         in_flight_batches=settings.outbox_in_flight_batches,
-        retention=Retention(kept=timedelta(seconds=settings.outbox_retention_seconds),
-                            restricted=timedelta(seconds=settings.outbox_restricted_retention_seconds)),
         standby_seconds=settings.outbox_standby_seconds,
     )
     return ServiceRuntime(

@@ -40,13 +40,9 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=0.25, gt=0)
     outbox_in_flight_batches: int = Field(
-        default=4, ge=1, le=64, description="Relay batches sent and not yet marked sent, at most")
+        default=4, ge=1, le=64, description="Relay batches sent and not yet acknowledged and deleted, at most")
     outbox_standby_seconds: float = Field(
         default=2.0, gt=0, description="How often a standing-by relay tries to take over publishing")
-    outbox_retention_seconds: float = Field(
-        default=7 * 24 * 3600, ge=0, description="How long sent outbox rows are kept (for inspection)")
-    outbox_restricted_retention_seconds: float = Field(
-        default=60, ge=0, description="How long sent rows of restricted topics (names, NIK) are kept")
     max_request_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above), unless a route "
         "sets its own (a survey upload)")
