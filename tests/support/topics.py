@@ -42,7 +42,7 @@ async def publish_event(bootstrap: str, namespace: str, event: Event) -> str:
 async def published_types(url: str, bootstrap: str, namespace: str, topic: str) -> list[str]:
     """The types of the events on one of a running service's topics, in topic order, read once its relay has sent
     every event it committed for the topic (the relay deletes an outbox row only after Kafka acknowledged it)."""
-    waiting = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.topic.in_([topic, namespace + topic]))
+    waiting = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.topic == topic)  # stored without namespace
 
     async def sent() -> bool | None:
         return await scalar(url, waiting) == 0 or None

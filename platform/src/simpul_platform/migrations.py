@@ -79,12 +79,10 @@ def delete_outbox_rows_when_sent() -> None:
     """The relay deletes a row once Kafka acknowledged it: rows already sent go now, with the sent flag, the purge
     deadline and their indexes (a row left in the outbox is unsent)."""
     op.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL")
+    drop_outbox_purge_after()
     with op.batch_alter_table("outbox") as batch_op:
-        batch_op.drop_index("ix_outbox_purge_after", postgresql_where=sa.text("purge_after IS NOT NULL"),
-                            sqlite_where=sa.text("purge_after IS NOT NULL"))
         batch_op.drop_index("ix_outbox_unsent", postgresql_where=sa.text("sent_at IS NULL"),
                             sqlite_where=sa.text("sent_at IS NULL"))
-        batch_op.drop_column("purge_after")
         batch_op.drop_column("sent_at")
 
 
@@ -92,9 +90,6 @@ def keep_sent_outbox_rows() -> None:
     """Undo `delete_outbox_rows_when_sent` (the rows it deleted stay deleted)."""
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("purge_after", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_outbox_unsent", ["seq"], unique=False, postgresql_where=sa.text("sent_at IS NULL"),
                               sqlite_where=sa.text("sent_at IS NULL"))
-        batch_op.create_index("ix_outbox_purge_after", ["purge_after"], unique=False,
-                              postgresql_where=sa.text("purge_after IS NOT NULL"),
-                              sqlite_where=sa.text("purge_after IS NOT NULL"))
+    add_outbox_purge_after()
