@@ -49,6 +49,9 @@ async def test_poison_records_are_dead_lettered_and_replayable(
     await publish(kafka_bootstrap, topic, b"\xff\xfe{not json", envelope_of(), b"k1")
     await publish(kafka_bootstrap, topic, json.dumps(invalid).encode(), envelope_of(), b"k2")
     await publish(kafka_bootstrap, topic, b"{}", [], b"k3")  # no CloudEvents envelope at all
+    # A header value that is not UTF-8 (the Kafka client's own parser would have failed the whole batch on it).
+    await publish(kafka_bootstrap, topic, good.to_bytes(),
+                  [(name, b"\xff\xfe" if name == "ce_source" else value) for name, value in envelope_of()], b"k4")
     await publish_event(kafka_bootstrap, namespace, good)
 
     async with running(settings) as stack:
@@ -59,9 +62,9 @@ async def test_poison_records_are_dead_lettered_and_replayable(
             return feed["villages"][0]["children"] if feed["villages"] else None
 
         assert await eventually(children) == 1  # the good record behind the poison ones was applied
-        letters = await eventually(lambda: _letters(kafka_bootstrap, topic, 3))
+        letters = await eventually(lambda: _letters(kafka_bootstrap, topic, 4))
         reasons = {letter.headers["dlq_error_message"].split(":")[0] for letter in letters}
-        assert reasons == {"body", "person_id", "missing CloudEvents header(s)"}, reasons
+        assert reasons == {"body", "person_id", "missing CloudEvents header(s)", "header ce_source"}, reasons
         for letter in letters:
             assert letter.headers["dlq_source_topic"] == topic
             assert letter.headers["dlq_error_type"] in {"ContractError", "EnvelopeError"}

@@ -7,8 +7,9 @@ extracted from every record's headers, duplicated the consumer's at a cost per r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -49,6 +50,21 @@ async def _raw_bodies(message: StreamMessage[Any]) -> Any:
     return message.body
 
 
+Records = tuple[ConsumerRecord[bytes, bytes], ...]
+
+
+async def _undecoded(records: Records, original: Callable[[Records], Awaitable[StreamMessage[Any]]]
+                     ) -> StreamMessage[Any]:
+    """FastStream's message for a polled batch, without its decoding of every record's headers: EventConsumer reads
+    the raw records (a header that is not UTF-8 dead-letters its record, `CloudEvent.from_headers`), whereas
+    FastStream's own parser failed the whole batch on one such header, and the batch was then neither applied nor
+    dead-lettered. FastStream builds the message (and its consumer handle) from the first record without headers."""
+    message = await original((dataclasses.replace(records[0], headers=()),))
+    message.raw_message = records
+    message.body = [record.value or b"" for record in records]
+    return message
+
+
 def record_lag(kafka_consumer: Any, records: Sequence[ConsumerRecord[bytes, bytes]], group: str) -> None:
     """Consumer lag per partition after a batch: the partition's high watermark minus the next offset to read."""
     last: dict[TopicPartition, int] = {}
@@ -82,6 +98,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, *, batch_size: int, 
         batch_timeout_ms=100,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_undecoded,
         decoder=_raw_bodies,
         title=f"{consumer.topic}:{consumer.name}",
         description=f"Consumed by {consumer.name}; poison records go to {consumer.topic}.dlq.",
