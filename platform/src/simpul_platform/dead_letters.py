@@ -79,8 +79,9 @@ class DeadLetters:
         self.keyring = keyring
 
     async def send(self, record: ConsumerRecord[bytes, bytes], error: BaseException, attempts: int) -> None:
-        """Publish the record unchanged to `<topic>.dlq` and wait for the broker's acknowledgement."""
-        headers = {name: value.decode("utf-8", "replace") for name, value in record.headers or ()}
+        """Publish the record to `<topic>.dlq` and wait for the broker's acknowledgement: its value and key
+        unchanged, its headers as text (bytes that are not UTF-8 replaced, null values left out)."""
+        headers = {name: value.decode("utf-8", "replace") for name, value in record.headers or () if value is not None}
         headers.update(
             {
                 f"{PREFIX}error_type": type(error).__name__,

@@ -19,9 +19,9 @@ class Delivery:
 
     @property
     def traceparent(self) -> str | None:
-        """The W3C trace context the producer sent along, if any."""
+        """The W3C trace context the producer sent along, if any (a null header value is none)."""
         for name, value in self.record.headers or ():
-            if name == "traceparent":
+            if name == "traceparent" and value is not None:
                 return str(value.decode("ascii", "replace"))
         return None
 
