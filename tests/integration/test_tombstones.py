@@ -22,6 +22,7 @@ from simpul_platform.outbox import TOMBSTONE
 from simpul_platform.relay import OutboxRelay
 from simpul_platform.topic_reader import read_topic
 from simpul_platform.unit_of_work import InMemoryUnitOfWork, SqlUnitOfWork
+from tests.support.database import created
 
 metadata = MetaData()
 tables = delivery_tables(metadata)
@@ -35,11 +36,8 @@ def _event(key: str) -> RecordLinkedV1:
 
 @pytest.fixture
 async def database(make_database: Callable[[str], str]) -> AsyncIterator[Database]:
-    database = Database(make_database("tombstones"), pool_size=2)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield database
-    await database.dispose()
+    async with created(make_database("tombstones"), metadata) as database:
+        yield database
 
 
 async def test_the_fake_keeps_tombstones_only_when_committed() -> None:

@@ -1,10 +1,15 @@
-"""Look into a service's database directly, as an auditor would."""
+"""Look into a service's database directly, as an auditor would; or create a test's own tables."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from simpul_platform.database import Database
 
 
 async def scalar(url: str, query: Any) -> Any:
@@ -15,3 +20,15 @@ async def scalar(url: str, query: Any) -> Any:
             return (await connection.execute(query)).scalar_one()
     finally:
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def created(url: str, metadata: MetaData) -> AsyncIterator[Database]:
+    """A Database on `url` with the metadata's tables created, disposed of afterwards."""
+    database = Database(url, pool_size=2)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield database
+    finally:
+        await database.dispose()

@@ -14,6 +14,27 @@ from simpul_contracts import Event
 from simpul_platform.bulk import insert_rows
 
 TOMBSTONE = "tombstone"  # the `event_type` of an outbox row that is a tombstone (its payload is null)
+MAX_RECORD_BYTES = 1_000_000
+"""The largest event value the outbox takes. Kafka's defaults bound a record batch (the broker's message.max.bytes,
+1,048,588 bytes; the producer's max.request.size, 1,048,576), and the batch also holds the key, the headers (under
+1 KB) and its own framing. A larger event would be refused by the broker, and the relay, which publishes in order,
+would retry it without end and publish nothing after it."""
+
+
+class EventTooLarge(ValueError):
+    """An event whose value is over MAX_RECORD_BYTES: refused in its transaction, which then commits nothing."""
+
+    def __init__(self, event_type: str, size: int) -> None:
+        super().__init__(f"{event_type}: an event of {size} bytes, more than the {MAX_RECORD_BYTES} a Kafka record "
+                         "may hold; split the change into smaller ones")
+
+
+def payload_of(event: Event) -> bytes:
+    """The event's record value, refused with EventTooLarge when Kafka would not take it."""
+    payload: bytes = event.to_bytes()
+    if len(payload) > MAX_RECORD_BYTES:
+        raise EventTooLarge(event.event_type, len(payload))
+    return payload
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,7 @@ def _row(event: Event, traceparent: str | None, now: datetime) -> dict[str, obje
         "key": event.key,
         "event_type": event.event_type,
         "headers": headers,
-        "payload": event.to_bytes(),
+        "payload": payload_of(event),
         "traceparent": traceparent,
         "created_at": now,
     }

@@ -26,7 +26,7 @@ from simpul_platform.database import Database
 from simpul_platform.delivery import Delivery
 from simpul_platform.delivery_tables import DeliveryTables
 from simpul_platform.inbox import Inbox
-from simpul_platform.outbox import Outbox, Tombstone
+from simpul_platform.outbox import Outbox, Tombstone, payload_of
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -228,6 +228,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._open = True
 
     async def _commit(self) -> None:
+        for event in self.events:
+            payload_of(event)  # refused as the outbox refuses it
         self.published.extend(self.events)
         self.tombstoned.extend(self.tombstones)
         self.audited.extend(self.accesses)
