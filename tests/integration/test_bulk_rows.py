@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -25,8 +26,10 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import IntegrityError
 
-from simpul_platform.bulk import upsert_rows
+from simpul_platform.bulk import COPY_FROM, insert_rows, upsert_rows
+from simpul_platform.consumer import is_unavailable
 from simpul_platform.database import Database
 from simpul_platform.field_encryption import EncryptedString, development_keyring
 
@@ -104,3 +107,27 @@ async def test_upserted_values_read_back_unchanged(any_store: Callable[[str], st
 def _as_utc(value: object) -> dt.datetime:
     assert isinstance(value, dt.datetime)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite keeps no offset
+
+
+@pytest.mark.postgres
+async def test_a_copy_that_breaks_a_constraint_is_a_database_error_not_an_outage(
+        make_database: Callable[[str], str]) -> None:
+    """COPY runs on the driver's connection, around SQLAlchemy: its errors came out as bare asyncpg errors, which a
+    consumer took for an outage (redelivering the batch without end) instead of a poison batch to halve."""
+    database = Database(make_database("bulk_copy_errors"))
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        rows = [plain_row(f"k{n}") for n in range(COPY_FROM)] + [plain_row("k0")]  # COPY, with one key twice
+        with pytest.raises(IntegrityError) as refused:
+            await _insert(database, rows)
+        assert not is_unavailable(refused.value)
+        assert "plain_rows" in str(refused.value)
+        assert await read(database, plain) == {}  # nothing of the COPY was kept
+    finally:
+        await database.dispose()
+
+
+async def _insert(database: Database, rows: list[dict[str, object]]) -> None:
+    async with database.session() as session, session.begin():
+        await insert_rows(session, plain, rows)

@@ -33,6 +33,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Result
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
@@ -63,8 +64,22 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
             record[index] = process(record[index])
         records.append(record)
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        table.name, records=records, columns=names, schema_name=table.schema)
+    try:
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=records, columns=names, schema_name=table.schema)
+    except Exception as error:
+        raise _as_statement_error(error, table) from error
+
+
+def _as_statement_error(error: Exception, table: Table) -> Exception:
+    """A server's error on COPY as SQLAlchemy raises a statement's (COPY goes around it, on the driver's connection):
+    IntegrityError, DataError or DBAPIError with the driver's error as `orig`. A bare driver error reads as a failure
+    to connect (`consumer.is_unavailable`), and a consumer would redeliver its batch without end."""
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    if not sqlstate:
+        return error
+    kind = {"23": IntegrityError, "22": DataError}.get(sqlstate[:2], DBAPIError)
+    return kind(f"COPY {table.name}", None, error)
 
 
 def _needs_python_defaults(table: Table, names: list[str]) -> bool:
