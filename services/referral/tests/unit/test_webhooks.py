@@ -216,6 +216,19 @@ async def test_retry_after_is_honoured_and_exhausted_retries_fail_the_delivery()
     assert failed.next_attempt_at is None
 
 
+async def test_a_retry_after_beyond_any_date_waits_the_cap_and_the_round_is_recorded() -> None:
+    uow, clock, seen = FakeReferralUnitOfWork(), Clock(), []
+    await registered(uow)
+    await record(uow, (accepted(), "evt_1"))
+    # More seconds than a timedelta holds: reading it raised, the round's attempts went unrecorded and were sent
+    # again every round.
+    sender = receiver([503], seen, headers=lambda status: {"Retry-After": "9" * 20})
+    await attempt_due_deliveries(lambda: uow, sender, clock, DeliveryRules.from_settings(FAST))
+    [waiting] = uow.webhook_deliveries.deliveries.values()
+    assert len(waiting.attempts) == 1
+    assert waiting.next_attempt_at == T0 + dt.timedelta(seconds=FAST.webhook_retry_after_cap_seconds)
+
+
 async def test_the_purge_forgets_finished_deliveries_past_the_retention_and_keeps_the_rest() -> None:
     uow, clock, seen = FakeReferralUnitOfWork(), Clock(), []
     await registered(uow)

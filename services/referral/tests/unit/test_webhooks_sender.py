@@ -116,5 +116,6 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after(later, now) == dt.timedelta(minutes=5)
     earlier = email.utils.format_datetime(now - dt.timedelta(minutes=5), usegmt=True)
     assert retry_after(earlier, now) == dt.timedelta(0)
+    assert retry_after("9" * 5000, now) == retry_after("99999999", now) == dt.timedelta(days=366)  # at most a year
     assert retry_after("soon", now) is None
     assert retry_after(None, now) is None

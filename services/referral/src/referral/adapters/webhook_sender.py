@@ -30,6 +30,7 @@ from simpul_platform.errors import DomainError
 
 Resolver = Callable[[str, int], Awaitable[tuple[IPAddress, ...]]]
 USER_AGENT = "Simpul-Webhooks/1"
+LONGEST_WAIT_SECONDS = 366 * 24 * 3600  # the longest Retry-After read
 
 
 async def resolve(host: str, port: int) -> tuple[IPAddress, ...]:
@@ -52,12 +53,14 @@ def signature(secrets: Sequence[str], message_id: str, at: dt.datetime, body: st
 
 
 def retry_after(value: str | None, now: dt.datetime) -> dt.timedelta | None:
-    """A `Retry-After` header (seconds, or an HTTP date) as a wait from `now`; None when absent or unreadable."""
+    """A `Retry-After` header (seconds, or an HTTP date) as a wait from `now`, at most a year (the retry schedule
+    caps it far lower); None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return dt.timedelta(seconds=int(value))
+    if value.isdigit():  # any number of digits: more seconds than a timedelta holds must not fail the round
+        too_long = len(value) > len(str(LONGEST_WAIT_SECONDS))
+        return dt.timedelta(seconds=LONGEST_WAIT_SECONDS if too_long else min(int(value), LONGEST_WAIT_SECONDS))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
