@@ -108,6 +108,11 @@ async def test_an_attempt_never_outlasts_the_timeout_and_a_dead_receiver_is_name
 
     assert (await send(refused)).error == "connection failed (ConnectError)"
 
+    def broken(request: httpx.Request) -> httpx.Response:  # anything unforeseen fails one attempt, not the round
+        raise RuntimeError("unforeseen")
+
+    assert (await send(broken)).error == "failed (RuntimeError)"
+
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

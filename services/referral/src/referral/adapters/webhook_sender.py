@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import ipaddress
+import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,7 @@ from simpul_platform.errors import DomainError
 
 Resolver = Callable[[str, int], Awaitable[tuple[IPAddress, ...]]]
 USER_AGENT = "Simpul-Webhooks/1"
+log = logging.getLogger(__name__)
 LONGEST_WAIT_SECONDS = 366 * 24 * 3600  # the longest Retry-After read
 
 
@@ -107,7 +109,10 @@ class WebhookSender:
             return outcome(None, "timeout")
         except httpx.HTTPError as error:
             return outcome(None, f"connection failed ({type(error).__name__})")
-        except (OSError, ValueError) as error:  # a socket or URL error httpx did not wrap: still one failed attempt
+        except Exception as error:  # a socket or URL error httpx did not wrap, or any other: one failed attempt,
+            # never the round's (the others' attempts would go unrecorded and be sent again)
+            log.warning("webhook attempt %d of %s failed: %s", outgoing.number, outgoing.delivery_id,
+                        type(error).__name__, exc_info=not isinstance(error, OSError | ValueError))
             return outcome(None, f"failed ({type(error).__name__})")
         return outcome(status, None if 200 <= status < 300 else f"HTTP {status}", wait)
 
