@@ -94,13 +94,27 @@ def batches(args: argparse.Namespace, size: int) -> dict[str, list[list[Any]]]:
     return polled
 
 
-async def replay(consumers: Sequence[EventConsumer], polled: dict[str, list[list[Any]]]) -> None:
-    """Every topic's batches through its consumer, the topics concurrently."""
+async def replay(consumers: Sequence[EventConsumer], polled: dict[str, list[list[Any]]],
+                 every_seconds: float = 30.0) -> None:
+    """Every topic's batches through its consumer, the topics concurrently; progress on stderr now and then."""
+    total, done, started = sum(len(batch) for batches in polled.values() for batch in batches), [0], time.monotonic()
+
     async def one(consumer: EventConsumer) -> None:
         for batch in polled.get(consumer.topic, []):
             await consumer.process(batch)
+            done[0] += len(batch)
 
-    await asyncio.gather(*(one(consumer) for consumer in consumers))
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            rate = done[0] / (time.monotonic() - started)
+            progress(f"replayed {done[0]:,} of {total:,} events ({rate:,.0f}/s)")
+
+    reporter = asyncio.create_task(report())
+    try:
+        await asyncio.gather(*(one(consumer) for consumer in consumers))
+    finally:
+        reporter.cancel()
 
 
 def _times(pid: int) -> tuple[int, list[int]]:
