@@ -56,7 +56,8 @@ Records = tuple[ConsumerRecord[bytes, bytes], ...]
 async def _undecoded(records: Records, original: Callable[[Records], Awaitable[StreamMessage[Any]]]
                      ) -> StreamMessage[Any]:
     """FastStream's message for a polled batch, without its decoding of every record's headers: EventConsumer reads
-    the raw records (a header that is not UTF-8 dead-letters its record, `CloudEvent.from_headers`), whereas
+    the raw records (a CloudEvents header that is not UTF-8 dead-letters its record, `CloudEvent.from_headers`;
+    other headers are not read), whereas
     FastStream's own parser failed the whole batch on one such header, and the batch was then neither applied nor
     dead-lettered. FastStream builds the message (and its consumer handle) from the first record without headers."""
     message = await original((dataclasses.replace(records[0], headers=()),))
