@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import httpx
 from sqlalchemy import func, select
 
 from referral.adapters.orm import audit_log
@@ -17,7 +18,7 @@ from simpul_platform.auth import Role
 from tests.support.database import scalar
 from tests.support.referral_directory import SERVICE_TYPE, GateState, provider_in_state
 from tests.support.referral_referrals import OFFICER, Referral, referral_service, referred
-from tests.support.stack import KESILIR, token
+from tests.support.stack import KESILIR, eventually, token
 
 NOW = dt.datetime.now(dt.UTC)
 INDONESIAN_TODAY = (NOW + dt.timedelta(hours=7)).date()  # service dates are checked in Indonesian (WIB) days
@@ -119,7 +120,13 @@ async def test_a_provider_syncs_reads_and_moves_only_its_own_referrals(
         assert declined.json()["history"][-1] == {"status": "declined", "by": "staff-mine",
                                                   "at": declined.json()["history"][-1]["at"], "reason": "no_capacity"}
 
-        changes = await client.get("/provider/referrals", headers=me, params={"cursor": cursor})
+        async def both_changes() -> httpx.Response | None:
+            # A change shows once no older transaction is open anywhere on the server (the service's consumers and
+            # jobs run beside the test), as a provider's poll sees it: poll.
+            answer = await client.get("/provider/referrals", headers=me, params={"cursor": cursor})
+            return answer if len(answer.json()["items"]) >= 2 else None
+
+        changes = await eventually(both_changes)
         assert [(i["referral_id"], i["status"]) for i in changes.json()["items"]] == [
             (first, "completed"), (second, "declined")]
         assert changes.headers["ETag"] != synced.headers["ETag"]
