@@ -48,7 +48,7 @@ async def test_a_provider_syncs_reads_and_moves_only_its_own_referrals(
         client = service.client
 
         assert (await client.get("/provider/referrals", headers=OFFICER)).status_code == 403
-        synced = await client.get("/provider/referrals", headers=me)
+        synced = await _page_of(client, me, 2)
         assert synced.status_code == 200, synced.text
         page = synced.json()
         assert ([i["referral_id"] for i in page["items"]], page["more"]) == ([first, second], False)
@@ -120,13 +120,7 @@ async def test_a_provider_syncs_reads_and_moves_only_its_own_referrals(
         assert declined.json()["history"][-1] == {"status": "declined", "by": "staff-mine",
                                                   "at": declined.json()["history"][-1]["at"], "reason": "no_capacity"}
 
-        async def both_changes() -> httpx.Response | None:
-            # A change shows once no older transaction is open anywhere on the server (the service's consumers and
-            # jobs run beside the test), as a provider's poll sees it: poll.
-            answer = await client.get("/provider/referrals", headers=me, params={"cursor": cursor})
-            return answer if len(answer.json()["items"]) >= 2 else None
-
-        changes = await eventually(both_changes)
+        changes = await _page_of(client, me, 2, {"cursor": cursor})
         assert [(i["referral_id"], i["status"]) for i in changes.json()["items"]] == [
             (first, "completed"), (second, "declined")]
         assert changes.headers["ETag"] != synced.headers["ETag"]
@@ -136,3 +130,15 @@ async def test_a_provider_syncs_reads_and_moves_only_its_own_referrals(
         seen = await client.get(f"/providers/{mine}", headers=OFFICER)
         assert seen.json()["capacity"] == "full"
         assert (await client.put("/provider/capacity", headers=OFFICER, json={"capacity": "full"})).status_code == 403
+
+
+async def _page_of(client: httpx.AsyncClient, headers: dict[str, str], count: int,
+                   params: dict[str, str] | None = None) -> httpx.Response:
+    """The sync's page once it holds `count` changes (or any refusal). A change shows only once no older transaction
+    is open on the server, the documented price of the lossless sync, and the service's own consumers and jobs run
+    beside the test: poll, as a provider does."""
+    async def page() -> httpx.Response | None:
+        answer = await client.get("/provider/referrals", headers=headers, params=params or {})
+        return answer if answer.status_code != 200 or len(answer.json()["items"]) >= count else None
+
+    return await eventually(page)
