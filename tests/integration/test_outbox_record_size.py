@@ -4,8 +4,6 @@ refuses the record, and the relay retries it without end, in order)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 
@@ -18,10 +16,10 @@ from simpul_contracts.events.identity import LinkReason
 from simpul_platform.database import Database
 from simpul_platform.delivery_tables import delivery_tables
 from simpul_platform.outbox import MAX_RECORD_BYTES, EventTooLarge
-from simpul_platform.relay import OutboxRelay
 from simpul_platform.topic_reader import read_topic
 from simpul_platform.unit_of_work import InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
 from tests.support.database import created
+from tests.support.relaying import published, relaying
 
 metadata = MetaData()
 tables = delivery_tables(metadata)
@@ -69,10 +67,7 @@ async def test_an_event_too_large_for_kafka_is_refused_and_later_events_still_fl
         database: Database, kafka_bootstrap: str, namespace: str) -> None:
     large = _merge(40_000)
     assert len(large.to_bytes()) > MAX_RECORD_BYTES
-    relay = OutboxRelay(database, tables.outbox, kafka_bootstrap, batch_size=10, poll_seconds=0.05,
-                        topic_namespace=namespace)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with relaying(database, tables.outbox, kafka_bootstrap, namespace) as relay:
         message = await _commit(SqlUnitOfWork(database, tables), _linked("before"), large)
         assert PersonsMergedV1.event_type in message
         assert str(MAX_RECORD_BYTES) in message
@@ -84,16 +79,8 @@ async def test_an_event_too_large_for_kafka_is_refused_and_later_events_still_fl
         async with SqlUnitOfWork(database, tables, after_commit=relay.wake) as uow:
             uow.publish(largest, _linked("after"))
             await uow.commit()
-        for _ in range(200):
-            if relay.published >= 2:
-                break
-            await asyncio.sleep(0.05)
+        await published(relay, 2)
         assert relay.published == 2
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await relay.stop()
     keys = [r.key for r in await read_topic(kafka_bootstrap, namespace + RecordLinkedV1.topic)]
     assert keys == [b"s:after"]
     merges = await read_topic(kafka_bootstrap, namespace + PersonsMergedV1.topic)

@@ -4,7 +4,6 @@ null value after the transaction's events, and a consumer of the topic skips it 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
@@ -19,10 +18,10 @@ from simpul_platform.consumer import EventConsumer
 from simpul_platform.database import Database
 from simpul_platform.delivery_tables import delivery_tables
 from simpul_platform.outbox import TOMBSTONE
-from simpul_platform.relay import OutboxRelay
 from simpul_platform.topic_reader import read_topic
 from simpul_platform.unit_of_work import InMemoryUnitOfWork, SqlUnitOfWork
 from tests.support.database import created
+from tests.support.relaying import published, relaying
 
 metadata = MetaData()
 tables = delivery_tables(metadata)
@@ -53,11 +52,11 @@ async def test_the_fake_keeps_tombstones_only_when_committed() -> None:
 @pytest.mark.postgres
 async def test_a_tombstone_reaches_kafka_as_a_null_value_and_takes_the_keys_rows_out_of_the_outbox(
         database: Database, kafka_bootstrap: str, namespace: str) -> None:
-    async with _relaying(database, kafka_bootstrap, namespace) as relay:
+    async with relaying(database, tables.outbox, kafka_bootstrap, namespace) as relay:
         async with SqlUnitOfWork(database, tables) as uow:
             uow.publish(_event("1"))
             await uow.commit()
-        await _published(relay, 1)
+        await published(relay, 1)
     assert await _outbox(database) == []  # a row acknowledged by Kafka is deleted
     async with SqlUnitOfWork(database, tables) as uow:  # no relay running: these stay unsent
         uow.publish(_event("2"), _event("1"))
@@ -69,39 +68,18 @@ async def test_a_tombstone_reaches_kafka_as_a_null_value_and_takes_the_keys_rows
     assert woken == [1]
     # The key's unsent row is superseded and goes at once; the other key's stays.
     assert await _outbox(database) == [("s:2", RecordLinkedV1.event_type, False), ("s:1", TOMBSTONE, True)]
-    async with _relaying(database, kafka_bootstrap, namespace) as relay:
-        await _published(relay, 2)
+    async with relaying(database, tables.outbox, kafka_bootstrap, namespace) as relay:
+        await published(relay, 2)
     assert await _outbox(database) == []
     records = [r for r in await read_topic(kafka_bootstrap, namespace + TOPIC) if r.key == b"s:1"]
     assert [r.value is None for r in records] == [False, True]  # the tombstone is the key's latest record
     assert not [name for name, _ in records[1].headers if name.startswith("ce_")]  # a tombstone is no CloudEvent
 
 
-@contextlib.asynccontextmanager
-async def _relaying(database: Database, bootstrap: str, namespace: str) -> AsyncIterator[OutboxRelay]:
-    relay = OutboxRelay(database, tables.outbox, bootstrap, batch_size=10, poll_seconds=0.05,
-                        topic_namespace=namespace)
-    task = asyncio.create_task(relay.run())
-    try:
-        yield relay
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await relay.stop()
-
-
 async def _outbox(database: Database) -> list[tuple[str, str, bool]]:
     async with database.session() as session:
         rows = (await session.execute(select(tables.outbox).order_by(tables.outbox.c.seq))).all()
     return [(r.key, r.event_type, r.payload is None) for r in rows]
-
-
-async def _published(relay: OutboxRelay, count: int) -> None:
-    for _ in range(200):
-        if relay.published >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the relay published {relay.published} of {count}")
 
 
 async def test_a_consumer_skips_a_tombstone_without_dead_lettering_it() -> None:
