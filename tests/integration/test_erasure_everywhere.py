@@ -70,7 +70,7 @@ async def test_an_erased_child_leaves_nothing_identifying_in_any_table_topic_or_
         await _settled(urls, kafka_bootstrap, namespace)
         # _settled (outboxes sent, reporting's groups caught up) has let this read come before the referral's issue
         # was counted (cause not found): wait for that count as well.
-        figures = await eventually(lambda: _with_referral(stack.clients["reporting"]))
+        figures = await eventually(lambda: _with(stack.clients["reporting"], "referrals_issued"))
         assert figures, "reporting counts the child"
         ciphertexts = await _ciphertexts(urls)
         assert len(ciphertexts) >= 6  # NIK and KK in registry, identity's five, referral's details (at least)
@@ -95,7 +95,7 @@ async def test_an_erased_child_leaves_nothing_identifying_in_any_table_topic_or_
                        for kind, body in await referral_events(kafka_bootstrap, namespace) if kind == REVOKED]
         assert revocations == [(referral_id, "district_decision", "system")]
         assert await _rows(urls["referral"], "SELECT status FROM referrals") == [("revoked",)]
-        after = await _figures(stack.clients["reporting"])
+        after = await eventually(lambda: _with(stack.clients["reporting"], REVOKED_FIGURE))
         assert [f for f in after if f[0] != REVOKED_FIGURE] == figures  # an erased child still counts
         assert {f[4] for f in after if f[0] == REVOKED_FIGURE} == {1}  # its open referral revoked
         assert (await referral.get(f"/children/{child_id}/details", headers=OFFICER)).status_code == 404
@@ -150,9 +150,10 @@ async def _figures(reporting: httpx.AsyncClient) -> list[tuple[str, str, str, st
                   for f in answer.json()["figures"] if f["value"])
 
 
-async def _with_referral(reporting: httpx.AsyncClient) -> list[tuple[str, str, str, str, int]] | None:
+async def _with(reporting: httpx.AsyncClient, indicator: str) -> list[tuple[str, str, str, str, int]] | None:
+    """The figures once reporting counts `indicator` (it applies the events after `_settled` may have returned)."""
     figures = await _figures(reporting)
-    return figures if any(figure[0] == "referrals_issued" for figure in figures) else None
+    return figures if any(figure[0] == indicator for figure in figures) else None
 
 
 async def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
