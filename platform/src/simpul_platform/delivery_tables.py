@@ -34,7 +34,7 @@ def delivery_tables(metadata: MetaData) -> DeliveryTables:
         "outbox",
         metadata,
         Column("seq", Sequence, primary_key=True, autoincrement=True),
-        Column("event_id", String(64), nullable=False, unique=True),
+        Column("event_id", String(64), nullable=False),  # a fresh UUID: no index to keep up (nothing reads by it)
         Column("topic", String(200), nullable=False),
         Column("key", String(200), nullable=False),
         Column("event_type", String(200), nullable=False),

@@ -93,3 +93,26 @@ def keep_sent_outbox_rows() -> None:
         batch_op.create_index("ix_outbox_unsent", ["seq"], unique=False, postgresql_where=sa.text("sent_at IS NULL"),
                               sqlite_where=sa.text("sent_at IS NULL"))
     add_outbox_purge_after()
+
+
+def drop_outbox_event_id_unique() -> None:
+    """No unique index on the outbox's `event_id`: nothing looks a row up by it (the relay reads by `seq`), the id
+    is a random UUID drawn when the event is published, and consumers deduplicate by it in their inbox. Kept up on
+    every insert, the index cost PostgreSQL about a third of writing an outbox row (random keys, a leaf page each)."""
+    if op.get_context().dialect.name == "sqlite":
+        # SQLite keeps the constraint unnamed, so it cannot be dropped by name: the table is copied as reflected,
+        # without it.
+        outbox = sa.Table("outbox", sa.MetaData(), autoload_with=op.get_bind())
+        for constraint in [c for c in outbox.constraints if isinstance(c, sa.UniqueConstraint)]:
+            if [column.name for column in constraint.columns] == ["event_id"]:
+                outbox.constraints.discard(constraint)
+        with op.batch_alter_table("outbox", copy_from=outbox, recreate="always"):
+            pass
+    else:
+        op.drop_constraint("outbox_event_id_key", "outbox", type_="unique")
+
+
+def keep_outbox_event_id_unique() -> None:
+    """Undo `drop_outbox_event_id_unique`."""
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.create_unique_constraint("outbox_event_id_key", ["event_id"])
