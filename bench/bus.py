@@ -164,14 +164,14 @@ def last_keys(events: Sequence[RecordLinkedV1]) -> list[str]:
 
 
 async def watch(wiring: Wiring, timeline: Timeline, written: Callable[[], bool], outbox_database: Database,
-                events: Sequence[RecordLinkedV1]) -> None:
+                events: int, keys: Sequence[str]) -> None:
     """Poll until every event is applied, noting when the outbox was written and published and the first event
-    applied. The polls look rows up by key (a count of a growing table every 50 ms cost PostgreSQL ~4 us per event,
-    charged to the path it measures); `final_counts` counts everything once at the end."""
+    applied. The polls look up the rows of `keys` (`last_keys`, worked out before the clock starts): a count of a
+    growing table every 50 ms cost PostgreSQL ~4 us per event, charged to the path it measures. `final_counts`
+    counts everything once at the end."""
     outbox = wiring.runtime.tables.outbox
     unsent = select(func.count()).select_from(outbox)  # the relay deletes what Kafka acknowledged
     anything = select(func.count()).select_from(select(record_persons.c.record_key).limit(1).subquery())
-    keys = last_keys(events)
     lasts = select(func.count()).select_from(record_persons).where(record_persons.c.record_key.in_(keys))
     deadline = timeline.started + PHASE_TIMEOUT_S
     while timeline.applied is None:
@@ -185,7 +185,7 @@ async def watch(wiring: Wiring, timeline: Timeline, written: Callable[[], bool],
             timeline.applied = time.monotonic()
         elif time.monotonic() > deadline:
             done = await count(wiring.runtime.database, select(func.count()).select_from(record_persons))
-            raise TimeoutError(f"our path applied {done:,} of {len(events):,} events within {PHASE_TIMEOUT_S:.0f} s")
+            raise TimeoutError(f"our path applied {done:,} of {events:,} events within {PHASE_TIMEOUT_S:.0f} s")
         else:
             await asyncio.sleep(WATCH_S)
 
@@ -223,10 +223,11 @@ async def measure_ours(bootstrap: str, urls: tuple[str, str], events: Sequence[R
         async with running_reporting(settings, bare=args.bare) as wiring:
             await wait_assigned(subscriber_of(wiring.runtime.broker, namespace + RecordLinkedV1.topic))
             progress(f"our path: publishing, relaying and consuming {len(events):,} events under {namespace} ...")
+            keys = last_keys(events)
             timeline = Timeline(started=time.monotonic())
             cpu = time.process_time()
             signals.go.set()
-            await watch(wiring, timeline, signals.written.is_set, outbox_database, events)
+            await watch(wiring, timeline, signals.written.is_set, outbox_database, len(events), keys)
             timeline.cpu_seconds = time.process_time() - cpu
             counts = await final_counts(wiring, outbox_database)
     finally:
@@ -247,9 +248,10 @@ async def measure_replay(bootstrap: str, database_url: str, namespace: str, even
                                  topic_namespace=namespace, service_name="reporting-replay")
     async with running_reporting(settings, bare=args.bare) as wiring:
         progress(f"consumer alone: applying the {len(events):,} events already on the topic ...")
+        keys = last_keys(events)
         timeline = Timeline(started=time.monotonic())
         cpu = time.process_time()
-        await watch(wiring, timeline, lambda: True, wiring.runtime.database, events)
+        await watch(wiring, timeline, lambda: True, wiring.runtime.database, len(events), keys)
         timeline.cpu_seconds = time.process_time() - cpu
     return timeline
 
