@@ -28,7 +28,6 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -137,8 +136,8 @@ def _probe(key: str) -> dict[str, object]:
     envelope = CloudEvent(type="simpul.test.order-probe.v1", source="simpul/test", subject=key,
                           dataschema="https://simpul.id/test")
     return {"event_id": envelope.id, "topic": TOPIC, "key": key, "event_type": envelope.type,
-            "headers": envelope.header_values(), "payload": b"{}", "traceparent": None,
-            "created_at": datetime.now(UTC)}
+            "source": envelope.source, "dataschema": envelope.dataschema, "payload": b"{}", "traceparent": None,
+            "created_at": envelope.time}
 
 
 async def _left(url: str) -> int:

@@ -48,16 +48,8 @@ class CloudEvent:
 
     def header_values(self) -> dict[str, str]:
         """The binary-mode headers as text: `ce_<attr>` for each attribute, and `content-type`."""
-        return {
-            "ce_id": self.id,
-            "ce_source": self.source,
-            "ce_type": self.type,
-            "ce_specversion": self.specversion,
-            "ce_time": self.time.isoformat(),
-            "ce_subject": self.subject,
-            "ce_dataschema": self.dataschema,
-            "content-type": CONTENT_TYPE,
-        }
+        return header_values(id=self.id, source=self.source, type=self.type, time=self.time, subject=self.subject,
+                             dataschema=self.dataschema)
 
     def to_headers(self, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, bytes]]:
         """Binary-mode headers: `ce_<attr>` for each attribute, `content-type`, and any extras (traceparent)."""
@@ -84,6 +76,21 @@ class CloudEvent:
             raise EnvelopeError(f"ce_specversion: unsupported {specversion!r}, expected {SPEC_VERSION}")
         attributes: dict[str, object] = {"subject": "", "dataschema": "", **found, "time": _parse_time(get("time"))}
         return _filled(cls, attributes)
+
+
+def header_values(*, id: str, source: str, type: str, time: datetime, subject: str, dataschema: str,
+                  ) -> dict[str, str]:
+    """An event's binary-mode headers as text, from its attributes (the outbox relay writes them from its columns)."""
+    return {
+        "ce_id": id,
+        "ce_source": source,
+        "ce_type": type,
+        "ce_specversion": SPEC_VERSION,
+        "ce_time": time.isoformat(),
+        "ce_subject": subject,
+        "ce_dataschema": dataschema,
+        "content-type": CONTENT_TYPE,
+    }
 
 
 def _filled(cls: type[CloudEvent], attributes: dict[str, object]) -> CloudEvent:

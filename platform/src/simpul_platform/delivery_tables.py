@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -38,7 +37,10 @@ def delivery_tables(metadata: MetaData) -> DeliveryTables:
         Column("topic", String(200), nullable=False),
         Column("key", String(200), nullable=False),
         Column("event_type", String(200), nullable=False),
-        Column("headers", JSON, nullable=False),
+        # The CloudEvents attributes not in other columns (id: event_id, type: event_type, subject: key, time:
+        # created_at); the relay writes the headers from them. Null for a tombstone, which has none.
+        Column("source", String(200)),
+        Column("dataschema", String(300)),
         Column("payload", LargeBinary),  # null: a tombstone (event_type "tombstone")
         Column("traceparent", String(64)),
         Column("created_at", DateTime(timezone=True), nullable=False),

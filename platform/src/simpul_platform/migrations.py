@@ -116,3 +116,41 @@ def keep_outbox_event_id_unique() -> None:
     """Undo `drop_outbox_event_id_unique`."""
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.create_unique_constraint("outbox_event_id_key", ["event_id"])
+
+
+def outbox_attributes_in_columns() -> None:
+    """The CloudEvents attributes an outbox row had only in its JSON document of headers (source, dataschema) get
+    columns of their own, and the document goes: the relay writes the headers from the columns (id: event_id, type:
+    event_type, subject: key, time: created_at). The document was written, parsed by PostgreSQL and read back for
+    every event, and was most of the row."""
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.add_column(sa.Column("source", sa.String(200), nullable=True))
+        batch_op.add_column(sa.Column("dataschema", sa.String(300), nullable=True))
+    if op.get_context().dialect.name == "sqlite":
+        op.execute("UPDATE outbox SET source = json_extract(headers, '$.ce_source'), "
+                   "dataschema = json_extract(headers, '$.ce_dataschema')")
+    else:
+        op.execute("UPDATE outbox SET source = headers->>'ce_source', dataschema = headers->>'ce_dataschema'")
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.drop_column("headers")
+
+
+def outbox_headers_document() -> None:
+    """Undo `outbox_attributes_in_columns`: the headers document written again from the columns."""
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.add_column(sa.Column("headers", sa.JSON, nullable=True))
+    if op.get_context().dialect.name == "sqlite":
+        time = "replace(created_at, ' ', 'T') || '+00:00'"
+        document = (f"json_object('ce_id', event_id, 'ce_source', source, 'ce_type', event_type, "
+                    f"'ce_specversion', '1.0', 'ce_time', {time}, 'ce_subject', key, 'ce_dataschema', dataschema, "
+                    "'content-type', 'application/json')")
+    else:
+        document = ("json_build_object('ce_id', event_id, 'ce_source', source, 'ce_type', event_type, "
+                    "'ce_specversion', '1.0', 'ce_time', to_json(created_at) #>> '{}', 'ce_subject', key, "
+                    "'ce_dataschema', dataschema, 'content-type', 'application/json')")
+    empty = "json('{}')" if op.get_context().dialect.name == "sqlite" else "'{}'::json"
+    op.execute(f"UPDATE outbox SET headers = CASE WHEN source IS NULL THEN {empty} ELSE {document} END")
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.alter_column("headers", existing_type=sa.JSON, nullable=False)
+        batch_op.drop_column("dataschema")
+        batch_op.drop_column("source")

@@ -11,6 +11,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from simpul_contracts import Event
+from simpul_contracts.envelope import new_id
 from simpul_platform.bulk import insert_rows
 
 TOMBSTONE = "tombstone"  # the `event_type` of an outbox row that is a tombstone (its payload is null)
@@ -75,7 +76,7 @@ class Outbox:
         traceparent, now = _traceparent(), datetime.now(UTC)
         await self._insert(session, [
             {"event_id": f"{TOMBSTONE}-{uuid.uuid4().hex}", "topic": t.topic, "key": t.key, "event_type": TOMBSTONE,
-             "headers": {}, "payload": None, "traceparent": traceparent, "created_at": now}
+             "source": None, "dataschema": None, "payload": None, "traceparent": traceparent, "created_at": now}
             for t in tombstones])
 
     async def _insert(self, session: AsyncSession, rows: list[dict[str, object]]) -> None:
@@ -93,14 +94,14 @@ def _traceparent() -> str | None:
 
 
 def _row(event: Event, traceparent: str | None, now: datetime) -> dict[str, object]:
-    envelope = event.envelope()
-    headers = envelope.header_values()
+    # The event's CloudEvents attributes, in columns: a fresh id, its time the transaction's `now`, its subject the key.
     return {
-        "event_id": envelope.id,
+        "event_id": new_id(),
         "topic": event.topic,
         "key": event.key,
         "event_type": event.event_type,
-        "headers": headers,
+        "source": event.source,
+        "dataschema": event.dataschema(),
         "payload": payload_of(event),
         "traceparent": traceparent,
         "created_at": now,

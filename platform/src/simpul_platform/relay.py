@@ -32,6 +32,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -55,6 +56,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from simpul_contracts.envelope import header_values
 from simpul_platform.database import Database
 from simpul_platform.failpoints import failpoint
 from simpul_platform.metrics import METRICS
@@ -311,7 +313,8 @@ class OutboxRelay:
     async def _fetch(self, connection: AsyncConnection, pipeline: _Pipeline) -> Sequence[Row[Any]]:
         c, in_flight = self.table.c, pipeline.in_flight
         # Only what is sent: timestamps and the other columns would be decoded for nothing.
-        columns = c.seq, c.event_id, c.topic, c.key, c.headers, c.payload, c.traceparent
+        columns = (c.seq, c.event_id, c.topic, c.key, c.event_type, c.source, c.dataschema, c.payload, c.traceparent,
+                   c.created_at)
         query = select(*columns).order_by(c.seq).limit(self.batch_size)
         if not self._arrays:  # SQLite
             rows = (await connection.execute(query.where(c.seq.not_in(in_flight)) if in_flight else query)).all()
@@ -346,13 +349,13 @@ class OutboxRelay:
         builders: dict[tuple[str, int], Any] = {}
         namespace, known_partitions = self.topic_namespace, self._partitions
         for row in rows:  # the columns `_fetch` selects, in its order (a snapshot's bounds may follow)
-            _, _, stored_topic, stored_key, stored_headers, payload, traceparent = row[:7]
+            stored_topic, stored_key, payload, traceparent = row[2], row[3], row[7], row[8]
             topic, key = namespace + stored_topic, stored_key.encode()
             partitions = known_partitions.get(topic) or await self._partitions_of(topic)
             # The producer's default partitioner (murmur2 of the key), so a key's partition is the one it always had.
             target = (topic, partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)])
             builder = builders.get(target) or builders.setdefault(target, self.producer.create_batch())
-            headers = [(name, value.encode()) for name, value in stored_headers.items()]
+            headers = [] if payload is None else _event_headers(row)  # a tombstone has no CloudEvents headers
             headers += traced[stored_topic, traceparent]
             if builder.append(timestamp=None, key=key, value=payload, headers=headers) is None:  # full
                 acks.append(await self.producer.send_batch(builder, topic, partition=target[1]))
@@ -370,7 +373,7 @@ class OutboxRelay:
         """One publish span per topic and stored trace in the batch; its context travels with those rows."""
         groups: dict[tuple[str, str | None], list[Row[Any]]] = defaultdict(list)
         for row in rows:
-            groups[row[2], row[6]].append(row)  # topic, traceparent
+            groups[row[2], row[8]].append(row)  # topic, traceparent
         return {group: self._publish_span(self.topic_namespace + group[0], group[1], members)
                 for group, members in groups.items()}
 
@@ -391,6 +394,16 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
+
+
+def _event_headers(row: Row[Any]) -> list[tuple[str, bytes]]:
+    """The CloudEvents binary-mode headers of an outbox row (the columns `_fetch` selects; its subject is the key;
+    SQLite gives UTC times back naive)."""
+    _, event_id, _, subject, event_type, source, dataschema, _, _, at = row[:10]
+    time: datetime = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    values = header_values(id=event_id, source=source, type=event_type, time=time, subject=subject,
+                           dataschema=dataschema)
+    return [(name, value.encode()) for name, value in values.items()]
 
 
 def _seqs(seqs: Iterable[int], name: str) -> Any:
