@@ -17,7 +17,7 @@ from simpul_infra.catalogue import load_catalogue
 from simpul_infra.topics import ensure_topics
 from simpul_platform.telemetry import configure_telemetry
 
-pytest_plugins = ["simpul_infra.pytest_plugin"]
+pytest_plugins = ["simpul_infra.pytest_plugin", "tests.support.hang_report"]
 
 
 _SPANS = InMemorySpanExporter()
