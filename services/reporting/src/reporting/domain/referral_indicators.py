@@ -32,6 +32,8 @@ STEP_INDICATORS = {
     ReferralStep.EXPIRED: Indicator.REFERRALS_EXPIRED, ReferralStep.OVERDUE: Indicator.REFERRALS_OVERDUE,
     ReferralStep.REVOKED: Indicator.REFERRALS_REVOKED,
 }
+FUNNEL_COLUMNS = tuple(indicator.value for indicator in STEP_INDICATORS.values())
+"""A funnel row's counts, in step order."""
 RECOMMENDING = frozenset({"recommended", "may_be_recommended"})
 RESOLUTION = dt.timedelta(minutes=1)
 """Times from issue are counted to the nearest minute."""
@@ -101,7 +103,7 @@ def funnel(events: Iterable[ReferralEvent], region: str) -> list[FunnelRow]:
             row = rows[(referral.district, referral.provider_id, service_type)]
             for step, indicator in STEP_INDICATORS.items():
                 row[indicator.value] += step in referral.first
-    return [FunnelRow(d, p, s, {i.value: counts[i.value] for i in STEP_INDICATORS.values()})
+    return [FunnelRow(d, p, s, {name: counts[name] for name in FUNNEL_COLUMNS})
             for (d, p, s), counts in sorted(rows.items())]
 
 

@@ -20,7 +20,7 @@ from reporting.domain.indicator_commands import (
 from reporting.domain.indicators import as_cells
 from reporting.domain.person_tallies import coverage_cells
 from reporting.domain.referral_indicators import (
-    STEP_INDICATORS,
+    FUNNEL_COLUMNS,
     FunnelRow,
     Timeliness,
     provider_counts,
@@ -79,7 +79,7 @@ class ReferralReport:
 async def referral_figures(query: ReferralFigures, uow: ReportingUnitOfWork) -> ReferralReport:
     """The funnel by district, provider and service type, and days to acceptance and completion."""
     rows = await uow.facts.funnel(query.region)
-    funnel = [FunnelRow(d, p, s, {i.value: counts.get(i.value, 0) for i in STEP_INDICATORS.values()})
+    funnel = [FunnelRow(d, p, s, {name: counts.get(name, 0) for name in FUNNEL_COLUMNS})
               for (d, p, s), counts in sorted(rows.items())]
     answers = []
     for step in (ReferralStep.ACCEPTED, ReferralStep.COMPLETED):
