@@ -7,13 +7,13 @@ import datetime as dt
 from typing import Any
 
 from reporting.domain.cells import CUMULATIVE
-from reporting.domain.indicator_commands import IndicatorCells, ReferralFigures
+from reporting.domain.indicator_commands import IndicatorCells, IndicatorReport, ReferralFigures
 from reporting.domain.referral_indicators import nearest_rank
 from reporting.domain.targets import pilot_targets
 from reporting.entrypoints.consumers.referral_providers import provider_events
 from reporting.entrypoints.consumers.referral_referrals import referral_events
 from reporting.service_layer.fake import FakeReportingUnitOfWork
-from reporting.service_layer.indicator_handlers import indicator_cells, referral_figures
+from reporting.service_layer.indicator_handlers import indicator_cells, indicator_report, referral_figures
 from simpul_contracts import Event
 from simpul_contracts.events.referral.providers import (
     AgreementKind,
@@ -117,6 +117,17 @@ async def test_the_funnel_by_provider_and_service_type_and_its_timeliness() -> N
     accepted, completed = national.timeliness
     assert (accepted.referrals, accepted.median_days, accepted.p90_days) == (2, 6.5, 10.0)  # 3 and 10 days
     assert (completed.referrals, completed.median_days) == (1, 40.0)
+
+
+async def test_the_report_of_a_read_holds_the_cells_and_the_referral_figures_of_its_region() -> None:
+    uow = FakeReportingUnitOfWork()
+    await deliver(uow, *a_funnel())
+    query = IndicatorCells(AS_OF, "35.09", None, "202604")
+    answer = await execute(uow, indicator_report, IndicatorReport(query))
+    assert answer.cells == await execute(uow, indicator_cells, query)
+    assert answer.referrals == await execute(uow, referral_figures, ReferralFigures("35.09"))
+    assert {c.indicator for c in answer.cells if c.region_code == "35.09"} == {"referrals_completed",
+                                                                                 "referrals_expired"}
 
 
 def test_the_p90_is_the_nearest_rank() -> None:

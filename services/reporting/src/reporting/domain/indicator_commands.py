@@ -54,3 +54,11 @@ class ReferralFigures:
     """The referral funnel by district, provider and service type, and its timeliness, inside `region`."""
 
     region: str = NATIONAL
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    """What `GET /indicators` shows: the cells of `cells` and the referral figures of its region, read in one
+    transaction."""
+
+    cells: IndicatorCells

@@ -11,6 +11,7 @@ from reporting.domain.cells import CUMULATIVE, Cell, CellKey
 from reporting.domain.facts import ReferralStep
 from reporting.domain.indicator_commands import (
     IndicatorCells,
+    IndicatorReport,
     KeepChildEvents,
     KeepMerges,
     KeepProviderEvents,
@@ -85,6 +86,20 @@ async def referral_figures(query: ReferralFigures, uow: ReportingUnitOfWork) -> 
     for step in (ReferralStep.ACCEPTED, ReferralStep.COMPLETED):
         answers.append(timeliness_of(step.value, *await uow.facts.durations(query.region, step.value, ranks)))
     return ReferralReport(funnel, answers)
+
+
+@dataclass(frozen=True)
+class IndicatorAnswer:
+    """A region's cells and its referral figures."""
+
+    cells: list[Cell]
+    referrals: ReferralReport
+
+
+async def indicator_report(query: IndicatorReport, uow: ReportingUnitOfWork) -> IndicatorAnswer:
+    """The cells and the referral figures in one unit of work (one connection and transaction for a read)."""
+    cells = await indicator_cells(query.cells, uow)
+    return IndicatorAnswer(cells, await referral_figures(ReferralFigures(query.cells.region), uow))
 
 
 def ranks(count: int) -> list[int]:

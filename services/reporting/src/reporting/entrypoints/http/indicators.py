@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 
 from reporting.config import ReportingSettings
 from reporting.domain.cells import CUMULATIVE, AgeBand, Cell, RegionLevel, Sex
-from reporting.domain.indicator_commands import IndicatorCells, ReferralFigures
+from reporting.domain.indicator_commands import IndicatorCells, IndicatorReport
 from reporting.domain.indicators import Indicator
 from reporting.domain.regions import NATIONAL, level_of
 from reporting.domain.targets import pilot_targets
-from reporting.service_layer.indicator_handlers import indicator_cells, referral_figures
+from reporting.service_layer.indicator_handlers import indicator_report
 from reporting.service_layer.unit_of_work import ReportingUnitOfWork
 from simpul_platform.auth import Principal, Role, require
 from simpul_platform.errors import DomainError, ErrorKind, Forbidden
@@ -126,9 +126,9 @@ async def indicators(
     if finest is not None and level is not None and level.rank < finest.rank:
         raise DomainError("level", f"the finest level you may read is {finest.value}", ErrorKind.FORBIDDEN)
     as_of = wiring.clock().date()
-    cells = await execute(wiring.unit_of_work(), indicator_cells, IndicatorCells(as_of, region, level, period))
-    cells = [c for c in cells if finest is None or c.region_level.rank >= finest.rank]
-    report = await execute(wiring.unit_of_work(), referral_figures, ReferralFigures(region))
+    found = await execute(wiring.unit_of_work(), indicator_report,
+                          IndicatorReport(IndicatorCells(as_of, region, level, period)))
+    cells, report = [c for c in found.cells if finest is None or c.region_level.rank >= finest.rank], found.referrals
     answer = Indicators(region=region, period=period, as_of=as_of, figures=_figures(cells, wiring.settings),
                         shares=_shares(cells, region), referral_funnel=[FunnelRowOut(**vars(r)) for r in report.funnel],
                         referral_timeliness=[TimelinessOut(**vars(t)) for t in report.timeliness])
