@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from simpul_platform.bulk import COPY_FROM, insert_rows, upsert_rows
+from simpul_platform.bulk import COPY_FROM, insert_rows, insert_select, upsert_rows
 from simpul_platform.consumer import is_unavailable
 from simpul_platform.database import Database
 from simpul_platform.field_encryption import EncryptedString, development_keyring
@@ -100,6 +100,36 @@ async def test_upserted_values_read_back_unchanged(any_store: Callable[[str], st
         assert stored_documents["b"] == (["35.09", "52.03"],)  # a list stays one document, never an array's rows
         assert stored_documents["c"] == (None,)
         assert await read(database, encrypted) == {"a": ("Siti Aminah",), "b": (None,)}
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_constants_of_an_insert_select_reach_every_row_with_their_column_types(
+        make_database: Callable[[str], str]) -> None:
+    """Columns every row shares travel once as parameters beside the rows' document (the inbox's consumer and
+    time), through their column's bind processing (an encrypted constant), a naive time as UTC; run twice so the
+    compiled statement is used again."""
+    database = Database(make_database("bulk_constants"), keyring=development_keyring())
+    naive = AT.replace(tzinfo=None)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        for keys in (("a", "b"), ("c", "d")):
+            async with database.session() as session, session.begin():
+                await session.execute(text("SET LOCAL TIME ZONE 'Asia/Jakarta'"))
+                answer = await insert_select(
+                    session, plain, [{"key": key, "count": n} for n, key in enumerate(keys)],
+                    lambda into: into.returning(plain.c.key), shape="test",
+                    constants={"text": f"shared {keys[0]}", "at": naive, "flag": True})
+                assert sorted(answer.scalars().all()) == list(keys)
+                await insert_select(session, encrypted, [{"key": key} for key in keys], lambda into: into,
+                                    shape="test", constants={"name": "Siti Aminah"})
+        stored = await read(database, plain)
+        assert {key: (row[0], row[1], _as_utc(row[4]), row[5]) for key, row in stored.items()} == {
+            "a": ("shared a", 0, AT, True), "b": ("shared a", 1, AT, True),
+            "c": ("shared c", 0, AT, True), "d": ("shared c", 1, AT, True)}
+        assert await read(database, encrypted) == {key: ("Siti Aminah",) for key in "abcd"}
     finally:
         await database.dispose()
 

@@ -40,8 +40,9 @@ from sqlalchemy.types import TypeEngine
 COPY_FROM = 200  # rows from which COPY pays for itself
 PLAIN_TYPES = (String, Integer, Float, DateTime, Date, Boolean, JSON)  # JSON documents nest in the rows' document
 DOCUMENT = "rows_document"
-# Driver SQL of INSERT ... SELECT statements over a rows' document, by (table, columns, shape): compiled once.
-_COMPILED: dict[tuple[Table, tuple[str, ...], Hashable], str] = {}
+# Driver SQL of INSERT ... SELECT statements over a rows' document, and the order of its parameters, by (table,
+# columns, constant columns, shape): compiled once.
+_COMPILED: dict[tuple[Table, tuple[str, ...], tuple[str, ...], Hashable], tuple[str, tuple[str, ...]]] = {}
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -109,29 +110,50 @@ def from_arrays(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, 
 
 
 async def insert_select(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]],
-                        finish: Callable[[postgresql.Insert], Insert], *, shape: Hashable) -> Result[Any]:
+                        finish: Callable[[postgresql.Insert], Insert], *, shape: Hashable,
+                        constants: Mapping[str, Any] | None = None) -> Result[Any]:
     """INSERT INTO `table` SELECT from the rows' rowset, completed by `finish` (ON CONFLICT, RETURNING), on PostgreSQL.
+    `constants`: columns with the same value in every row, sent once as parameters instead of in each row.
 
     SQLAlchemy never caches the compiled form of a PostgreSQL INSERT (its ON CONFLICT clause is not cacheable), and
     compiling it every batch cost about as much as writing the batch's rows out. So over a rows' document (plain
     columns) the statement is compiled once per table, columns and `shape` (which names what `finish` adds) and run
     as driver SQL with the document, serialized by the JSON type as before; otherwise as a statement.
     """
-    names = list(rows[0])
+    names, fixed = list(rows[0]), dict(constants or {})
     document_rows = _document(table, names, rows)
     connection = await session.connection()
-    key = (table, tuple(names), shape)
-    sql = _COMPILED.get(key) if document_rows is not None else None
-    if document_rows is not None and sql is None:
+    key = (table, tuple(names), tuple(fixed), shape)
+    compiled_sql = _COMPILED.get(key) if document_rows is not None else None
+    if document_rows is not None and compiled_sql is None:
         rowset, _ = from_arrays(table, names, rows)
-        compiled = finish(postgresql.insert(table).from_select(names, rowset)).compile(dialect=connection.dialect)
-        if list(compiled.positiontup or ()) == [DOCUMENT]:  # the document is its one parameter
-            sql = _COMPILED[key] = compiled.string
-    if sql is not None:
-        serialize = JSON()._cached_bind_processor(connection.dialect)
-        return await connection.exec_driver_sql(sql, (serialize(document_rows) if serialize else document_rows,))
+        compiled = finish(_insert_from(table, names, rowset, fixed)).compile(dialect=connection.dialect)
+        order = tuple(compiled.positiontup or ())
+        if sorted(order) == sorted([DOCUMENT, *(_constant(name) for name in fixed)]):  # no other parameter
+            compiled_sql = _COMPILED[key] = (compiled.string, order)
+    if compiled_sql is not None:
+        sql, order = compiled_sql
+        dialect = connection.dialect
+        values = {DOCUMENT: _bound(JSON(), document_rows, dialect)}
+        values |= {_constant(name): _bound(table.c[name].type, value, dialect) for name, value in fixed.items()}
+        return await connection.exec_driver_sql(sql, tuple(values[name] for name in order))
     rowset, parameters = from_arrays(table, names, rows)
-    return await session.execute(finish(postgresql.insert(table).from_select(names, rowset)), parameters)
+    parameters |= {_constant(name): value for name, value in fixed.items()}
+    return await session.execute(finish(_insert_from(table, names, rowset, fixed)), parameters)
+
+
+def _insert_from(table: Table, names: list[str], rowset: Any, fixed: Mapping[str, Any]) -> postgresql.Insert:
+    chosen = rowset.add_columns(*(bindparam(_constant(name), type_=table.c[name].type) for name in fixed))
+    return postgresql.insert(table).from_select([*names, *fixed], chosen)
+
+
+def _constant(name: str) -> str:
+    return f"constant_{name}"
+
+
+def _bound(kind: TypeEngine[Any], value: Any, dialect: Any) -> Any:
+    process = kind._cached_bind_processor(dialect)
+    return process(value) if process else value
 
 
 def _document(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]],

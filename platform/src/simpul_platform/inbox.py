@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,27 +29,20 @@ class Inbox:
         """
         if not deliveries:
             return set()
-        rows = self._rows(deliveries)
+        # What every row shares travels once, as parameters, not in each row of the document PostgreSQL parses: the
+        # consumer, the time and (a consumer's polled batch is of one topic) the topic.
+        shared = {"consumer": self.consumer, "processed_at": datetime.now(UTC)}
+        rows = [{"event_id": d.envelope.id, "event_type": d.envelope.type, "topic": d.record.topic,
+                 "partition": d.record.partition, "offset": d.record.offset} for d in deliveries]
+        if len({row["topic"] for row in rows}) == 1:
+            shared["topic"] = rows[0]["topic"]
+            for row in rows:
+                del row["topic"]
         if session.get_bind().dialect.name == "postgresql":  # one statement over the rows' document
             def skip_claimed(into: postgresql.Insert) -> Insert:
                 return into.on_conflict_do_nothing().returning(self.table.c.event_id)
 
-            result = await insert_select(session, self.table, rows, skip_claimed, shape="claim")
+            result = await insert_select(session, self.table, rows, skip_claimed, shape="claim", constants=shared)
             return set(result.scalars().all())  # all(): one fetch, not per row
         fallback = sqlite.insert(self.table).on_conflict_do_nothing().returning(self.table.c.event_id)
-        return set((await session.execute(fallback, rows)).scalars())
-
-    def _rows(self, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
-        return [
-            {
-                "consumer": self.consumer,
-                "event_id": d.envelope.id,
-                "event_type": d.envelope.type,
-                "topic": d.record.topic,
-                "partition": d.record.partition,
-                "offset": d.record.offset,
-                "processed_at": now,
-            }
-            for d in deliveries
-        ]
+        return set((await session.execute(fallback, [row | shared for row in rows])).scalars())
