@@ -39,6 +39,7 @@ from sqlalchemy.types import UserDefinedType
 from reporting.adapters.indicator_tables import CounterTables
 from reporting.domain.cells import CellKey, RegionLevel
 from reporting.domain.person_tallies import ChildLink
+from reporting.domain.referral_indicators import FUNNEL_COLUMNS
 from reporting.domain.regions import NATIONAL, within
 from reporting.domain.tallies import CellCount, Contribution, CoverageKey, Deltas, DurationKey, FunnelKey
 from simpul_platform.bulk import from_arrays
@@ -296,14 +297,16 @@ class SqlIndicatorCounters(IndicatorCounters):
                 for i, code, lvl, sex, year, total in await self.session.execute(query) if total]
 
     async def funnel(self, region: str) -> FunnelCounts:
-        """Funnel rows of the districts in `region`."""
+        """Funnel rows of the districts in `region`, pivoted in the database: one row per district, provider and
+        service type with a column per step, not a row per step (at 1,000,000 children, ~2,000 rows, not ~10,000)."""
         table = self.counter_tables.funnel.c
-        query = select(table.district, table.provider_id, table.service_type, table.indicator, table.value)
-        rows = await self.session.execute(query.where(_in_region(table.district, region)))
-        found: FunnelCounts = defaultdict(dict)
-        for district, provider_id, service_type, indicator, value in rows:  # unpacked: a Row's names cost ~1 us each
-            found[(district, provider_id, service_type)][indicator] = value
-        return dict(found)
+        steps = [func.sum(table.value).filter(table.indicator == name) for name in FUNNEL_COLUMNS]
+        keys = (table.district, table.provider_id, table.service_type)
+        rows = await self.session.execute(select(*keys, *steps).where(_in_region(table.district, region))
+                                          .group_by(*keys))
+        return {(district, provider_id, service_type): {name: count for name, count in zip(FUNNEL_COLUMNS, counts,
+                                                                                           strict=True) if count}
+                for district, provider_id, service_type, *counts in rows}
 
     async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
             int, dict[int, int]]:
