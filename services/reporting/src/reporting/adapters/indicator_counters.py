@@ -39,13 +39,12 @@ from sqlalchemy.types import UserDefinedType
 from reporting.adapters.indicator_tables import CounterTables
 from reporting.domain.cells import CellKey, RegionLevel
 from reporting.domain.person_tallies import ChildLink
-from reporting.domain.referral_indicators import FUNNEL_COLUMNS
+from reporting.domain.referral_indicators import FUNNEL_COLUMNS, FunnelRow
 from reporting.domain.regions import NATIONAL, within
 from reporting.domain.tallies import CellCount, Contribution, CoverageKey, Deltas, DurationKey, FunnelKey
 from simpul_platform.bulk import from_arrays
 
 CoverageSum = tuple[str, str, RegionLevel, str, int, int]
-FunnelCounts = dict[tuple[str, str, str], dict[str, int]]
 
 
 class IndicatorCounters(abc.ABC):
@@ -93,8 +92,8 @@ class IndicatorCounters(abc.ABC):
         """(indicator, region, level, sex, birth year, count) summed over the steps dated up to `on`."""
 
     @abc.abstractmethod
-    async def funnel(self, region: str) -> FunnelCounts:
-        """Per (district, provider, service type) in `region`: referrals that reached each step."""
+    async def funnel(self, region: str) -> list[FunnelRow]:
+        """Per (district, provider, service type) in `region`, in that order: referrals that reached each step."""
 
     @abc.abstractmethod
     async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
@@ -296,17 +295,18 @@ class SqlIndicatorCounters(IndicatorCounters):
         return [(i, code, RegionLevel(lvl), sex, year, int(total))
                 for i, code, lvl, sex, year, total in await self.session.execute(query) if total]
 
-    async def funnel(self, region: str) -> FunnelCounts:
+    async def funnel(self, region: str) -> list[FunnelRow]:
         """Funnel rows of the districts in `region`, pivoted in the database: one row per district, provider and
         service type with a column per step, not a row per step (at 1,000,000 children, ~2,000 rows, not ~10,000)."""
         table = self.counter_tables.funnel.c
-        steps = [func.sum(table.value).filter(table.indicator == name) for name in FUNNEL_COLUMNS]
+        steps = [func.coalesce(func.sum(table.value).filter(table.indicator == name), 0) for name in FUNNEL_COLUMNS]
         keys = (table.district, table.provider_id, table.service_type)
-        rows = await self.session.execute(select(*keys, *steps).where(_in_region(table.district, region))
-                                          .group_by(*keys))
-        return {(district, provider_id, service_type): {name: count for name, count in zip(FUNNEL_COLUMNS, counts,
-                                                                                           strict=True) if count}
-                for district, provider_id, service_type, *counts in rows}
+        # In code point order, as Python sorts text (SQLite's own order; PostgreSQL's depends on the collation).
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        in_code_order = [key.collate("C") if postgres else key for key in keys]
+        query = select(*keys, *steps).where(_in_region(table.district, region)).group_by(*keys).order_by(*in_code_order)
+        return [FunnelRow(district, provider_id, service_type, dict(zip(FUNNEL_COLUMNS, counts, strict=True)))
+                for district, provider_id, service_type, *counts in await self.session.execute(query)]
 
     async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
             int, dict[int, int]]:
@@ -398,13 +398,13 @@ class InMemoryIndicatorCounters(IndicatorCounters):
                 sums[(key.indicator, key.region_code, RegionLevel(key.region_level), key.sex, key.birth_year)] += value
         return [(*group, total) for group, total in sorted(sums.items()) if total]
 
-    async def funnel(self, region: str) -> FunnelCounts:
+    async def funnel(self, region: str) -> list[FunnelRow]:
         """Funnel rows of the districts in `region`."""
-        found: FunnelCounts = defaultdict(dict)
+        found: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(FUNNEL_COLUMNS, 0))
         for key, value in self.counts.funnel.items():
             if within(key.district, region):
                 found[(key.district, key.provider_id, key.service_type)][key.indicator] = value
-        return dict(found)
+        return [FunnelRow(*key, counts) for key, counts in sorted(found.items())]
 
     async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
             int, dict[int, int]]:

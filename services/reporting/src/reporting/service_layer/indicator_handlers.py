@@ -21,7 +21,6 @@ from reporting.domain.indicator_commands import (
 from reporting.domain.indicators import as_cells
 from reporting.domain.person_tallies import coverage_cells
 from reporting.domain.referral_indicators import (
-    FUNNEL_COLUMNS,
     FunnelRow,
     Timeliness,
     provider_counts,
@@ -79,9 +78,7 @@ class ReferralReport:
 
 async def referral_figures(query: ReferralFigures, uow: ReportingUnitOfWork) -> ReferralReport:
     """The funnel by district, provider and service type, and days to acceptance and completion."""
-    rows = await uow.facts.funnel(query.region)
-    funnel = [FunnelRow(d, p, s, {name: counts.get(name, 0) for name in FUNNEL_COLUMNS})
-              for (d, p, s), counts in sorted(rows.items())]
+    funnel = await uow.facts.funnel(query.region)
     answers = []
     for step in (ReferralStep.ACCEPTED, ReferralStep.COMPLETED):
         answers.append(timeliness_of(step.value, *await uow.facts.durations(query.region, step.value, ranks)))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from reporting.config import ReportingSettings
 from reporting.domain.cells import CUMULATIVE, AgeBand, Cell, RegionLevel, Sex
@@ -74,6 +74,8 @@ class Share(BaseModel):
 class FunnelRowOut(BaseModel):
     """Referral steps of one provider and service type in one district."""
 
+    model_config = ConfigDict(from_attributes=True)  # read from the domain's rows in one validation of the answer
+
     district: str
     provider_id: str
     service_type: str
@@ -82,6 +84,8 @@ class FunnelRowOut(BaseModel):
 
 class TimelinessOut(BaseModel):
     """Days from issue to acceptance or completion."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     step: str
     referrals: int
@@ -130,8 +134,8 @@ async def indicators(
                           IndicatorReport(IndicatorCells(as_of, region, level, period)))
     cells, report = [c for c in found.cells if finest is None or c.region_level.rank >= finest.rank], found.referrals
     answer = Indicators(region=region, period=period, as_of=as_of, figures=_figures(cells, wiring.settings),
-                        shares=_shares(cells, region), referral_funnel=[FunnelRowOut(**vars(r)) for r in report.funnel],
-                        referral_timeliness=[TimelinessOut(**vars(t)) for t in report.timeliness])
+                        shares=_shares(cells, region), referral_funnel=report.funnel,
+                        referral_timeliness=report.timeliness)
     # Serialised once, here: returned as a model, FastAPI would validate it again (`response_model` still
     # documents the answer).
     return Response(answer.model_dump_json(), media_type="application/json")
