@@ -11,7 +11,8 @@ What is measured, on a real PostgreSQL (a throwaway cluster with fsync off unles
   runs them. Kafka itself is not in the path (bench/bus.py measures it): the figure is the consumers' own rate.
   Printed: events/s, this process's CPU per event, PostgreSQL's CPU per event (its processes' CPU time from
   /proc, when the cluster runs here), peak memory of this process.
-* READS: `uvicorn reporting.bootstrap:build --factory` in its own process (one worker, lifespan off: no broker),
+* READS: `reporting.bootstrap.build()` under uvicorn in its own process (one worker, lifespan off: no broker; the
+  garbage collector tuned as the service's start does),
   `GET /indicators?region=ID&level=national` as the ministry, for the cumulative period and each month in turn,
   `--queries` times (default 200): p50 / p95 / max ms (target p95 <= 50 ms).
 * DASHBOARD: `bench/dashboard_render.py::first_render_seconds` against that server for the ministry (when the
@@ -175,14 +176,26 @@ async def measure_replay(url: str, args: argparse.Namespace) -> dict[str, float]
             "pg_cpu_us": pg_cpu / events * 1e6, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+# The app as `uvicorn reporting.bootstrap:build --factory --lifespan off` serves it, with the garbage collector tuned
+# as the service's start does (lifespan off: no broker to start, and so no tuning without this).
+SERVE = """
+import uvicorn
+from reporting.bootstrap import build
+from reporting.config import ReportingSettings
+from simpul_platform.runtime import tune_garbage_collector
+settings = ReportingSettings()
+app = build(settings)
+tune_garbage_collector(settings.gc_young_threshold)
+uvicorn.run(app, host="127.0.0.1", port={port}, lifespan="off", log_level="warning")
+"""
+
+
 @contextmanager
 def served(url: str) -> Iterator[str]:
     """Reporting's app under uvicorn in its own process (lifespan off: no broker); its base URL."""
     port = free_port()
     env = os.environ | {"REPORTING_DATABASE_URL": url, "REPORTING_JOBS_ENABLED": "false"}
-    command = [str(Path(sys.executable).with_name("uvicorn")), "reporting.bootstrap:build", "--factory",
-               "--port", str(port), "--lifespan", "off", "--log-level", "warning"]
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen([sys.executable, "-c", SERVE.format(port=port)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
