@@ -42,7 +42,6 @@ import inspect
 import io
 import os
 import pstats
-import signal
 import statistics
 import sys
 import tempfile
@@ -444,8 +443,6 @@ async def run(args: argparse.Namespace, bootstrap: str, server: PostgresServer) 
 def main(argv: Sequence[str] | None = None) -> None:
     """Bring up (or reach) the infrastructure, measure, report, tear down."""
     args = parse_args(argv)
-    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the broker and cluster started here are stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.ExitStack() as stack:
         bootstrap = stack.enter_context(kafka_bootstrap(args.bootstrap))
         server = stack.enter_context(postgres_server(args.postgres_url))

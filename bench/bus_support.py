@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,12 +36,20 @@ def progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def stop_servers_on_sigterm() -> None:
+    """SIGTERM (`timeout`, `kill`) unwinds like Ctrl-C, so the broker and cluster a bench started are stopped
+    (the default action ended the process at once and left both running)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 @contextlib.contextmanager
 def kafka_bootstrap(given: str | None) -> Iterator[str]:
     """The given bootstrap address, else a throwaway single-node broker on free ports."""
     if given:
         yield given
         return
+    stop_servers_on_sigterm()
     data_dir = Path(tempfile.mkdtemp(prefix="simpul-bench-kafka-"))
     port, controller_port = free_port(), free_port()
     while controller_port == port:
@@ -61,6 +71,7 @@ def postgres_server(admin_url: str | None) -> Iterator[PostgresServer]:
     if admin_url:
         yield PostgresServer.from_url(admin_url)
         return
+    stop_servers_on_sigterm()
     base = Path(tempfile.mkdtemp(prefix="simpul-bench-pg-"))
     base.chmod(0o755)  # as root the server runs as `postgres`, which must enter it
     try:
