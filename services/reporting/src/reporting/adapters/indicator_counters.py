@@ -301,12 +301,10 @@ class SqlIndicatorCounters(IndicatorCounters):
         table = self.counter_tables.funnel.c
         steps = [func.coalesce(func.sum(table.value).filter(table.indicator == name), 0) for name in FUNNEL_COLUMNS]
         keys = (table.district, table.provider_id, table.service_type)
-        # In code point order, as Python sorts text (SQLite's own order; PostgreSQL's depends on the collation).
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        in_code_order = [key.collate("C") if postgres else key for key in keys]
-        query = select(*keys, *steps).where(_in_region(table.district, region)).group_by(*keys).order_by(*in_code_order)
+        query = select(*keys, *steps).where(_in_region(table.district, region)).group_by(*keys)
+        rows = sorted(await self.session.execute(query))  # sorted here, as the fake sorts (any database collation)
         return [FunnelRow(district, provider_id, service_type, dict(zip(FUNNEL_COLUMNS, counts, strict=True)))
-                for district, provider_id, service_type, *counts in await self.session.execute(query)]
+                for district, provider_id, service_type, *counts in rows]
 
     async def durations(self, region: str, step: str, ranks: Callable[[int], Sequence[int]]) -> tuple[
             int, dict[int, int]]:
