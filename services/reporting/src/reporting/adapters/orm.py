@@ -13,7 +13,8 @@ record_persons = Table(
     "record_persons",
     metadata,
     Column("record_key", String(140), primary_key=True),
-    Column("person_id", String(40), nullable=False, index=True),
-    Column("village_code", String(13), index=True),
+    # No index on person or village: the one read (distinct persons per village) aggregates the whole table.
+    Column("person_id", String(40), nullable=False),
+    Column("village_code", String(13)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
