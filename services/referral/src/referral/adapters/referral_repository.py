@@ -64,7 +64,7 @@ referrals = Table(
     Column("referral_id", String(64), primary_key=True),
     Column("child_id", String(40), nullable=False, index=True),
     Column("person_id", String(64), nullable=False, index=True),
-    Column("provider_id", String(64), nullable=False, index=True),
+    Column("provider_id", String(64), nullable=False),  # indexed first in ix_referrals_provider_change
     Column("district", String(5), nullable=False),
     Column("status", String(20), nullable=False),
     Column("is_open", Boolean, nullable=False),
