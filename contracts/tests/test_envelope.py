@@ -88,6 +88,38 @@ def test_wrong_spec_version_is_named() -> None:
         CloudEvent.from_headers(headers)
 
 
+def _headers_with(*changes: tuple[str, bytes | None]) -> list[tuple[str, bytes | None]]:
+    return [*_event().envelope().to_headers(), *changes]
+
+
+def test_a_null_header_after_a_value_is_absent_so_the_value_stands() -> None:
+    given = _event().envelope()
+    headers = [*given.to_headers(), ("ce_id", None), ("ce_subject", None)]
+
+    envelope = CloudEvent.from_headers(headers)  # type: ignore[arg-type]
+    assert envelope == given
+
+
+@pytest.mark.parametrize("name", ["ce_id", "ce_subject", "ce_time", "ce_dataschema"])
+def test_an_undecodable_attribute_is_named(name: str) -> None:
+    with pytest.raises(EnvelopeError, match=f"header {name}: not UTF-8"):
+        CloudEvent.from_headers(_headers_with((name, b"\xff\xfe")))  # type: ignore[arg-type]
+
+
+def test_headers_other_than_the_attributes_are_not_read() -> None:
+    envelope = CloudEvent.from_headers(_headers_with(("traceparent", b"\xff"), ("x-other", None)))  # type: ignore[arg-type]
+
+    assert envelope.subject == "c-1"
+
+
+def test_empty_optional_attributes_read_as_empty_and_no_time_as_now() -> None:
+    before = datetime.now(UTC)
+    envelope = CloudEvent.from_headers(_headers_with(("ce_subject", b""), ("ce_dataschema", b""), ("ce_time", b"")))  # type: ignore[arg-type]
+
+    assert (envelope.subject, envelope.dataschema) == ("", "")
+    assert envelope.time >= before
+
+
 def test_decode_event_reads_a_valid_record_and_ignores_unknown_fields() -> None:
     event = _event()
 

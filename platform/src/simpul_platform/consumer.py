@@ -75,7 +75,15 @@ class EventConsumer:
 
     async def process(self, records: Sequence[Record]) -> None:
         """Handle one polled batch: dead-letter the undecodable, apply the rest exactly once in effect."""
-        deliveries = [d for d in [await self._decode(r) for r in records] if d is not None]
+        deliveries, refused = [], []
+        for record in records:  # a plain function per record, not a coroutine: decoding never waits
+            decoded = self._decode(record)
+            if isinstance(decoded, Delivery):
+                deliveries.append(decoded)
+            elif decoded is not None:
+                refused.append((record, decoded))
+        for record, error in refused:
+            await self.dead_letters.send(record, error, attempts=1)
         if not deliveries:
             return
         try:
@@ -87,7 +95,8 @@ class EventConsumer:
             # One bad event must not hold back the others: halve the batch to find it.
             await self._apply_halving(deliveries)
 
-    async def _decode(self, record: Record) -> Delivery | None:
+    def _decode(self, record: Record) -> Delivery | EnvelopeError | ContractError | None:
+        """The record's delivery; None when it is not this consumer's to apply; the error when it is poison."""
         if record.value is None:
             return None  # a tombstone (a compacted topic's erased key): no event, nothing to apply, not poison
         try:
@@ -99,8 +108,7 @@ class EventConsumer:
                 return None  # another consumer's business
             return decode(record, envelope, model)
         except (EnvelopeError, ContractError) as error:
-            await self.dead_letters.send(record, error, attempts=1)
-            return None
+            return error
 
     async def _apply_halving(self, deliveries: Sequence[Delivery]) -> None:
         """Apply deliveries that failed as one transaction: each half, in order, as one transaction, and a half that
