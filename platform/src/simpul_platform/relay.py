@@ -391,8 +391,12 @@ class OutboxRelay:
         return [(name, value.encode()) for name, value in carrier.items()]
 
     async def _sleep(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for returns normally when it is cancelled just as the event
+        # is set, and loses the cancellation; the relay then went on polling after its service's shutdown had
+        # cancelled it, and the shutdown waited for it without end (a CI run's 300 s test timeout).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()
 
 

@@ -168,10 +168,15 @@ def tune_garbage_collector(young_threshold: int) -> None:
 
 
 async def _bounded(what: str, step: Awaitable[object], seconds: float = SHUTDOWN_STEP_SECONDS) -> None:
-    try:
-        await asyncio.wait_for(step, timeout=seconds)
-    except TimeoutError:
-        log.error("shutdown: %s did not stop within %.0fs; going on", what, seconds)
+    """Wait at most `seconds` for a shutdown step, then cancel it and go on without waiting for it again (wait_for
+    would wait for the cancelled step to finish, without end for one that never does); its failure is raised."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        task.result()
+        return
+    task.cancel()
+    log.error("shutdown: %s did not stop within %.0fs; going on", what, seconds)
 
 
 def build_runtime(
