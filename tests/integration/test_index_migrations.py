@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from referral.bootstrap import MIGRATIONS as REFERRAL
 from reporting.bootstrap import MIGRATIONS as REPORTING
-from simpul_platform.migrations import _config
+from tests.support.database import migrate
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,6 @@ DROPS = {
 }
 
 
-def _migrate(connection: sa.Connection, migrations: Path, revision: str, down: bool = False) -> None:
-    config = _config(migrations, str(connection.engine.url))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def _indexed(connection: sa.Connection, table: str) -> list[list[str | None]]:
     return sorted(index["column_names"] for index in sa.inspect(connection).get_indexes(table))
 
@@ -71,13 +64,13 @@ async def test_an_unneeded_index_goes_at_head_and_comes_back_on_the_downgrade(an
     engine = create_async_engine(any_store(name.split(maxsplit=1)[0]))
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, drop.migrations, drop.before)
+            await connection.run_sync(migrate, drop.migrations, drop.before)
             before = await connection.run_sync(_indexed, drop.table)
             await connection.execute(sa.text(drop.row))
-            await connection.run_sync(_migrate, drop.migrations, "head")
+            await connection.run_sync(migrate, drop.migrations, "head")
             at_head = await connection.run_sync(_indexed, drop.table)
             rows_at_head = await connection.run_sync(_count, drop.table)
-            await connection.run_sync(_migrate, drop.migrations, drop.before, True)
+            await connection.run_sync(migrate, drop.migrations, drop.before, True)
             again = await connection.run_sync(_indexed, drop.table)
             rows_after = await connection.run_sync(_count, drop.table)
     finally:

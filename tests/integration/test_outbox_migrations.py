@@ -7,19 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from identity.bootstrap import MIGRATIONS as IDENTITY
 from referral.bootstrap import MIGRATIONS as REFERRAL
 from registry.bootstrap import MIGRATIONS as REGISTRY
 from reporting.bootstrap import MIGRATIONS as REPORTING
-from simpul_platform.migrations import _config
+from tests.support.database import migrate
 
 SERVICES = {"registry": REGISTRY, "identity": IDENTITY, "referral": REFERRAL, "reporting": REPORTING}
 # Per service: the revision before the unique index went, and the one before the headers became columns.
@@ -30,12 +28,6 @@ HEADERS = {"ce_id": "evt-1", "ce_source": "simpul/identity", "ce_type": "id.sprp
            "ce_specversion": "1.0", "ce_time": AT.isoformat(), "ce_subject": "simpul-registry:chd_1",
            "ce_dataschema": "https://simpul.id/contracts/schemas/id.sprpa.identity.record-linked.v1.json",
            "content-type": "application/json"}
-
-
-def _migrate(connection: sa.Connection, migrations: Path, revision: str, down: bool = False) -> None:
-    config = _config(migrations, str(connection.engine.url))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _unique_on_event_id(connection: sa.Connection) -> bool:
@@ -52,11 +44,11 @@ async def test_the_outbox_event_id_is_not_unique_at_head_and_is_again_after_the_
     migrations = SERVICES[service]
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, migrations, "head")
+            await connection.run_sync(migrate, migrations, "head")
             at_head = await connection.run_sync(_unique_on_event_id)
-            await connection.run_sync(_migrate, migrations, BEFORE_UNIQUE[service], True)
+            await connection.run_sync(migrate, migrations, BEFORE_UNIQUE[service], True)
             before = await connection.run_sync(_unique_on_event_id)
-            await connection.run_sync(_migrate, migrations, "head")
+            await connection.run_sync(migrate, migrations, "head")
             again = await connection.run_sync(_unique_on_event_id)
     finally:
         await engine.dispose()
@@ -88,11 +80,11 @@ async def test_the_headers_document_becomes_columns_and_comes_back(any_store: Ca
     migrations = SERVICES[service]
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_migrate, migrations, BEFORE_COLUMNS[service])
+            await connection.run_sync(migrate, migrations, BEFORE_COLUMNS[service])
             await connection.run_sync(_insert_with_headers)
-            await connection.run_sync(_migrate, migrations, "head")
+            await connection.run_sync(migrate, migrations, "head")
             columns = await connection.run_sync(_rows)
-            await connection.run_sync(_migrate, migrations, BEFORE_COLUMNS[service], True)
+            await connection.run_sync(migrate, migrations, BEFORE_COLUMNS[service], True)
             document = await connection.run_sync(_rows)
     finally:
         await engine.dispose()

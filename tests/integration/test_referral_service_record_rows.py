@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from referral.adapters.referral_documents import document
@@ -23,7 +22,7 @@ from referral.domain.lifecycle import ReferralStatus as S
 from referral.domain.person_link import PersonLink
 from referral.domain.referrals import Referral
 from referral.domain.service_records import Attachment, Attendance, Outcome
-from simpul_platform.migrations import _config
+from tests.support.database import migrate
 
 AT = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
 SHA = "a" * 64
@@ -56,12 +55,6 @@ def _legacy_document(referral_id: str, records: list[dict[str, Any]]) -> dict[st
     return {name: value for name, value in today.items() if name != "service_count"} | {"service_records": records}
 
 
-def _migrate(connection: sa.Connection, revision: str, down: bool = False) -> None:
-    config = _config(MIGRATIONS, str(connection.engine.url))
-    config.attributes["connection"] = connection
-    (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def _insert(connection: sa.Connection, referral_id: str, values: dict[str, Any]) -> None:
     connection.execute(sa.text(
         "INSERT INTO referrals (referral_id, child_id, person_id, provider_id, district, status, is_open,"
@@ -79,10 +72,10 @@ async def test_the_migration_moves_the_records_out_of_the_documents_and_back(any
     engine = create_async_engine(any_store("referral"))
     legacy = {"ref_a": _legacy_document("ref_a", LEGACY), "ref_b": _legacy_document("ref_b", [])}
     async with engine.begin() as connection:
-        await connection.run_sync(_migrate, "0012")
+        await connection.run_sync(migrate, MIGRATIONS, "0012")
         for referral_id, values in legacy.items():
             await connection.run_sync(_insert, referral_id, values)
-        await connection.run_sync(_migrate, "head")
+        await connection.run_sync(migrate, MIGRATIONS, "head")
         moved = await connection.run_sync(_documents)
     assert [("service_records" in values, values["service_count"]) for values in moved.values()] == [
         (False, 2), (False, 0)]
@@ -103,7 +96,7 @@ async def test_the_migration_moves_the_records_out_of_the_documents_and_back(any
         assert [tuple(row) for row in positions] == [(1, "", "first session"), (2, "rec_2", ""), (3, "rec_3", "third")]
         assert (await SqlReferrals(session).get("ref_a")).service_records == [*EXPECTED, pushed]  # type: ignore[union-attr]
     async with engine.begin() as connection:
-        await connection.run_sync(_migrate, "0012", True)
+        await connection.run_sync(migrate, MIGRATIONS, "0012", True)
         restored = await connection.run_sync(_documents)
     await engine.dispose()
     assert restored["ref_b"] == legacy["ref_b"]
@@ -115,7 +108,7 @@ async def test_the_migration_moves_the_records_out_of_the_documents_and_back(any
 async def test_an_erasure_rewrites_only_the_stored_records_that_changed(any_store: Callable[[str], str]) -> None:
     engine = create_async_engine(any_store("referral"))
     async with engine.begin() as connection:
-        await connection.run_sync(_migrate, "head")
+        await connection.run_sync(migrate, MIGRATIONS, "head")
     async with AsyncSession(engine) as session, session.begin():
         referral = _referral("ref_c")
         for record in EXPECTED:

@@ -7,32 +7,25 @@ import datetime as dt
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 
 from reporting.bootstrap import MIGRATIONS
 from reporting.domain.referral_indicators import time_to
-from simpul_platform.migrations import _config
+from tests.support.database import migrate
 
 STEPS = [("2026-01-01", 1), ("2026-01-20", 1), ("2026-02-03", -1), ("2026-02-10", 1), ("2026-02-10", 0),
          ("2026-03-05", -1)]
 
 
-def _migrate(connection: sa.Connection, revision: str) -> None:
-    config = _config(MIGRATIONS, str(connection.engine.url))
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
-
-
 def test_the_migration_sums_the_daily_steps_kept_before_by_month(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'reporting.db'}")
     with engine.begin() as connection:
-        _migrate(connection, "0011")
+        migrate(connection, MIGRATIONS, "0011")
         for day, value in STEPS:
             connection.execute(sa.text(
                 "INSERT INTO coverage_counts VALUES ('open_cases_visited_90_days', 'ID', 'national', 'female', 2014,"
                 " :day, :value) ON CONFLICT DO UPDATE SET value = value + excluded.value"),
                 {"day": day, "value": value})
-        _migrate(connection, "head")
+        migrate(connection, MIGRATIONS, "head")
         months = connection.execute(sa.text("SELECT month, value FROM coverage_month_counts ORDER BY month")).all()
     engine.dispose()
     assert [(str(month), value) for month, value in months] == [("2026-01-01", 2), ("2026-03-01", -1)]  # Feb nets 0

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from simpul_platform.database import Database
+from simpul_platform.migrations import _config
+
+
+def migrate(connection: sa.Connection, migrations: Path, revision: str, down: bool = False) -> None:
+    """Upgrade (or, `down`, downgrade) a service's database to `revision` on the caller's connection (run_sync)."""
+    config = _config(migrations, str(connection.engine.url))
+    config.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(config, revision)
 
 
 async def scalar(url: str, query: Any) -> Any:
